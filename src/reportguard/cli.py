@@ -1,0 +1,283 @@
+"""The ``reportguard`` command line: thin commands over the same functions as the Python API.
+
+Errors a user can fix print as one line and exit non-zero; nothing prints a traceback unless
+``REPORTGUARD_DEBUG=1`` asks for one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from reportguard import __version__
+from reportguard.config import Settings
+from reportguard.errors import ReportGuardError
+
+app = typer.Typer(
+    name="reportguard",
+    help="ReportGuard: find coordinated mass-reporting campaigns and triage reports fairly.\n\n"
+    "ReportGuard only reads the reports your platform received; it never files reports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class RecordKind(StrEnum):
+    auto = "auto"
+    report = "report"
+    account = "account"
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"reportguard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="SQLite file path or database URL (postgresql://...). "
+            "Default: $REPORTGUARD_DATABASE_URL, else ./reportguard.db",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    settings = Settings()
+    if db is not None:
+        settings = settings.model_copy(update={"database_url": db})
+    ctx.obj = settings
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _open(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from reportguard.store.engine import create_engine
+
+    return create_engine(_settings(ctx).resolved_database_url())
+
+
+@app.command()
+def ingest(  # noqa: PLR0917 - Typer maps parameters to options
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Report exports and account snapshots: .jsonl, .csv, .parquet (.gz)."),
+    ],
+    kind: Annotated[
+        RecordKind,
+        typer.Option(
+            help="What the records are when they carry no record_type field: "
+            "auto (by report_id/account_id), report or account.",
+        ),
+    ] = RecordKind.auto,
+    field_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            help="Rename a field of your export to ours, e.g. --map ip_address=ip (repeatable).",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Records per database transaction.")
+    ] = 5000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import report exports. Idempotent on report_id: re-running a file stores nothing twice.
+
+    Bad records are reported with file, line and field, written to FILE.rejects.jsonl beside
+    the input, and counted; good records are kept. Exits 1 if any record was rejected.
+    """
+    from reportguard.ingest.hashing import IdentifierHasher
+    from reportguard.ingest.importer import Importer, IngestSummary
+
+    mapping = _parse_field_map(field_map or [])
+    engine = _open(ctx)
+    importer = Importer(
+        engine,
+        IdentifierHasher(_settings(ctx).hashing_key()),
+        batch_size=batch_size,
+        field_map=mapping,
+        kind=kind.value,
+    )
+    total = IngestSummary(source="all files")
+    summaries = []
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
+        for path in files:
+            task = progress.add_task(path.name, total=None)
+
+            def update(done: int, size: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=size)
+
+            summary = importer.import_file(path, progress=update)
+            summaries.append(summary)
+            total.add(summary)
+    engine.dispose()
+    if as_json:
+        console.print_json(
+            json.dumps({"files": [s.as_dict() for s in summaries], "total": total.as_dict()})
+        )
+    else:
+        _print_ingest_summary(summaries, total)
+    if total.rejected:
+        raise typer.Exit(code=1)
+
+
+def _parse_field_map(items: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for item in items:
+        source, sep, target = item.partition("=")
+        if not sep or not source.strip() or not target.strip():
+            raise typer.BadParameter(
+                f"{item!r}: use FROM=TO, e.g. ip_address=ip", param_hint="--map"
+            )
+        mapping[source.strip()] = target.strip()
+    return mapping
+
+
+def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-untyped-def,type-arg]
+    table = Table(title="Import summary", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("file", overflow="fold", min_width=12)
+    for column in ("records", "accepted", "duplicates", "accounts", "rejected"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    rows = [*summaries, total] if len(summaries) > 1 else summaries
+    for s in rows:
+        table.add_row(
+            s.source,
+            *(f"{n:,}" for n in (s.records, s.accepted, s.duplicates, s.accounts, s.rejected)),
+        )
+    console.print(table)
+    console.print(
+        f"{total.records:,} records in {total.elapsed:.2f} s ({total.rate:,.0f} records/s)"
+    )
+    for s in summaries:
+        if s.ignored_fields:
+            fields = ", ".join(f"{k} ({v:,})" for k, v in s.ignored_fields.most_common())
+            console.print(
+                f"[yellow]{s.source}: fields not in the report contract were not "
+                f"stored: {fields}. Rename one with --map FROM=TO if it matters."
+            )
+        for rejection in s.first_rejections:
+            err_console.print(str(rejection), style="red", highlight=False, markup=False)
+        if s.rejected > len(s.first_rejections):
+            err_console.print(f"... and {s.rejected - len(s.first_rejections):,} more")
+        if s.rejects_path:
+            err_console.print(f"{s.rejected:,} rejected records written to {s.rejects_path}")
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show what the database holds: reports, reporters, targets, accounts, recent imports."""
+    from reportguard.stats import database_stats
+
+    engine = _open(ctx)
+    data = database_stats(engine)
+    engine.dispose()
+    if as_json:
+        console.print_json(json.dumps(data))
+        return
+    table = Table(
+        title=f"ReportGuard database ({_settings(ctx).database_url})",
+        title_justify="left",
+        show_header=False,
+    )
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for key in (
+        "reports",
+        "reporters",
+        "targets",
+        "contents",
+        "accounts",
+        "campaigns",
+        "cases",
+        "decisions",
+        "actions",
+        "appeals",
+        "reports_with_ip_hash",
+        "reports_with_device_hash",
+    ):
+        table.add_row(key.replace("_", " "), f"{data[key]:,}")
+    table.add_row("first report", str(data["first_report_at"]))
+    table.add_row("last report", str(data["last_report_at"]))
+    console.print(table)
+    if data["top_reasons"]:
+        reasons = Table(title="Reports by reason", title_justify="left")
+        reasons.add_column("reason")
+        reasons.add_column("reports", justify="right")
+        for row in data["top_reasons"]:
+            reasons.add_row(row["reason"], f"{row['reports']:,}")
+        console.print(reasons)
+
+
+def main() -> None:
+    """Entry point: run the app, turning known errors into one line and an exit code."""
+    debug = os.environ.get("REPORTGUARD_DEBUG") == "1"
+    try:
+        app()
+    except ReportGuardError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted: committed batches are kept; re-run to finish the import")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        err_console.print(
+            f"[red]internal error:[/red] {type(exc).__name__}: {exc}\n"
+            "This is a bug in ReportGuard. Run again with REPORTGUARD_DEBUG=1 for the traceback.",
+            highlight=False,
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

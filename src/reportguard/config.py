@@ -1,0 +1,80 @@
+"""Settings from the environment (``REPORTGUARD_*``), flags, or defaults.
+
+Secrets are never read from the repository: the hashing key comes from
+``REPORTGUARD_SECRET_KEY``, or from a key file created on first use with 0600 permissions.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reportguard.errors import ConfigError
+
+DEFAULT_DATABASE = "reportguard.db"
+
+
+def default_key_file() -> Path:
+    """Where the hashing key lives when the environment gives none (XDG config dir)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "reportguard" / "secret.key"
+
+
+class Settings(BaseSettings):
+    """Everything ReportGuard needs to know to run; one instance per app or command."""
+
+    model_config = SettingsConfigDict(env_prefix="REPORTGUARD_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+
+    def resolved_database_url(self) -> str:
+        """A plain path means an SQLite file; anything with ``://`` is a SQLAlchemy URL."""
+        return database_url_from(self.database_url)
+
+    def hashing_key(self) -> bytes:
+        """The HMAC key for network identifiers; created on first use if none is configured."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value().encode()
+            if len(value) < 16:
+                raise ConfigError("REPORTGUARD_SECRET_KEY is too short: use at least 16 bytes")
+            return value
+        return load_or_create_key_file(self.secret_key_file or default_key_file())
+
+
+def database_url_from(value: str) -> str:
+    """Turn a ``--db`` value (path or URL) into a SQLAlchemy URL with our preferred drivers."""
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser()}"
+    for plain in ("postgresql://", "postgres://"):
+        if value.startswith(plain):
+            return "postgresql+psycopg://" + value[len(plain) :]
+    return value
+
+
+def load_or_create_key_file(path: Path) -> bytes:
+    """Read the key file, or write a fresh random key readable by the owner only."""
+    try:
+        if path.exists():
+            mode = path.stat().st_mode & 0o777
+            if mode & 0o077:
+                raise ConfigError(
+                    f"{path}: key file is readable by others (mode {mode:o}); run chmod 600 {path}"
+                )
+            key = path.read_bytes().strip()
+            if len(key) < 32:
+                raise ConfigError(f"{path}: key file holds fewer than 32 bytes")
+            return key
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = secrets.token_hex(32).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key + b"\n")
+        return key
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read or create the hashing key file: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Ingest: validate report and account records, hash network identifiers, store idempotently."""

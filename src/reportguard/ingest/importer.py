@@ -1,0 +1,314 @@
+"""Import records in batches: validate, hash identifiers, store idempotently, account for all.
+
+Every record read ends up in exactly one count: accepted (newly stored), duplicate (already
+stored, by ``report_id``), account snapshot, or rejected (written to the rejects file with the
+reason). Batches commit one at a time, so a crash loses at most the open batch, and a re-run
+stores what is missing without storing anything twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from reportguard.errors import InputFileError
+from reportguard.ingest.hashing import IdentifierHasher
+from reportguard.ingest.readers import BadLine, Reader
+from reportguard.ingest.records import (
+    ACCOUNT_FIELDS,
+    REPORT_FIELDS,
+    SENSITIVE_FIELDS,
+    AccountSnapshot,
+    ReportEvent,
+)
+from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
+from reportguard.ingest.writer import BulkWriter
+from reportguard.store.models import IngestRun
+from reportguard.store.types import db_timestamp
+
+Progress = Callable[[int, int], None]
+REDACTED = "[redacted]"
+
+
+@dataclass
+class Rejection:
+    """One record that was not stored, where it was, and why."""
+
+    source: str
+    location: str
+    errors: list[FieldError]
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.location.split()[-1]}"
+        return f"{where}: " + "; ".join(str(e) for e in self.errors)
+
+
+@dataclass
+class IngestSummary:
+    """What became of every record of one import."""
+
+    source: str
+    records: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    accounts: int = 0
+    rejected: int = 0
+    elapsed: float = 0.0
+    rejects_path: Path | None = None
+    ignored_fields: Counter[str] = field(default_factory=Counter)
+    first_rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.records / self.elapsed if self.elapsed > 0 else 0.0
+
+    def add(self, other: IngestSummary) -> None:
+        for name in ("records", "accepted", "duplicates", "accounts", "rejected", "elapsed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.ignored_fields.update(other.ignored_fields)
+        self.first_rejections.extend(other.first_rejections[: 10 - len(self.first_rejections)])
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "records": self.records,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "accounts": self.accounts,
+            "rejected": self.rejected,
+            "elapsed_s": round(self.elapsed, 3),
+            "rate_per_s": round(self.rate, 1),
+            "rejects_file": str(self.rejects_path) if self.rejects_path else None,
+            "ignored_fields": dict(self.ignored_fields),
+        }
+
+
+class RejectSink:
+    """Writes rejected records beside the input, created only when the first one arrives.
+
+    Sensitive fields are redacted: a rejects file must not become a store of raw IP addresses.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._handle: IO[str] | None = None
+        if path is not None and path.exists():
+            path.unlink()  # stale from an earlier run of the same file
+
+    def write(self, rejection: Rejection, raw: Mapping[str, Any] | None) -> None:
+        if self.path is None:
+            return
+        if self._handle is None:
+            try:
+                self._handle = self.path.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InputFileError(f"{self.path}: cannot write the rejects file: {exc}") from exc
+        record = None
+        if raw is not None:
+            record = {k: (REDACTED if k in SENSITIVE_FIELDS and v else v) for k, v in raw.items()}
+        line = {
+            "location": rejection.location,
+            "errors": [{"field": e.field, "message": e.message} for e in rejection.errors],
+            "record": record,
+        }
+        self._handle.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+
+
+def rejects_path_for(path: Path) -> Path:
+    """``reports.jsonl`` -> ``reports.jsonl.rejects.jsonl``, beside the input."""
+    return path.with_name(path.name + ".rejects.jsonl")
+
+
+class Importer:
+    """Validates and stores records for one database; reusable across files and API batches."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        hasher: IdentifierHasher,
+        *,
+        batch_size: int = 5000,
+        field_map: Mapping[str, str] | None = None,
+        kind: Kind = "auto",
+    ) -> None:
+        self.engine = engine
+        self.hasher = hasher
+        self.batch_size = batch_size
+        self.field_map = dict(field_map or {})
+        self.kind: Kind = kind
+        self.writer = BulkWriter(engine)
+        self._dialect = engine.dialect.name
+
+    # -- public entry points -------------------------------------------------------------
+
+    def import_file(
+        self, path: Path, *, rejects: Path | None = None, progress: Progress | None = None
+    ) -> IngestSummary:
+        """Import one export file; rejected records go to ``rejects`` (default: beside it)."""
+        reader = Reader(path)
+        sink = RejectSink(rejects or rejects_path_for(path))
+
+        def tick() -> None:
+            if progress is not None:
+                progress(reader.done, reader.total)
+
+        try:
+            summary = self.import_records(reader, source=path.name, sink=sink, on_batch=tick)
+        finally:
+            sink.close()
+        summary.rejects_path = sink.path if summary.rejected else None
+        tick()
+        return summary
+
+    def import_records(
+        self,
+        records: Iterable[tuple[str, Mapping[str, Any] | BadLine]],
+        *,
+        source: str,
+        sink: RejectSink | None = None,
+        on_batch: Callable[[], None] | None = None,
+    ) -> IngestSummary:
+        """Import ``(location, raw record)`` pairs; the core shared by files and the API."""
+        sink = sink or RejectSink(None)
+        summary = IngestSummary(source=source)
+        started = time.perf_counter()
+        run_id = self._start_run(source)
+        reports: list[dict[str, Any]] = []
+        accounts: list[dict[str, Any]] = []
+        now = datetime.now(UTC)
+        status = "failed"
+        try:
+            for location, raw in records:
+                summary.records += 1
+                if isinstance(raw, BadLine):
+                    self._reject(
+                        summary, sink, Rejection(source, location, [FieldError("", str(raw))]), None
+                    )
+                    continue
+                if self.field_map:
+                    raw = {self.field_map.get(k, k): v for k, v in raw.items()}  # noqa: PLW2901
+                try:
+                    record = validate_record(raw, self.kind)
+                except RecordError as exc:
+                    self._reject(summary, sink, Rejection(source, location, exc.errors), raw)
+                    continue
+                if isinstance(record, ReportEvent):
+                    self._note_ignored(summary, raw, REPORT_FIELDS)
+                    reports.append(self._report_row(record, run_id))
+                else:
+                    self._note_ignored(summary, raw, ACCOUNT_FIELDS)
+                    accounts.append(self._account_row(record, now))
+                if len(reports) + len(accounts) >= self.batch_size:
+                    self._flush(summary, reports, accounts)
+                    if on_batch is not None:
+                        on_batch()
+            self._flush(summary, reports, accounts)
+            status = "done"
+        finally:
+            summary.elapsed = time.perf_counter() - started
+            self._finish_run(run_id, summary, status)
+        return summary
+
+    # -- steps ---------------------------------------------------------------------------
+
+    def _report_row(self, record: ReportEvent, run_id: int) -> dict[str, Any]:
+        return {
+            "report_id": record.report_id,
+            "reporter_id": record.reporter_id,
+            "target_id": record.target_id,
+            "content_id": record.content_id,
+            "reason": record.reason,
+            "text": record.text,
+            "created_at": db_timestamp(record.created_at, self._dialect),
+            "source": record.source,
+            "referrer": record.referrer,
+            "ip_hash": self.hasher.ip(record.ip) if record.ip else None,
+            "device_hash": self.hasher.device(record.device) if record.device else None,
+            "ingest_run_id": run_id,
+        }
+
+    def _account_row(self, record: AccountSnapshot, now: datetime) -> dict[str, Any]:
+        return {
+            "account_id": record.account_id,
+            "created_at": db_timestamp(record.created_at, self._dialect),
+            "followers": record.followers,
+            "following": record.following,
+            "posts": record.posts,
+            "handle": record.handle,
+            "verified": record.verified,
+            "snapshot_at": db_timestamp(record.snapshot_at or now, self._dialect),
+        }
+
+    def _flush(
+        self, summary: IngestSummary, reports: list[dict[str, Any]], accounts: list[dict[str, Any]]
+    ) -> None:
+        if not reports and not accounts:
+            return
+        with self.engine.begin() as conn:
+            new = self.writer.insert_reports(conn, reports)
+            self.writer.upsert_accounts(conn, accounts)
+        summary.accepted += new
+        summary.duplicates += len(reports) - new
+        summary.accounts += len(accounts)
+        reports.clear()
+        accounts.clear()
+
+    @staticmethod
+    def _reject(
+        summary: IngestSummary,
+        sink: RejectSink,
+        rejection: Rejection,
+        raw: Mapping[str, Any] | None,
+    ) -> None:
+        summary.rejected += 1
+        if len(summary.first_rejections) < 10:
+            summary.first_rejections.append(rejection)
+        sink.write(rejection, raw)
+
+    @staticmethod
+    def _note_ignored(
+        summary: IngestSummary, raw: Mapping[str, Any], known: frozenset[str]
+    ) -> None:
+        for key in raw.keys() - known:
+            if key not in ("type", "record_type"):
+                summary.ignored_fields[key] += 1
+
+    def _start_run(self, source: str) -> int:
+        with Session(self.engine) as session, session.begin():
+            run = IngestRun(
+                source=source,
+                started_at=datetime.now(UTC),
+                status="running",
+                records=0,
+                accepted=0,
+                duplicates=0,
+                rejected=0,
+                accounts=0,
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def _finish_run(self, run_id: int, summary: IngestSummary, status: str) -> None:
+        with Session(self.engine) as session, session.begin():
+            run = session.get_one(IngestRun, run_id)
+            run.finished_at = datetime.now(UTC)
+            run.status = status
+            run.records = summary.records
+            run.accepted = summary.accepted
+            run.duplicates = summary.duplicates
+            run.rejected = summary.rejected
+            run.accounts = summary.accounts

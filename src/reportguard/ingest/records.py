@@ -1,0 +1,111 @@
+"""The input contract (DESIGN.md): report events and account snapshots, validated with pydantic.
+
+Exports come from many systems, so the models are lenient where meaning is unambiguous (numbers
+as ids, empty CSV cells as missing, naive timestamps as UTC, epoch seconds) and strict where a
+guess could corrupt detection (unparseable times, negative counts, malformed IP addresses).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from reportguard.ingest.hashing import normalise_ip
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_TEXT = 20_000
+
+
+def _empty_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _as_utc(value: datetime) -> datetime:
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value < EARLIEST:
+        raise ValueError("implausible timestamp (before 2000-01-01)")
+    return value
+
+
+def _normalise_reason(value: str) -> str:
+    return "_".join(value.lower().split())
+
+
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+OptionalId = Annotated[Id | None, BeforeValidator(_empty_to_none)]
+Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
+OptionalTimestamp = Annotated[Timestamp | None, BeforeValidator(_empty_to_none)]
+OptionalText = Annotated[str | None, BeforeValidator(_empty_to_none)]
+Count = Annotated[int | None, BeforeValidator(_empty_to_none), Field(ge=0)]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore", coerce_numbers_to_str=True, frozen=True, str_strip_whitespace=False
+    )
+
+
+class ReportEvent(_Record):
+    """One report as a platform sends it; ``ip`` and ``device`` are hashed before storage."""
+
+    record_type: Literal["report"] = "report"
+    report_id: Id
+    reporter_id: Id
+    target_id: Id
+    content_id: OptionalId = None
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+        AfterValidator(_normalise_reason),
+    ]
+    text: Annotated[OptionalText, Field(max_length=MAX_TEXT)] = None
+    created_at: Timestamp
+    source: Annotated[OptionalText, Field(max_length=64)] = None
+    referrer: Annotated[OptionalText, Field(max_length=500)] = None
+    ip: OptionalText = None
+    device: Annotated[OptionalText, Field(max_length=500)] = None
+
+    @field_validator("ip")
+    @classmethod
+    def _valid_ip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return normalise_ip(value)
+        except ValueError:
+            # The value itself is never echoed: it may be personal data.
+            raise ValueError("not an IPv4 or IPv6 address") from None
+
+
+class AccountSnapshot(_Record):
+    """What the platform knows about an account at ``snapshot_at`` (default: import time)."""
+
+    record_type: Literal["account"] = "account"
+    account_id: Id
+    created_at: Timestamp
+    followers: Count = None
+    following: Count = None
+    posts: Count = None
+    handle: Annotated[OptionalText, Field(max_length=200)] = None
+    verified: Annotated[bool | None, BeforeValidator(_empty_to_none)] = None
+    snapshot_at: OptionalTimestamp = None
+
+
+Record = ReportEvent | AccountSnapshot
+
+REPORT_FIELDS = frozenset(ReportEvent.model_fields)
+ACCOUNT_FIELDS = frozenset(AccountSnapshot.model_fields)
+KNOWN_FIELDS = REPORT_FIELDS | ACCOUNT_FIELDS | {"type"}
+SENSITIVE_FIELDS = frozenset({"ip", "device"})

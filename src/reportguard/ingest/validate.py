@@ -1,0 +1,113 @@
+"""Turn raw records into validated ones, or into errors that name the field and say what is wrong.
+
+Messages are written for the person fixing an export, e.g. ``created_at: not a timestamp``.
+Values of sensitive fields are never repeated in a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from reportguard.ingest.records import (
+    ACCOUNT_FIELDS,
+    AccountSnapshot,
+    Record,
+    ReportEvent,
+)
+
+Kind = Literal["auto", "report", "account"]
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class RecordError(Exception):
+    """A record that cannot be accepted, with every problem found in it."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+_TIMESTAMP_HINT = "not a timestamp (use ISO 8601 such as 2026-11-24T20:31:07Z, or epoch seconds)"
+
+_MESSAGES = {
+    "missing": "required field is missing",
+    "string_too_short": "must not be empty",
+    "datetime_parsing": _TIMESTAMP_HINT,
+    "datetime_from_date_parsing": _TIMESTAMP_HINT,
+    "datetime_type": _TIMESTAMP_HINT,
+    "datetime_object_invalid": _TIMESTAMP_HINT,
+    "int_parsing": "not a whole number",
+    "int_type": "not a whole number",
+    "int_from_float": "not a whole number",
+    "bool_parsing": "not true or false",
+    "bool_type": "not true or false",
+    "string_type": "must be text",
+    "literal_error": "unknown record type",
+}
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    ctx = error.get("ctx") or {}
+    if kind == "string_too_long":
+        return f"longer than {ctx.get('max_length')} characters"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return str(error["msg"])
+
+
+def record_kind(raw: Mapping[str, Any], kind: Kind = "auto") -> Literal["report", "account"]:
+    """Record type: an explicit ``record_type``/``type`` field, else which id field is present."""
+    declared = raw.get("record_type", raw.get("type"))
+    if isinstance(declared, str) and declared.strip():
+        value = declared.strip().lower()
+        if value in ("report", "account"):
+            return value  # type: ignore[return-value]
+        raise RecordError([FieldError("record_type", "must be 'report' or 'account'")])
+    if kind != "auto":
+        return kind
+    if _present(raw.get("report_id")):
+        return "report"
+    if _present(raw.get("account_id")):
+        return "account"
+    raise RecordError(
+        [FieldError("report_id", "required field is missing (or account_id for an account)")]
+    )
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def validate_record(raw: Mapping[str, Any], kind: Kind = "auto") -> Record:
+    """Validate one raw record; raises RecordError naming each bad field."""
+    which = record_kind(raw, kind)
+    data = {k: v for k, v in raw.items() if k not in ("type", "record_type")}
+    try:
+        if which == "report":
+            return ReportEvent.model_validate(data)
+        return AccountSnapshot.model_validate(
+            {k: v for k, v in data.items() if k in ACCOUNT_FIELDS}
+        )
+    except ValidationError as exc:
+        errors = [
+            FieldError(".".join(str(p) for p in e["loc"]), _message(e))
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        raise RecordError(errors) from None

@@ -1,0 +1,67 @@
+"""Engine factory: SQLite (WAL) as the embedded default, PostgreSQL through the same code.
+
+Engines are built on request, never at import time, so each test and each app gets its own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from reportguard.errors import ConfigError
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers (dashboard, API) work while one writer imports."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def create_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine:
+    """Open a database and bring its schema to the newest migration.
+
+    Raises ConfigError with the database named (password hidden) when it cannot be reached.
+    """
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"not a database URL or path: {url!r}") from exc
+    shown = parsed.render_as_string(hide_password=True)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            parent = Path(database).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise ConfigError(f"{shown}: folder {parent} does not exist")
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(f"{shown}: cannot use this database: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except (OperationalError, sqlite3.Error) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        raise ConfigError(f"cannot open database {shown}: {reason}") from exc
+    if migrate:
+        from reportguard.store.migrate import upgrade
+
+        upgrade(engine)
+    return engine

@@ -1,0 +1,303 @@
+"""The domain model of DESIGN.md as tables, in flow order.
+
+ingest/store: Account, Report, IngestRun. detect: Campaign and its members, targets and reports.
+triage/review: Case, CaseReport, Decision. enforce: Action, Strike. appeal: Appeal. Everything that
+changes a person's standing is also written to AuditEntry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from reportguard.store.types import BigIntPK, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = 200  # longest external id we accept (report, account, content ids)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+    }
+
+
+# --- ingest / store -------------------------------------------------------------------------
+
+
+class Account(Base):
+    """The latest snapshot of a platform account, as the platform sent it."""
+
+    __tablename__ = "accounts"
+
+    account_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    created_at: Mapped[datetime]
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    posts: Mapped[int | None] = mapped_column(BigInteger)
+    handle: Mapped[str | None] = mapped_column(String(ID))
+    verified: Mapped[bool | None] = mapped_column(Boolean)
+    snapshot_at: Mapped[datetime]
+
+
+class Report(Base):
+    """One user's complaint. ``ip_hash``/``device_hash`` are keyed hashes, never raw values."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_target_time", "target_id", "created_at"),
+        Index("ix_reports_reporter_time", "reporter_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    report_id: Mapped[str] = mapped_column(String(ID), unique=True)
+    reporter_id: Mapped[str] = mapped_column(String(ID))
+    target_id: Mapped[str] = mapped_column(String(ID))
+    content_id: Mapped[str | None] = mapped_column(String(ID))
+    reason: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+    referrer: Mapped[str | None] = mapped_column(String(500))
+    ip_hash: Mapped[str | None] = mapped_column(String(32), index=True)
+    device_hash: Mapped[str | None] = mapped_column(String(32))
+    ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+
+
+class IngestRun(Base):
+    """One import of one file (or one API batch): what came in and what became of it."""
+
+    __tablename__ = "ingest_runs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(1000))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)
+    duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    accounts: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# --- detect ---------------------------------------------------------------------------------
+
+
+class Campaign(Base):
+    """A group of reporters acting together against one or more targets, with its evidence."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    campaign_key: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|confirmed|dismissed
+    score: Mapped[float] = mapped_column(Float)
+    first_report_at: Mapped[datetime]
+    last_report_at: Mapped[datetime]
+    detected_at: Mapped[datetime]
+    n_members: Mapped[int] = mapped_column(Integer)
+    n_targets: Mapped[int] = mapped_column(Integer)
+    n_reports: Mapped[int] = mapped_column(Integer)
+    evidence: Mapped[dict[str, Any]]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+
+class CampaignMember(Base):
+    __tablename__ = "campaign_members"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    reporter_id: Mapped[str] = mapped_column(String(ID), primary_key=True, index=True)
+    score: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class CampaignTarget(Base):
+    __tablename__ = "campaign_targets"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    target_id: Mapped[str] = mapped_column(String(ID), primary_key=True, index=True)
+
+
+class CampaignReport(Base):
+    __tablename__ = "campaign_reports"
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    report_pk: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+# --- triage / review ------------------------------------------------------------------------
+
+
+class Case(Base):
+    """All open reports about one target (or one piece of content), with its priority."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_priority", "status", "priority"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    target_id: Mapped[str] = mapped_column(String(ID), index=True)
+    content_id: Mapped[str | None] = mapped_column(String(ID))
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|decided|closed
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    shielded: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claim_expires_at: Mapped[datetime | None]
+
+
+class CaseReport(Base):
+    __tablename__ = "case_reports"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    report_pk: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Decision(Base):
+    """A moderator's ruling on a case, with the policy clause it rests on."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    moderator: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(32))  # violation|no_violation|dispute
+    policy_clause: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime]
+
+
+# --- enforce --------------------------------------------------------------------------------
+
+
+class Action(Base):
+    """What enforcement does to an account, as data with its statement of reasons."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    action_key: Mapped[str] = mapped_column(String(64), unique=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    account_id: Mapped[str] = mapped_column(String(ID), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # warn|restrict|suspend|ban|none|reverse
+    feature: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    automated: Mapped[bool] = mapped_column(Boolean, default=False)
+    statement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    reversed_at: Mapped[datetime | None]
+
+
+class Strike(Base):
+    """A point on an account's record from an upheld violation; it expires."""
+
+    __tablename__ = "strikes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(String(ID), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    category: Mapped[str] = mapped_column(String(64))
+    points: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    expunged_at: Mapped[datetime | None]
+
+
+# --- appeal ---------------------------------------------------------------------------------
+
+
+class Appeal(Base):
+    """A request to review a decision, decided by a different moderator."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    appellant_id: Mapped[str] = mapped_column(String(ID))
+    kind: Mapped[str] = mapped_column(String(32))  # against_action|against_no_action
+    statement: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|upheld|overturned
+    filed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+class AuditEntry(Base):
+    """An append-only, hash-chained record of everything that changed someone's standing."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("seq"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    event: Mapped[str] = mapped_column(String(64))
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(ID))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+__all__ = [
+    "Account",
+    "Action",
+    "Appeal",
+    "AuditEntry",
+    "Base",
+    "Campaign",
+    "CampaignMember",
+    "CampaignReport",
+    "CampaignTarget",
+    "Case",
+    "CaseReport",
+    "Decision",
+    "IngestRun",
+    "Report",
+    "Strike",
+]
