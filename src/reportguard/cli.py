@@ -42,7 +42,7 @@ app = typer.Typer(
 )
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class RecordKind(StrEnum):
@@ -115,7 +115,7 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
     ] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, max=100_000, help="Records per database transaction.")
-    ] = 5000,
+    ] = 20_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Import report exports. Idempotent on report_id: re-running a file stores nothing twice.

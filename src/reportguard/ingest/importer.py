@@ -9,6 +9,8 @@ stores what is missing without storing anything twice.
 from __future__ import annotations
 
 import json
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -32,11 +35,15 @@ from reportguard.ingest.records import (
 )
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
 from reportguard.ingest.writer import BulkWriter
-from reportguard.store.models import IngestRun
+from reportguard.store.indexes import drop_deferrable_indexes, ensure_indexes
+from reportguard.store.models import IngestRun, Report
 from reportguard.store.types import db_timestamp
 
 Progress = Callable[[int, int], None]
 REDACTED = "[redacted]"
+# Deferring index builds pays off once a load at least doubles the table and is not tiny.
+DEFER_INDEXES_MIN_ROWS = 200_000
+BYTES_PER_RECORD_ESTIMATE = 200
 
 
 @dataclass
@@ -132,6 +139,64 @@ def rejects_path_for(path: Path) -> Path:
     return path.with_name(path.name + ".rejects.jsonl")
 
 
+Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+
+
+class _WriterThread:
+    """Commits batches on a second thread while the caller validates the next one.
+
+    sqlite3 and psycopg release the GIL while the database works, so on two cores validation and
+    writing overlap. At most ``depth`` batches wait, which keeps memory flat; each batch is still
+    its own transaction, so a crash loses at most the batches not yet committed.
+    """
+
+    def __init__(self, engine: Engine, writer: BulkWriter, summary: IngestSummary, depth: int = 2):
+        self.engine = engine
+        self.writer = writer
+        self.summary = summary
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="reportguard-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain after a failure so the producer never blocks
+            try:
+                self._write(*batch)
+            except BaseException as exc:  # noqa: BLE001 - handed to the producer thread
+                self.error = exc
+
+    def _write(self, reports: list[dict[str, Any]], accounts: list[dict[str, Any]]) -> None:
+        with self.engine.begin() as conn:
+            new = self.writer.insert_reports(conn, reports)
+            self.writer.upsert_accounts(conn, accounts)
+        self.summary.accepted += new
+        self.summary.duplicates += len(reports) - new
+        self.summary.accounts += len(accounts)
+
+    def put(self, batch: Batch) -> None:
+        self._raise_if_failed()
+        self._queue.put(batch)
+
+    def close(self) -> None:
+        """Wait for every queued batch to commit; re-raise the writer's error if it had one."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise_if_failed()
+
+    def close_quietly(self) -> None:
+        """On the way out of a failure: stop the thread, keep the original exception."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _raise_if_failed(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 class Importer:
     """Validates and stores records for one database; reusable across files and API batches."""
 
@@ -140,17 +205,20 @@ class Importer:
         engine: Engine,
         hasher: IdentifierHasher,
         *,
-        batch_size: int = 5000,
+        batch_size: int = 20_000,
         field_map: Mapping[str, str] | None = None,
         kind: Kind = "auto",
+        defer_indexes: bool | None = None,
     ) -> None:
         self.engine = engine
         self.hasher = hasher
         self.batch_size = batch_size
         self.field_map = dict(field_map or {})
         self.kind: Kind = kind
+        self.defer_indexes = defer_indexes
         self.writer = BulkWriter(engine)
         self._dialect = engine.dialect.name
+        self._unknown_fields: dict[tuple[str, ...], tuple[str, ...]] = {}
 
     # -- public entry points -------------------------------------------------------------
 
@@ -160,15 +228,24 @@ class Importer:
         """Import one export file; rejected records go to ``rejects`` (default: beside it)."""
         reader = Reader(path)
         sink = RejectSink(rejects or rejects_path_for(path))
+        expected = (
+            reader.total if reader.fmt == "parquet" else reader.total // BYTES_PER_RECORD_ESTIMATE
+        )
+        defer = self._should_defer_indexes(expected)
 
         def tick() -> None:
             if progress is not None:
                 progress(reader.done, reader.total)
 
         try:
+            if defer:
+                with self.engine.begin() as conn:
+                    drop_deferrable_indexes(conn)
             summary = self.import_records(reader, source=path.name, sink=sink, on_batch=tick)
         finally:
             sink.close()
+            if defer:
+                ensure_indexes(self.engine)
         summary.rejects_path = sink.path if summary.rejected else None
         tick()
         return summary
@@ -190,6 +267,7 @@ class Importer:
         accounts: list[dict[str, Any]] = []
         now = datetime.now(UTC)
         status = "failed"
+        writer = _WriterThread(self.engine, self.writer, summary)
         try:
             for location, raw in records:
                 summary.records += 1
@@ -212,17 +290,31 @@ class Importer:
                     self._note_ignored(summary, raw, ACCOUNT_FIELDS)
                     accounts.append(self._account_row(record, now))
                 if len(reports) + len(accounts) >= self.batch_size:
-                    self._flush(summary, reports, accounts)
+                    writer.put((reports, accounts))
+                    reports, accounts = [], []
                     if on_batch is not None:
                         on_batch()
-            self._flush(summary, reports, accounts)
+            if reports or accounts:
+                writer.put((reports, accounts))
+            writer.close()
             status = "done"
         finally:
+            if status != "done":
+                writer.close_quietly()
             summary.elapsed = time.perf_counter() - started
             self._finish_run(run_id, summary, status)
         return summary
 
     # -- steps ---------------------------------------------------------------------------
+
+    def _should_defer_indexes(self, expected_records: int) -> bool:
+        if self.defer_indexes is not None:
+            return self.defer_indexes and self._dialect == "sqlite"
+        if self._dialect != "sqlite" or expected_records < DEFER_INDEXES_MIN_ROWS:
+            return False
+        with self.engine.connect() as conn:
+            stored = conn.execute(sa.select(sa.func.max(Report.id))).scalar() or 0
+        return expected_records >= stored
 
     def _report_row(self, record: ReportEvent, run_id: int) -> dict[str, Any]:
         return {
@@ -235,7 +327,7 @@ class Importer:
             "created_at": db_timestamp(record.created_at, self._dialect),
             "source": record.source,
             "referrer": record.referrer,
-            "ip_hash": self.hasher.ip(record.ip) if record.ip else None,
+            "ip_hash": self.hasher.normalised_ip(record.ip) if record.ip else None,
             "device_hash": self.hasher.device(record.device) if record.device else None,
             "ingest_run_id": run_id,
         }
@@ -251,20 +343,6 @@ class Importer:
             "verified": record.verified,
             "snapshot_at": db_timestamp(record.snapshot_at or now, self._dialect),
         }
-
-    def _flush(
-        self, summary: IngestSummary, reports: list[dict[str, Any]], accounts: list[dict[str, Any]]
-    ) -> None:
-        if not reports and not accounts:
-            return
-        with self.engine.begin() as conn:
-            new = self.writer.insert_reports(conn, reports)
-            self.writer.upsert_accounts(conn, accounts)
-        summary.accepted += new
-        summary.duplicates += len(reports) - new
-        summary.accounts += len(accounts)
-        reports.clear()
-        accounts.clear()
 
     @staticmethod
     def _reject(

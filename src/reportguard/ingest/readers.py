@@ -10,11 +10,12 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+import orjson
 
 from reportguard.errors import InputFileError
 
@@ -106,8 +107,8 @@ class Reader:
                 continue
             location = f"line {number}"
             try:
-                value = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
                 yield location, BadLine(f"not valid JSON ({_short_json_error(exc)})")
                 continue
             if not isinstance(value, dict):
@@ -163,7 +164,7 @@ def _parquet_rows(path: Path) -> int:
         raise InputFileError(f"{path}: not a readable Parquet file: {exc}") from exc
 
 
-def _short_json_error(exc: Exception) -> str:
-    if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
-    return "not UTF-8 text"
+def _short_json_error(exc: orjson.JSONDecodeError) -> str:
+    if "utf-8" in str(exc).lower():
+        return "not UTF-8 text"
+    return f"{exc.msg} at column {exc.colno}"

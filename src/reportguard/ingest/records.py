@@ -13,23 +13,17 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from reportguard.ingest.hashing import normalise_ip
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_TEXT = 20_000
-
-
-def _empty_to_none(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -44,17 +38,28 @@ def _normalise_reason(value: str) -> str:
 
 
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-OptionalId = Annotated[Id | None, BeforeValidator(_empty_to_none)]
+OptionalId = Id | None
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
-OptionalTimestamp = Annotated[Timestamp | None, BeforeValidator(_empty_to_none)]
-OptionalText = Annotated[str | None, BeforeValidator(_empty_to_none)]
-Count = Annotated[int | None, BeforeValidator(_empty_to_none), Field(ge=0)]
+OptionalTimestamp = Timestamp | None
+Count = Annotated[int, Field(ge=0)] | None
+ReportText = Annotated[str, Field(max_length=MAX_TEXT)] | None
+Label = Annotated[str, Field(max_length=64)] | None
+Handle = Annotated[str, Field(max_length=200)] | None
+LongLabel = Annotated[str, Field(max_length=500)] | None
 
 
 class _Record(BaseModel):
     model_config = ConfigDict(
         extra="ignore", coerce_numbers_to_str=True, frozen=True, str_strip_whitespace=False
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_missing(cls, data: Any) -> Any:
+        """An empty cell (CSV) or empty string is a missing value, not a value."""
+        if isinstance(data, dict) and "" in data.values():
+            return {k: v for k, v in data.items() if v != ""}
+        return data
 
 
 class ReportEvent(_Record):
@@ -70,12 +75,12 @@ class ReportEvent(_Record):
         StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
         AfterValidator(_normalise_reason),
     ]
-    text: Annotated[OptionalText, Field(max_length=MAX_TEXT)] = None
+    text: ReportText = None
     created_at: Timestamp
-    source: Annotated[OptionalText, Field(max_length=64)] = None
-    referrer: Annotated[OptionalText, Field(max_length=500)] = None
-    ip: OptionalText = None
-    device: Annotated[OptionalText, Field(max_length=500)] = None
+    source: Label = None
+    referrer: LongLabel = None
+    ip: str | None = None
+    device: LongLabel = None
 
     @field_validator("ip")
     @classmethod
@@ -98,8 +103,8 @@ class AccountSnapshot(_Record):
     followers: Count = None
     following: Count = None
     posts: Count = None
-    handle: Annotated[OptionalText, Field(max_length=200)] = None
-    verified: Annotated[bool | None, BeforeValidator(_empty_to_none)] = None
+    handle: Handle = None
+    verified: bool | None = None
     snapshot_at: OptionalTimestamp = None
 
 

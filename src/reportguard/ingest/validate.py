@@ -98,7 +98,9 @@ def _present(value: Any) -> bool:
 def validate_record(raw: Mapping[str, Any], kind: Kind = "auto") -> Record:
     """Validate one raw record; raises RecordError naming each bad field."""
     which = record_kind(raw, kind)
-    data = {k: v for k, v in raw.items() if k not in ("type", "record_type")}
+    data = raw
+    if "type" in raw or "record_type" in raw:
+        data = {k: v for k, v in raw.items() if k not in ("type", "record_type")}
     try:
         if which == "report":
             return ReportEvent.model_validate(data)
@@ -106,8 +108,11 @@ def validate_record(raw: Mapping[str, Any], kind: Kind = "auto") -> Record:
             {k: v for k, v in data.items() if k in ACCOUNT_FIELDS}
         )
     except ValidationError as exc:
-        errors = [
-            FieldError(".".join(str(p) for p in e["loc"]), _message(e))
-            for e in exc.errors(include_url=False, include_input=False)
-        ]
+        errors = []
+        for e in exc.errors(include_url=False, include_input=False):
+            name = ".".join(str(p) for p in e["loc"])
+            message = _message(e)
+            if e["type"] == "missing" and raw.get(name) == "":
+                message = "must not be empty"
+            errors.append(FieldError(name, message))
         raise RecordError(errors) from None

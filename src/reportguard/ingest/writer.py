@@ -1,9 +1,12 @@
 """Bulk writes of validated records: one statement per batch, idempotent on the natural key.
 
-The ORM costs more per row than validation does, so these paths hand the driver one prepared
-statement and a list of tuples (``executemany``). ``ON CONFLICT DO NOTHING`` on ``report_id``
-makes a re-run after a crash store each report exactly once, and the driver's summed rowcount
-tells new reports from duplicates exactly on both SQLite and PostgreSQL.
+``ON CONFLICT DO NOTHING`` on ``report_id`` makes a re-run after a crash store each report exactly
+once, and the statement's rowcount tells new reports from duplicates exactly.
+
+SQLite gets the whole batch as one JSON text parameter (``INSERT ... SELECT ... FROM json_each``):
+SQLite then does all the work in one call with Python's GIL released, so the import's validation
+thread keeps running; ``executemany`` would take the GIL back for every row it binds.
+PostgreSQL gets ``executemany`` (pipelined by psycopg); the server works in its own process.
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql, sqlite
+import orjson
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, Engine
 
 from reportguard.store.models import Account, Report
@@ -42,6 +46,22 @@ ACCOUNT_COLUMNS = (
     "verified",
     "snapshot_at",
 )
+_ACCOUNT_UPDATES = [c for c in ACCOUNT_COLUMNS if c != "account_id"]
+
+
+def _table(model: type[Report] | type[Account]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _sqlite_json_insert(table: str, columns: Sequence[str], conflict: str) -> str:
+    # "WHERE true" resolves SQLite's parsing ambiguity between a join's ON and ON CONFLICT.
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picks} "
+        f"FROM json_each(?) WHERE true {conflict}"
+    )
 
 
 class BulkWriter:
@@ -49,52 +69,59 @@ class BulkWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.dialect_name = engine.dialect.name
+        self._reports = itemgetter(*REPORT_COLUMNS)
+        self._accounts = itemgetter(*ACCOUNT_COLUMNS)
         if self.dialect_name == "sqlite":
-            insert: Any = sqlite.insert
-            dialect: Dialect = sqlite.dialect(paramstyle="qmark")
+            self._report_sql = _sqlite_json_insert(
+                "reports", REPORT_COLUMNS, "ON CONFLICT (report_id) DO NOTHING"
+            )
+            updates = ", ".join(f"{c} = excluded.{c}" for c in _ACCOUNT_UPDATES)
+            self._account_sql = _sqlite_json_insert(
+                "accounts",
+                ACCOUNT_COLUMNS,
+                f"ON CONFLICT (account_id) DO UPDATE SET {updates} "
+                "WHERE excluded.snapshot_at >= accounts.snapshot_at",
+            )
         elif self.dialect_name == "postgresql":
-            insert = postgresql.insert
-            dialect = postgresql.psycopg.dialect(paramstyle="format")  # type: ignore[no-untyped-call]
-        else:  # pragma: no cover - guarded by the engine factory's supported URLs
+            dialect: Dialect = postgresql.psycopg.dialect(paramstyle="format")  # type: ignore[no-untyped-call]
+            reports = postgresql.insert(_table(Report)).inline()
+            reports = reports.on_conflict_do_nothing(index_elements=["report_id"])
+            self._report_sql = str(
+                reports.compile(dialect=dialect, column_keys=list(REPORT_COLUMNS))
+            )
+            accounts = postgresql.insert(_table(Account)).inline()
+            accounts = accounts.on_conflict_do_update(
+                index_elements=["account_id"],
+                set_={c: accounts.excluded[c] for c in _ACCOUNT_UPDATES},
+                where=accounts.excluded.snapshot_at >= _table(Account).c.snapshot_at,
+            )
+            self._account_sql = str(
+                accounts.compile(dialect=dialect, column_keys=list(ACCOUNT_COLUMNS))
+            )
+        else:  # pragma: no cover - the engine factory only opens these two
             raise ValueError(f"unsupported database: {self.dialect_name}")
-
-        reports = (
-            insert(Report.__table__).inline().on_conflict_do_nothing(index_elements=["report_id"])
-        )
-        self._report_sql, self._report_order = _compile(reports, dialect, REPORT_COLUMNS)
-
-        accounts = insert(Account.__table__).inline()
-        newer = accounts.excluded.snapshot_at >= Account.__table__.c.snapshot_at
-        accounts = accounts.on_conflict_do_update(
-            index_elements=["account_id"],
-            set_={c: accounts.excluded[c] for c in ACCOUNT_COLUMNS if c != "account_id"},
-            where=newer,
-        )
-        self._account_sql, self._account_order = _compile(accounts, dialect, ACCOUNT_COLUMNS)
 
     def insert_reports(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
         """Insert reports not stored yet; returns how many were new."""
-        return self._executemany(conn, self._report_sql, self._report_order, rows)
+        return self._write(conn, self._report_sql, self._reports, rows)
 
     def upsert_accounts(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
         """Insert or refresh account snapshots (an older snapshot never overwrites a newer one)."""
-        return self._executemany(conn, self._account_sql, self._account_order, rows)
+        return self._write(conn, self._account_sql, self._accounts, rows)
 
-    @staticmethod
-    def _executemany(
-        conn: Connection, sql: str, order: itemgetter[Any], rows: Sequence[dict[str, Any]]
+    def _write(
+        self, conn: Connection, sql: str, order: itemgetter[Any], rows: Sequence[dict[str, Any]]
     ) -> int:
         if not rows:
             return 0
         cursor = conn.connection.cursor()
         try:
-            cursor.executemany(sql, [order(row) for row in rows])
+            if self.dialect_name == "sqlite":
+                # Text, not bytes: SQLite 3.45+ reads a BLOB argument as binary JSONB.
+                payload = orjson.dumps([order(row) for row in rows]).decode()
+                cursor.execute(sql, (payload,))
+            else:
+                cursor.executemany(sql, [order(row) for row in rows])
             return int(cursor.rowcount)
         finally:
             cursor.close()
-
-
-def _compile(stmt: Any, dialect: Dialect, columns: Sequence[str]) -> tuple[str, itemgetter[Any]]:
-    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
-    names = compiled.positiontup
-    return str(compiled), itemgetter(*names)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 21:16:37.443546
+Create Date: 2026-11-24 21:24:48.617315
 """
 
 from collections.abc import Sequence
@@ -216,8 +216,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("report_id", name=op.f("uq_reports_report_id")),
     )
     with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_reports_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_reports_ip_hash"), ["ip_hash"], unique=False)
         batch_op.create_index(
             "ix_reports_reporter_time", ["reporter_id", "created_at"], unique=False
         )
@@ -387,8 +385,6 @@ def downgrade() -> None:
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index("ix_reports_target_time")
         batch_op.drop_index("ix_reports_reporter_time")
-        batch_op.drop_index(batch_op.f("ix_reports_ip_hash"))
-        batch_op.drop_index(batch_op.f("ix_reports_created_at"))
 
     op.drop_table("reports")
     with op.batch_alter_table("decisions", schema=None) as batch_op:

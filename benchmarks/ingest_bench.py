@@ -1,0 +1,122 @@
+"""Benchmark: `reportguard ingest` of JSON Lines report exports into SQLite.
+
+Writes seeded export files of the given sizes to benchmarks/data/, runs the real command line in a
+child process for each, and prints records/s and the child's peak resident memory. Also times the
+floor under it: the same rows, already parsed and hashed, inserted with plain sqlite3 executemany,
+so the ratio shows what validation and hashing cost on top of the database itself.
+
+    python benchmarks/ingest_bench.py --sizes 100000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data")
+
+
+def make_export(path: Path, n: int, seed: int = 7) -> None:
+    if path.exists():
+        return
+    rng = random.Random(seed)
+    reasons = ["spam", "harassment", "hate_speech", "scam", "impersonation"]
+    with path.open("w") as handle:
+        for i in range(n):
+            handle.write(
+                json.dumps(
+                    {
+                        "report_id": f"b-{i}",
+                        "reporter_id": f"u-{rng.randrange(200_000)}",
+                        "target_id": f"u-{rng.randrange(50_000)}",
+                        "content_id": f"c-{rng.randrange(500_000)}" if i % 3 else None,
+                        "reason": reasons[i % 5],
+                        "text": "keeps insulting me in the comments" if i % 4 else "",
+                        "created_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T"
+                        f"{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
+                        "source": "in_app",
+                        "ip": f"10.{i % 256}.{(i // 256) % 256}.{rng.randrange(256)}",
+                        "device": f"dev-{rng.randrange(100_000):06x}",
+                    }
+                )
+                + "\n"
+            )
+
+
+def run_cli(path: Path, db: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one `reportguard ingest` child process."""
+    env = {**os.environ, "REPORTGUARD_SECRET_KEY": "benchmark-key-0123456789abcdef"}
+    cmd = [sys.executable, "-m", "reportguard.cli", "--db", str(db), "ingest", "--json", str(path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak, before) / 1024
+
+
+def floor_sqlite(path: Path, db: Path) -> float:
+    """Insert pre-parsed rows with plain sqlite3: the cost of the database alone."""
+    rows = []
+    with path.open() as handle:
+        for line in handle:
+            r = json.loads(line)
+            rows.append((r["report_id"], r["reporter_id"], r["target_id"], r["content_id"],
+                         r["reason"], r["text"], r["created_at"], r["source"], r["ip"], r["device"]))
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE reports (id INTEGER PRIMARY KEY, report_id TEXT UNIQUE, reporter_id TEXT,"
+        " target_id TEXT, content_id TEXT, reason TEXT, text TEXT, created_at TEXT, source TEXT,"
+        " ip_hash TEXT, device_hash TEXT)"
+    )
+    conn.execute("CREATE INDEX a ON reports(target_id, created_at)")
+    conn.execute("CREATE INDEX b ON reports(reporter_id, created_at)")
+    conn.execute("CREATE INDEX c ON reports(created_at)")
+    conn.execute("CREATE INDEX d ON reports(ip_hash)")
+    start = time.perf_counter()
+    for i in range(0, len(rows), 5000):
+        with conn:
+            conn.executemany(
+                "INSERT INTO reports (report_id, reporter_id, target_id, content_id, reason, text,"
+                " created_at, source, ip_hash, device_hash) VALUES (?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(report_id) DO NOTHING",
+                rows[i : i + 5000],
+            )
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    args = parser.parse_args()
+    DATA.mkdir(exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"{'reports':>10} {'MB':>7} {'seconds':>8} {'reports/s':>10} {'peak MiB':>9} "
+          f"{'floor s':>8} {'ratio':>6}")
+    for n in args.sizes:
+        path = DATA / f"ingest-{n}.jsonl"
+        make_export(path, n)
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds, peak = run_cli(path, Path(tmp) / "rg.db")
+            floor = floor_sqlite(path, Path(tmp) / "floor.db")
+        size = path.stat().st_size / 1e6
+        print(f"{n:>10,} {size:>7.0f} {seconds:>8.1f} {n / seconds:>10,.0f} {peak:>9.0f} "
+              f"{floor:>8.1f} {seconds / floor:>6.1f}")
+
+
+if __name__ == "__main__":
+    main()

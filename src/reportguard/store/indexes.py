@@ -1,0 +1,34 @@
+"""Secondary indexes that a large SQLite import builds once at the end instead of row by row.
+
+Inserting rows with random keys into a B-tree index dirties a different page per row; for a load
+that at least doubles the table, building the index afterwards is several times faster (figures
+in benchmarks/README.md). Indexes carry no data, only speed, so the rule that keeps this safe is
+simple: every engine opened re-creates any index that is missing (a crash mid-import included).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, Table
+from sqlalchemy.engine import Connection, Engine
+
+from reportguard.store.models import Base, Report
+
+
+def deferrable_indexes() -> list[Index]:
+    """The reports table's secondary (non-unique) indexes."""
+    table = Report.__table__
+    assert isinstance(table, Table)
+    return [index for index in table.indexes if not index.unique]
+
+
+def drop_deferrable_indexes(conn: Connection) -> None:
+    for index in deferrable_indexes():
+        index.drop(conn, checkfirst=True)
+
+
+def ensure_indexes(engine: Engine) -> None:
+    """Create every index the models declare that the database lacks (a no-op normally)."""
+    with engine.begin() as conn:
+        for table in Base.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)

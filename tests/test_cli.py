@@ -1,0 +1,111 @@
+"""The command line: one clear line and a non-zero exit on every error, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportguard import __version__
+from reportguard.cli import main
+from tests.helpers import report, write_jsonl
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """Run the real entry point as a user would, and capture what it prints."""
+    old = sys.argv
+    sys.argv = ["reportguard", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    finally:
+        sys.argv = old
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert (code, out.strip()) == (0, f"reportguard {__version__}")
+
+
+@pytest.mark.parametrize("command", ["ingest", "stats"])
+def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    assert "Usage" in out
+    assert len(out.splitlines()) > 5
+
+
+def test_ingest_then_stats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = str(tmp_path / "rg.db")
+    path = write_jsonl(tmp_path / "r.jsonl", [report(n) for n in range(20)])
+    code, out, _ = run(capsys, "--db", db, "ingest", str(path))
+    assert code == 0
+    assert "20 records in" in out
+    code, out, _ = run(capsys, "--db", db, "stats", "--json")
+    data = json.loads(out)
+    assert (code, data["reports"], data["targets"]) == (0, 20, 13)
+    assert data["recent_imports"][0]["accepted"] == 20
+
+
+def test_ingest_json_summary_and_exit_1_on_rejects(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "r.jsonl", [report(1), report(2, created_at="never")])
+    code, out, _ = run(capsys, "--db", str(tmp_path / "rg.db"), "ingest", "--json", str(path))
+    summary = json.loads(out)["total"]
+    assert code == 1
+    assert (summary["accepted"], summary["rejected"]) == (1, 1)
+
+
+def test_rejections_are_printed_with_file_line_and_field(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_jsonl(tmp_path / "reports.jsonl", [report(1), report(2, created_at="never")])
+    code, _, err = run(capsys, "--db", str(tmp_path / "rg.db"), "ingest", str(path))
+    assert code == 1
+    assert "reports.jsonl:2: created_at: not a timestamp" in err
+    assert "written to" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ingest", "{tmp}/missing.jsonl"], "missing.jsonl: no such file"),
+        (["ingest", "{tmp}/notes.txt"], "unknown file type"),
+        (["--db", "{tmp}/no/such/dir/x.db", "stats"], "does not exist"),
+        (["--db", "postgresql://nobody@127.0.0.1:1/x", "stats"], "cannot open database"),
+        (["ingest", "--map", "nonsense", "{tmp}/r.jsonl"], "use FROM=TO"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    write_jsonl(tmp_path / "r.jsonl", [report(1)])
+    argv = [a.format(tmp=tmp_path) for a in args]
+    if argv[0] != "--db":
+        argv = ["--db", str(tmp_path / "rg.db"), *argv]
+    code, out, err = run(capsys, *argv)
+    assert code != 0
+    assert message in (out + err)
+    assert "Traceback" not in out + err
+
+
+def test_database_of_another_application(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import sqlite3
+
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE reports (x INTEGER)")
+    code, _, err = run(capsys, "--db", str(db), "stats")
+    assert code == 2
+    assert "another application" in err
+    assert "Traceback" not in err

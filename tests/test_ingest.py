@@ -1,0 +1,164 @@
+"""Bulk import on SQLite and PostgreSQL: counts add up, re-imports store nothing twice."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from reportguard.ingest.hashing import IdentifierHasher
+from reportguard.ingest.importer import Importer
+from reportguard.store import models as m
+from tests.conftest import TEST_KEY
+from tests.helpers import account, report, write_jsonl
+
+
+def importer(engine: Engine, **kwargs: object) -> Importer:
+    return Importer(engine, IdentifierHasher(TEST_KEY.encode()), **kwargs)  # type: ignore[arg-type]
+
+
+def count(engine: Engine, table: sa.Table) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_import_counts_every_record(engine: Engine, tmp_path: Path) -> None:
+    records = [report(n) for n in range(250)]
+    records += [report(3), report(4)]  # duplicates inside the same file
+    records += [account("u-1"), account("u-2")]
+    records += [report(900, created_at="tomorrow"), "{not json"]
+    path = write_jsonl(tmp_path / "reports.jsonl", records)
+
+    summary = importer(engine, batch_size=64).import_file(path)
+
+    assert summary.records == 256
+    assert (summary.accepted, summary.duplicates, summary.accounts, summary.rejected) == (
+        250,
+        2,
+        2,
+        2,
+    )
+    assert count(engine, m.Report.__table__) == 250
+    assert count(engine, m.Account.__table__) == 2
+
+
+def test_reimport_is_idempotent(engine: Engine, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "reports.jsonl", [report(n) for n in range(100)])
+    first = importer(engine, batch_size=30).import_file(path)
+    second = importer(engine, batch_size=7).import_file(path)
+    assert (first.accepted, first.duplicates) == (100, 0)
+    assert (second.accepted, second.duplicates) == (0, 100)
+    assert count(engine, m.Report.__table__) == 100
+
+
+def test_first_write_of_a_report_id_wins(engine: Engine, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "a.jsonl", [report(1, reason="spam")])
+    importer(engine).import_file(path)
+    write_jsonl(path, [report(1, reason="violence")])
+    assert importer(engine).import_file(path).duplicates == 1
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(m.Report.reason)).scalar_one() == "spam"
+
+
+def test_newer_account_snapshot_wins_older_does_not(engine: Engine, tmp_path: Path) -> None:
+    new = account("u-1", followers=500, snapshot_at="2026-11-20T00:00:00Z")
+    old = account("u-1", followers=5, snapshot_at="2026-01-01T00:00:00Z")
+    importer(engine).import_file(write_jsonl(tmp_path / "a.jsonl", [new, old]))
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(m.Account.followers)).scalar_one() == 500
+    newest = account("u-1", followers=900, snapshot_at="2026-11-21T00:00:00Z")
+    importer(engine).import_file(write_jsonl(tmp_path / "b.jsonl", [newest]))
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(m.Account.followers)).scalar_one() == 900
+
+
+def test_stored_values_round_trip(engine: Engine, tmp_path: Path) -> None:
+    raw = report(7, created_at="2026-11-24T21:31:07.250+01:00", content_id="v-9", reason="Spam")
+    importer(engine).import_file(write_jsonl(tmp_path / "a.jsonl", [raw]))
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(m.Report.__table__)).mappings().one()
+    with sa.orm.Session(engine) as session:
+        stored = session.scalars(sa.select(m.Report)).one()
+    assert stored.created_at.isoformat() == "2026-11-24T20:31:07.250000+00:00"
+    assert (row["content_id"], row["reason"], row["text"]) == ("v-9", "spam", "report number 7")
+    assert row["ingest_run_id"] is not None
+
+
+def test_rejects_file_names_location_and_field_and_redacts(engine: Engine, tmp_path: Path) -> None:
+    bad = report(2, created_at="not-a-time", ip="203.0.113.77")
+    path = write_jsonl(tmp_path / "reports.jsonl", [report(1), bad])
+    summary = importer(engine).import_file(path)
+    assert summary.rejects_path == tmp_path / "reports.jsonl.rejects.jsonl"
+    (line,) = summary.rejects_path.read_text().splitlines()
+    entry = json.loads(line)
+    assert entry["location"] == "line 2"
+    assert entry["errors"][0]["field"] == "created_at"
+    assert entry["record"]["ip"] == "[redacted]"
+    assert "203.0.113.77" not in line
+    assert str(summary.first_rejections[0]).startswith(
+        "reports.jsonl:2: created_at: not a timestamp"
+    )
+
+
+def test_a_clean_rerun_removes_a_stale_rejects_file(engine: Engine, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "r.jsonl", [report(1, created_at="bad")])
+    importer(engine).import_file(path)
+    assert (tmp_path / "r.jsonl.rejects.jsonl").exists()
+    write_jsonl(path, [report(1)])
+    summary = importer(engine).import_file(path)
+    assert summary.rejects_path is None
+    assert not (tmp_path / "r.jsonl.rejects.jsonl").exists()
+
+
+def test_field_map_and_ignored_fields(engine: Engine, tmp_path: Path) -> None:
+    raw = report(1)
+    raw["ip_address"] = raw.pop("ip")
+    raw["moderation_note"] = "x"
+    path = write_jsonl(tmp_path / "r.jsonl", [raw])
+    summary = importer(engine, field_map={"ip_address": "ip"}).import_file(path)
+    assert summary.accepted == 1
+    assert dict(summary.ignored_fields) == {"moderation_note": 1}
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(m.Report.ip_hash)).scalar_one() is not None
+
+
+def test_csv_and_parquet_import(engine: Engine, tmp_path: Path) -> None:
+    csv_path = tmp_path / "r.csv"
+    csv_path.write_text(
+        "report_id,reporter_id,target_id,reason,created_at,ip,content_id\n"
+        "c-1,u-1,t-1,spam,2026-11-01T00:00:00Z,203.0.113.1,\n"
+        "c-2,u-2,t-1,spam,2026-11-01 00:05:00,,v-1\n"
+    )
+    pq_path = tmp_path / "r.parquet"
+    pq.write_table(pa.Table.from_pylist([report(n) for n in range(10)]), pq_path)
+    imp = importer(engine)
+    assert imp.import_file(csv_path).accepted == 2
+    assert imp.import_file(pq_path).accepted == 10
+    assert count(engine, m.Report.__table__) == 12
+
+
+def test_ingest_runs_are_recorded(engine: Engine, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "r.jsonl", [report(1), report(2, reason="")])
+    importer(engine).import_file(path)
+    with engine.connect() as conn:
+        run = conn.execute(sa.select(m.IngestRun.__table__)).mappings().one()
+    assert (run["source"], run["status"], run["records"], run["accepted"], run["rejected"]) == (
+        "r.jsonl",
+        "done",
+        2,
+        1,
+        1,
+    )
+
+
+def test_progress_reaches_the_end(engine: Engine, tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "r.jsonl", [report(n) for n in range(3000)])
+    seen: list[tuple[int, int]] = []
+    importer(engine, batch_size=500).import_file(path, progress=lambda d, t: seen.append((d, t)))
+    assert len(seen) >= 6
+    assert seen[-1] == (path.stat().st_size, path.stat().st_size)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
