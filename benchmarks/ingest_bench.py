@@ -24,6 +24,18 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).with_name("data")
+FLOOR_FIELDS = (
+    "report_id",
+    "reporter_id",
+    "target_id",
+    "content_id",
+    "reason",
+    "text",
+    "created_at",
+    "source",
+    "ip",
+    "device",
+)
 
 
 def make_export(path: Path, n: int, seed: int = 7) -> None:
@@ -71,8 +83,20 @@ def floor_sqlite(path: Path, db: Path) -> float:
     with path.open() as handle:
         for line in handle:
             r = json.loads(line)
-            rows.append((r["report_id"], r["reporter_id"], r["target_id"], r["content_id"],
-                         r["reason"], r["text"], r["created_at"], r["source"], r["ip"], r["device"]))
+            rows.append(
+                (
+                    r["report_id"],
+                    r["reporter_id"],
+                    r["target_id"],
+                    r["content_id"],
+                    r["reason"],
+                    r["text"],
+                    r["created_at"],
+                    r["source"],
+                    r["ip"],
+                    r["device"],
+                )
+            )
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -104,9 +128,13 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     args = parser.parse_args()
     DATA.mkdir(exist_ok=True)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'reports':>10} {'MB':>7} {'seconds':>8} {'reports/s':>10} {'peak MiB':>9} "
-          f"{'floor s':>8} {'ratio':>6}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"{'reports':>10} {'MB':>7} {'seconds':>8} {'reports/s':>10} {'peak MiB':>9} "
+        f"{'floor s':>8} {'ratio':>6}"
+    )
     for n in args.sizes:
         path = DATA / f"ingest-{n}.jsonl"
         make_export(path, n)
@@ -114,8 +142,10 @@ def main() -> None:
             seconds, peak = run_cli(path, Path(tmp) / "rg.db")
             floor = floor_sqlite(path, Path(tmp) / "floor.db")
         size = path.stat().st_size / 1e6
-        print(f"{n:>10,} {size:>7.0f} {seconds:>8.1f} {n / seconds:>10,.0f} {peak:>9.0f} "
-              f"{floor:>8.1f} {seconds / floor:>6.1f}")
+        print(
+            f"{n:>10,} {size:>7.0f} {seconds:>8.1f} {n / seconds:>10,.0f} {peak:>9.0f} "
+            f"{floor:>8.1f} {seconds / floor:>6.1f}"
+        )
 
 
 if __name__ == "__main__":

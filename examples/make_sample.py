@@ -83,7 +83,9 @@ def main() -> None:
                     "target_id": "u-7",
                     "reason": "hate_speech",
                     "text": "this account spreads hate, ban it now" + "!" * rng.randint(0, 2),
-                    "created_at": (burst_start + timedelta(seconds=rng.randint(0, 900))).isoformat(),
+                    "created_at": (
+                        burst_start + timedelta(seconds=rng.randint(0, 900))
+                    ).isoformat(),
                     "source": "in_app",
                     "referrer": "forum.example.org/t/raid",
                     "ip": f"203.0.113.{rng.randint(1, 12)}",

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.helpers import report, write_jsonl
 
 from reportguard import __version__
 from reportguard.cli import main
-from tests.helpers import report, write_jsonl
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

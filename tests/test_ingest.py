@@ -9,12 +9,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from tests.conftest import TEST_KEY
+from tests.helpers import account, report, write_jsonl
 
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
 from reportguard.store import models as m
-from tests.conftest import TEST_KEY
-from tests.helpers import account, report, write_jsonl
 
 
 def importer(engine: Engine, **kwargs: object) -> Importer:

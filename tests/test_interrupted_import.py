@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.helpers import report, write_jsonl
 
 from reportguard.store.engine import create_engine
-from tests.helpers import report, write_jsonl
 
 N = 120_000
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from tests.conftest import TEST_KEY
+from tests.helpers import report, write_jsonl
 
 from reportguard.config import Settings, load_or_create_key_file
 from reportguard.errors import ConfigError
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
 from reportguard.store import models as m
-from tests.conftest import TEST_KEY
-from tests.helpers import report, write_jsonl
 
 RAW_IP = "203.0.113.219"
 RAW_DEVICE = "device-7f3a9c21-raw-identifier"

@@ -1,4 +1,4 @@
-"""Readers find every record, number lines the way an editor does, and refuse what they can't read."""
+"""Readers find every record, number lines as an editor does, and refuse what they can't read."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.helpers import report, write_jsonl
 
 from reportguard.errors import InputFileError
 from reportguard.ingest.readers import BadLine, Reader, detect_format
-from tests.helpers import report, write_jsonl
 
 
 def test_jsonl_locations_count_blank_lines(tmp_path: Path) -> None:

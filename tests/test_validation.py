@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from tests.helpers import account, report
 
 from reportguard.ingest.records import AccountSnapshot, ReportEvent
 from reportguard.ingest.validate import RecordError, validate_record
-from tests.helpers import account, report
 
 
 def errors_of(raw: dict[str, object], kind: str = "auto") -> list[str]:

@@ -57,11 +57,10 @@ def _table(model: type[Report] | type[Account]) -> Table:
 
 def _sqlite_json_insert(table: str, columns: Sequence[str], conflict: str) -> str:
     # "WHERE true" resolves SQLite's parsing ambiguity between a join's ON and ON CONFLICT.
+    # Table and column names are constants of this module, never input.
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {picks} "
-        f"FROM json_each(?) WHERE true {conflict}"
-    )
+    head = f"INSERT INTO {table} ({', '.join(columns)})"
+    return " ".join((head, "SELECT", picks, "FROM json_each(?) WHERE true", conflict))
 
 
 class BulkWriter:
