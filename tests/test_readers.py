@@ -17,9 +17,9 @@ from reportguard.ingest.readers import BadLine, Reader, detect_format
 
 
 def test_jsonl_locations_count_blank_lines(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "r.jsonl", [report(1), "", report(2), "{broken", "[1, 2]"])
-    items = list(Reader(path))
-    assert [loc for loc, _ in items] == ["line 1", "line 3", "line 4", "line 5"]
+    records = [report(1), "", report(2), "     \t ", "{broken", "[1, 2]"]
+    items = list(Reader(write_jsonl(tmp_path / "r.jsonl", records)))
+    assert [loc for loc, _ in items] == ["line 1", "line 3", "line 5", "line 6"]
     assert items[1][1]["report_id"] == "r-2"  # type: ignore[index]
     assert isinstance(items[2][1], BadLine)
     assert str(items[2][1]).startswith("not valid JSON")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from functools import lru_cache
 
+CACHE_SIZE = 1 << 16
 _CANONICAL_IPV4 = re.compile(
     r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}"
 )
@@ -38,26 +38,32 @@ class IdentifierHasher:
         self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
         self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         # Proxy pools and shared devices repeat; a bounded cache skips most HMACs on real data.
-        self._cached = lru_cache(maxsize=1 << 16)(self._digest)
+        self._cache: dict[str, str] = {}
 
-    def _digest(self, kind: str, value: str) -> str:
-        inner = self._inner.copy()
-        inner.update(f"{kind}:{value}".encode())
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()[:32]
+    def _digest(self, message: str) -> str:
+        hashed = self._cache.get(message)
+        if hashed is None:
+            inner = self._inner.copy()
+            inner.update(message.encode())
+            outer = self._outer.copy()
+            outer.update(inner.digest())
+            hashed = outer.hexdigest()[:32]
+            if len(self._cache) >= CACHE_SIZE:
+                self._cache.clear()
+            self._cache[message] = hashed
+        return hashed
 
     def ip(self, value: str) -> str:
         """Hash an IP address in canonical form (IPv4-mapped IPv6 collapses to IPv4)."""
-        return self._cached("ip", normalise_ip(value))
+        return self._digest("ip:" + normalise_ip(value))
 
     def normalised_ip(self, value: str) -> str:
         """Hash an address already in the form :func:`normalise_ip` returns (validated input)."""
-        return self._cached("ip", value)
+        return self._digest("ip:" + value)
 
     def device(self, value: str) -> str:
         """Hash a device id as given, ignoring surrounding white space and case."""
-        return self._cached("device", value.strip().lower())
+        return self._digest("device:" + value.strip().lower())
 
     def __getstate__(self) -> dict[str, bytes]:
         return {"key": self.key}

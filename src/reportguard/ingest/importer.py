@@ -34,7 +34,7 @@ from reportguard.ingest.records import (
     ReportEvent,
 )
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
-from reportguard.ingest.writer import BulkWriter
+from reportguard.ingest.writer import BulkWriter, Prepared
 from reportguard.store.indexes import drop_deferrable_indexes, ensure_indexes
 from reportguard.store.models import IngestRun, Report
 from reportguard.store.types import db_timestamp
@@ -139,7 +139,7 @@ def rejects_path_for(path: Path) -> Path:
     return path.with_name(path.name + ".rejects.jsonl")
 
 
-Batch = tuple[list[dict[str, Any]], list[dict[str, Any]]]
+Batch = tuple[Prepared, Prepared]
 
 
 class _WriterThread:
@@ -168,13 +168,13 @@ class _WriterThread:
             except BaseException as exc:  # noqa: BLE001 - handed to the producer thread
                 self.error = exc
 
-    def _write(self, reports: list[dict[str, Any]], accounts: list[dict[str, Any]]) -> None:
+    def _write(self, reports: Prepared, accounts: Prepared) -> None:
         with self.engine.begin() as conn:
-            new = self.writer.insert_reports(conn, reports)
-            self.writer.upsert_accounts(conn, accounts)
+            new = self.writer.execute(conn, reports)
+            self.writer.execute(conn, accounts)
         self.summary.accepted += new
-        self.summary.duplicates += len(reports) - new
-        self.summary.accounts += len(accounts)
+        self.summary.duplicates += reports.count - new
+        self.summary.accounts += accounts.count
 
     def put(self, batch: Batch) -> None:
         self._raise_if_failed()
@@ -263,8 +263,8 @@ class Importer:
         summary = IngestSummary(source=source)
         started = time.perf_counter()
         run_id = self._start_run(source)
-        reports: list[dict[str, Any]] = []
-        accounts: list[dict[str, Any]] = []
+        reports: list[tuple[Any, ...]] = []
+        accounts: list[tuple[Any, ...]] = []
         now = datetime.now(UTC)
         status = "failed"
         writer = _WriterThread(self.engine, self.writer, summary)
@@ -290,12 +290,12 @@ class Importer:
                     self._note_ignored(summary, raw, ACCOUNT_FIELDS)
                     accounts.append(self._account_row(record, now))
                 if len(reports) + len(accounts) >= self.batch_size:
-                    writer.put((reports, accounts))
+                    writer.put(self._prepare(reports, accounts))
                     reports, accounts = [], []
                     if on_batch is not None:
                         on_batch()
             if reports or accounts:
-                writer.put((reports, accounts))
+                writer.put(self._prepare(reports, accounts))
             writer.close()
             status = "done"
         finally:
@@ -316,33 +316,38 @@ class Importer:
             stored = conn.execute(sa.select(sa.func.max(Report.id))).scalar() or 0
         return expected_records >= stored
 
-    def _report_row(self, record: ReportEvent, run_id: int) -> dict[str, Any]:
-        return {
-            "report_id": record.report_id,
-            "reporter_id": record.reporter_id,
-            "target_id": record.target_id,
-            "content_id": record.content_id,
-            "reason": record.reason,
-            "text": record.text,
-            "created_at": db_timestamp(record.created_at, self._dialect),
-            "source": record.source,
-            "referrer": record.referrer,
-            "ip_hash": self.hasher.normalised_ip(record.ip) if record.ip else None,
-            "device_hash": self.hasher.device(record.device) if record.device else None,
-            "ingest_run_id": run_id,
-        }
+    def _prepare(self, reports: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> Batch:
+        return self.writer.prepare_reports(reports), self.writer.prepare_accounts(accounts)
 
-    def _account_row(self, record: AccountSnapshot, now: datetime) -> dict[str, Any]:
-        return {
-            "account_id": record.account_id,
-            "created_at": db_timestamp(record.created_at, self._dialect),
-            "followers": record.followers,
-            "following": record.following,
-            "posts": record.posts,
-            "handle": record.handle,
-            "verified": record.verified,
-            "snapshot_at": db_timestamp(record.snapshot_at or now, self._dialect),
-        }
+    def _report_row(self, record: ReportEvent, run_id: int) -> tuple[Any, ...]:
+        """The row in writer.REPORT_COLUMNS order."""
+        return (
+            record.report_id,
+            record.reporter_id,
+            record.target_id,
+            record.content_id,
+            record.reason,
+            record.text,
+            db_timestamp(record.created_at, self._dialect),
+            record.source,
+            record.referrer,
+            self.hasher.normalised_ip(record.ip) if record.ip else None,
+            self.hasher.device(record.device) if record.device else None,
+            run_id,
+        )
+
+    def _account_row(self, record: AccountSnapshot, now: datetime) -> tuple[Any, ...]:
+        """The row in writer.ACCOUNT_COLUMNS order."""
+        return (
+            record.account_id,
+            db_timestamp(record.created_at, self._dialect),
+            record.followers,
+            record.following,
+            record.posts,
+            record.handle,
+            record.verified,
+            db_timestamp(record.snapshot_at or now, self._dialect),
+        )
 
     @staticmethod
     def _reject(

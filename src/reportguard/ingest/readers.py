@@ -103,12 +103,14 @@ class Reader:
         for number, line in enumerate(stream, start=1):
             if number % 1024 == 0:
                 self._tick()
-            if not line.strip():
+            if len(line) < 3 and not line.strip():
                 continue
             location = f"line {number}"
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
+                if not line.strip():
+                    continue  # a blank line of spaces: not a record
                 yield location, BadLine(f"not valid JSON ({_short_json_error(exc)})")
                 continue
             if not isinstance(value, dict):

@@ -27,7 +27,11 @@ MAX_TEXT = 20_000
 
 
 def _as_utc(value: datetime) -> datetime:
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    offset = value.utcoffset()
+    if offset is None:
+        value = value.replace(tzinfo=UTC)
+    elif offset:
+        value = value.astimezone(UTC)
     if value < EARLIEST:
         raise ValueError("implausible timestamp (before 2000-01-01)")
     return value

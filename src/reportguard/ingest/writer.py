@@ -3,16 +3,17 @@
 ``ON CONFLICT DO NOTHING`` on ``report_id`` makes a re-run after a crash store each report exactly
 once, and the statement's rowcount tells new reports from duplicates exactly.
 
-SQLite gets the whole batch as one JSON text parameter (``INSERT ... SELECT ... FROM json_each``):
-SQLite then does all the work in one call with Python's GIL released, so the import's validation
-thread keeps running; ``executemany`` would take the GIL back for every row it binds.
+Rows are sequences in the column order below. SQLite gets a whole batch as one JSON text
+parameter (``INSERT ... SELECT ... FROM json_each``): SQLite then does all the work in one call
+with Python's GIL released, so the import's validation thread keeps running; ``executemany``
+would take the GIL back for every row it binds.
 PostgreSQL gets ``executemany`` (pipelined by psycopg); the server works in its own process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import itemgetter
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -48,6 +49,18 @@ ACCOUNT_COLUMNS = (
 )
 _ACCOUNT_UPDATES = [c for c in ACCOUNT_COLUMNS if c != "account_id"]
 
+Row = Sequence[Any]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch ready to send: built on the caller's thread so the writer thread needs no GIL."""
+
+    sql: str
+    count: int
+    payload: str | None = None
+    rows: Sequence[Row] = ()
+
 
 def _table(model: type[Report] | type[Account]) -> Table:
     table = model.__table__
@@ -68,8 +81,6 @@ class BulkWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.dialect_name = engine.dialect.name
-        self._reports = itemgetter(*REPORT_COLUMNS)
-        self._accounts = itemgetter(*ACCOUNT_COLUMNS)
         if self.dialect_name == "sqlite":
             self._report_sql = _sqlite_json_insert(
                 "reports", REPORT_COLUMNS, "ON CONFLICT (report_id) DO NOTHING"
@@ -100,27 +111,38 @@ class BulkWriter:
         else:  # pragma: no cover - the engine factory only opens these two
             raise ValueError(f"unsupported database: {self.dialect_name}")
 
-    def insert_reports(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert reports not stored yet; returns how many were new."""
-        return self._write(conn, self._report_sql, self._reports, rows)
+    def prepare_reports(self, rows: Sequence[Row]) -> Prepared:
+        """Turn report rows (in REPORT_COLUMNS order) into what ``execute`` sends."""
+        return self._prepare(self._report_sql, rows)
 
-    def upsert_accounts(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert or refresh account snapshots (an older snapshot never overwrites a newer one)."""
-        return self._write(conn, self._account_sql, self._accounts, rows)
+    def prepare_accounts(self, rows: Sequence[Row]) -> Prepared:
+        """Turn account rows (in ACCOUNT_COLUMNS order) into what ``execute`` sends."""
+        return self._prepare(self._account_sql, rows)
 
-    def _write(
-        self, conn: Connection, sql: str, order: itemgetter[Any], rows: Sequence[dict[str, Any]]
-    ) -> int:
-        if not rows:
+    def _prepare(self, sql: str, rows: Sequence[Row]) -> Prepared:
+        if self.dialect_name == "sqlite":
+            # Text, not bytes: SQLite 3.45+ reads a BLOB argument as binary JSONB.
+            return Prepared(sql, len(rows), payload=orjson.dumps(rows).decode())
+        return Prepared(sql, len(rows), rows=rows)
+
+    def execute(self, conn: Connection, prepared: Prepared) -> int:
+        """Run one prepared batch; returns how many rows it inserted or changed."""
+        if not prepared.count:
             return 0
         cursor = conn.connection.cursor()
         try:
-            if self.dialect_name == "sqlite":
-                # Text, not bytes: SQLite 3.45+ reads a BLOB argument as binary JSONB.
-                payload = orjson.dumps([order(row) for row in rows]).decode()
-                cursor.execute(sql, (payload,))
+            if prepared.payload is not None:
+                cursor.execute(prepared.sql, (prepared.payload,))
             else:
-                cursor.executemany(sql, [order(row) for row in rows])
+                cursor.executemany(prepared.sql, prepared.rows)
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+    def insert_reports(self, conn: Connection, rows: Sequence[Row]) -> int:
+        """Insert reports not stored yet; returns how many were new."""
+        return self.execute(conn, self.prepare_reports(rows))
+
+    def upsert_accounts(self, conn: Connection, rows: Sequence[Row]) -> int:
+        """Insert or refresh account snapshots (an older snapshot never overwrites a newer one)."""
+        return self.execute(conn, self.prepare_accounts(rows))

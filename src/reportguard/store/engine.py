@@ -24,9 +24,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA temp_store=MEMORY")
-    # 256 MiB of page cache: random-key index inserts during bulk imports stay in memory.
-    cursor.execute("PRAGMA cache_size=-262144")
+    # A fixed 32 MiB page cache per connection; sorts (index builds) spill to temporary files.
+    # A bulk import's peak memory then does not grow with the size of the file.
+    cursor.execute("PRAGMA cache_size=-32768")
     cursor.close()
 
 
