@@ -1,0 +1,1 @@
+"""Score detection and triage against ground truth: the harness behind ``reportguard evaluate``."""

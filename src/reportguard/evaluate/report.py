@@ -1,0 +1,133 @@
+"""Tables of evaluation results for the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+
+def _f(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
+    """One row per detector: the headline numbers of the harness."""
+    table = Table(title="Detection against ground truth", title_justify="left", box=box.SIMPLE_HEAD)
+    columns = [
+        ("detector", "left"),
+        ("member F1", "right"),
+        ("sockpuppet", "right"),
+        ("real-acct", "right"),
+        ("camoufl.", "right"),
+        ("report F1", "right"),
+        ("brigaded found", "right"),
+        ("viral FP", "right"),
+        ("reports to detect", "right"),
+        ("seconds", "right"),
+    ]
+    for name, justify in columns:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for s in scores:
+        groups = s["members_by_group"]
+        t = s["targets"]
+        table.add_row(
+            s["detector"],
+            _f(s["members"]["f1"]),
+            _f(groups["sockpuppet"]["f1"]),
+            _f(groups["real-account"]["f1"]),
+            _f(groups["camouflaged"]["f1"]),
+            _f(s["reports"]["f1"]),
+            f"{t['brigaded_found']}/{t['brigaded']}",
+            f"{t['viral_called_campaign']}/{t['viral']}",
+            _f(s["time_to_detect"]["median_reports_50plus"], 1),
+            _f(s["seconds"], 2),
+        )
+    console.print(table)
+    console.print(
+        "F1 all/sock/real/camo: member-level F1, overall and for sockpuppet, real-account and "
+        "camouflaged campaigns; F1 rep: report level; brigaded: victims found; viral FP: viral "
+        "surges called campaigns; det@: median reports filed before a 50+ member campaign was "
+        "flagged.",
+        style="dim",
+    )
+    triage = [s for s in scores if "triage" in s]
+    if triage:
+        ranks = Table(
+            title="Triage queue vs count-based ranking (truly violating targets)",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for name in (
+            "ranking",
+            "p@10",
+            "p@50",
+            "p@100",
+            "ndcg@50",
+            "brigaded in top 50",
+            "innocent auto-actioned",
+        ):
+            ranks.add_column(name, justify="left" if name == "ranking" else "right")
+        baseline_shown = False
+        for s in triage:
+            q = s["triage"]["queue"]
+            ranks.add_row(
+                s["detector"],
+                _f(q["p@10"]),
+                _f(q["p@50"]),
+                _f(q["p@100"]),
+                _f(q["ndcg@50"]),
+                str(q["brigaded_in_top_50"]),
+                _f(s["harm"]["innocent_actioned_automatically"]),
+            )
+            if not baseline_shown:
+                c = s["triage"]["count_baseline"]
+                ranks.add_row(
+                    "count of reports",
+                    _f(c["p@10"]),
+                    _f(c["p@50"]),
+                    _f(c["p@100"]),
+                    _f(c["ndcg@50"]),
+                    str(c["brigaded_in_top_50"]),
+                    f"{s['harm']['naive_rule_innocent_actioned']} (at 20/24h)",
+                )
+                baseline_shown = True
+        console.print(ranks)
+
+
+def print_campaigns(console: Console, score: dict[str, Any]) -> None:
+    """Each planted campaign: was it found, how completely, how fast."""
+    table = Table(
+        title=f"Planted campaigns: {score['detector']}", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for name in (
+        "campaign",
+        "group",
+        "members",
+        "targets",
+        "found",
+        "precision",
+        "recall",
+        "reports to detect",
+        "minutes",
+    ):
+        table.add_column(name, justify="left" if name in ("group",) else "right")
+    for c in score["campaigns"]:
+        table.add_row(
+            str(c["campaign"]),
+            c["group"],
+            str(c["active_members"]),
+            str(c["targets"]),
+            "yes" if c["found"] else "[red]no[/red]",
+            _f(c["member_precision"]),
+            _f(c["member_recall"]),
+            _f(c["reports_to_detect"]),
+            _f(c["minutes_to_detect"], 1),
+        )
+    console.print(table)
