@@ -33,7 +33,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out.strip()) == (0, f"reportguard {__version__}")
 
 
-@pytest.mark.parametrize("command", ["ingest", "stats"])
+@pytest.mark.parametrize("command", ["ingest", "stats", "simulate", "evaluate"])
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
@@ -109,3 +109,56 @@ def test_database_of_another_application(
     assert code == 2
     assert "another application" in err
     assert "Traceback" not in err
+
+
+def test_simulate_ingest_evaluate_end_to_end(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "sim"
+    code, text, _ = run(
+        capsys,
+        "simulate",
+        "--out",
+        str(out),
+        "--set",
+        "days=25",
+        "--set",
+        "accounts=4000",
+        "--set",
+        "organic_reports_per_day=200",
+    )
+    assert code == 0, text
+    assert "planted campaigns" in text
+    code, text, _ = run(
+        capsys,
+        "--db",
+        str(tmp_path / "rg.db"),
+        "ingest",
+        str(out / "accounts.jsonl"),
+        str(out / "reports.jsonl"),
+    )
+    assert code == 0, text
+    code, text, _ = run(capsys, "evaluate", str(out), "--json", str(tmp_path / "eval.json"))
+    assert code == 0, text
+    assert "baseline" in text
+    scores = json.loads((tmp_path / "eval.json").read_text())
+    assert scores[0]["targets"]["viral"] == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["simulate", "--preset", "huge"], "unknown preset"),
+        (["simulate", "--set", "days=2"], "after the last day"),
+        (["simulate", "--set", "nonsense"], "use PATH=VALUE"),
+        (["evaluate", "{tmp}"], "no ground truth"),
+        (["evaluate", "{tmp}", "--no-baseline"], "no ground truth"),
+    ],
+)
+def test_simulate_and_evaluate_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *[a.format(tmp=tmp_path) for a in args])
+    assert code != 0
+    assert message in out + err
+    assert "Traceback" not in out + err

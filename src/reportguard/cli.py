@@ -304,7 +304,7 @@ def simulate(  # noqa: PLR0917 - Typer maps parameters to options
             else preset(preset_name)
         )
     except (OSError, ValueError) as exc:
-        raise ReportGuardError(f"cannot use the spec: {exc}") from None
+        raise ReportGuardError(str(exc).splitlines()[0]) from None
     if seed is not None:
         spec = spec.model_copy(update={"seed": seed})
     spec = apply_overrides(spec, overrides or [])

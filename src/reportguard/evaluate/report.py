@@ -51,10 +51,11 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
         )
     console.print(table)
     console.print(
-        "F1 all/sock/real/camo: member-level F1, overall and for sockpuppet, real-account and "
-        "camouflaged campaigns; F1 rep: report level; brigaded: victims found; viral FP: viral "
-        "surges called campaigns; det@: median reports filed before a 50+ member campaign was "
-        "flagged.",
+        "member F1: reporters of planted campaigns found, overall and by kind (sockpuppet, "
+        "real-account, camouflaged); report F1: campaign reports found; brigaded found: victims "
+        "named by a detected campaign; viral FP: viral surges against real violators wrongly "
+        "called campaigns; reports to detect: median reports filed before a campaign of 50+ "
+        "members was first flagged.",
         style="dim",
     )
     triage = [s for s in scores if "triage" in s]

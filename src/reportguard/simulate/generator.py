@@ -331,7 +331,9 @@ class Simulation:
         spec, rng, acc = self.spec, self.rng, world.accounts
         n_base = spec.accounts
         regular = np.flatnonzero(acc.role[:n_base] == REGULAR)
-        old_regular = regular[acc.created[regular] < world.t0 - 90 * DAY]
+        # Waves and mobilised communities draw on the ordinary user base, young accounts included
+        # (a rule like "young reporters mean a brigade" must not work here, as it does not in life).
+        ordinary = regular
         parts: list[Events] = []
         used_targets: set[int] = set()
         violators = np.flatnonzero(acc.role == VIOLATOR)
@@ -342,7 +344,7 @@ class Simulation:
                 target = int(rng.choice(violators))
             used_targets.add(target)
             world.viral_targets.append(target)
-            parts.append(self._viral(world, target, old_regular))
+            parts.append(self._viral(world, target, ordinary))
 
         for _ in range(spec.disputes):
             a, b = (int(x) for x in rng.choice(regular, 2, replace=False))
@@ -356,7 +358,7 @@ class Simulation:
                     world,
                     number,
                     cspec,
-                    old_regular=old_regular,
+                    ordinary=ordinary,
                     victims=victims,
                     violators=violators,
                     used=used_targets,
@@ -461,7 +463,7 @@ class Simulation:
         number: int,
         cs: CampaignSpec,
         *,
-        old_regular: np.ndarray,
+        ordinary: np.ndarray,
         victims: np.ndarray,
         violators: np.ndarray,
         used: set[int],
@@ -472,7 +474,7 @@ class Simulation:
             members = self._add_fresh(acc, cs.reporters, first, SOCKPUPPET)
         else:
             # A community mobilised by a post: real, older accounts, some of them related.
-            members = rng.choice(old_regular, size=cs.reporters, replace=False)
+            members = rng.choice(ordinary, size=cs.reporters, replace=False)
         pool = violators if cs.target_violating else victims
         targets = np.array(
             [t for t in rng.permutation(pool)[: cs.targets * 3] if int(t) not in used][: cs.targets]
