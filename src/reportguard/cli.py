@@ -370,6 +370,64 @@ def evaluate(
         console.print(f"wrote {json_out}")
 
 
+@app.command()
+def detect(  # noqa: PLR0917 - Typer maps parameters to options
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Only reports at or after this time (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only reports before this time (ISO 8601).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the campaigns (with evidence) as JSON.")
+    ] = None,
+    store: Annotated[bool, typer.Option(help="Save the campaigns in the database.")] = True,
+    show: Annotated[int, typer.Option(help="How many campaigns to print.")] = 20,
+) -> None:
+    """Find coordinated reporting campaigns among the stored reports, and explain each one."""
+    from reportguard.detect.engine import CampaignEngine
+    from reportguard.detect.frame import ReportFrame
+    from reportguard.detect.persist import store_campaigns
+    from reportguard.detect.report import detection_json, print_campaigns
+
+    engine = _open(ctx)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("reading reports", total=3)
+        frame = ReportFrame.from_database(
+            engine, since=_epoch_option(since, "--since"), until=_epoch_option(until, "--until")
+        )
+        progress.update(task, advance=1, description=f"detecting in {len(frame):,} reports")
+        detection = CampaignEngine.default().run(frame)
+        progress.update(task, advance=1, description="storing campaigns")
+        if store:
+            store_campaigns(engine, detection.campaigns)
+        progress.update(task, advance=1)
+    engine.dispose()
+    print_campaigns(console, detection, limit=show)
+    if json_out is not None:
+        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        console.print(f"wrote {json_out}")
+
+
+def _epoch_option(value: str | None, name: str) -> int | None:
+    if value is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=name) from None
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into one line and an exit code."""
     debug = os.environ.get("REPORTGUARD_DEBUG") == "1"

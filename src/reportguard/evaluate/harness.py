@@ -93,17 +93,28 @@ class Truth:
 
 
 def _derived_report_ids(truth: Truth, result: DetectionResult) -> set[str]:
-    """Reports a campaign claims: given ids, else reports from its members to its targets."""
+    """Reports a campaign claims: given ids, else reports from its members to its targets.
+
+    Two joins (reporter to campaign, then campaign and target), linear in the sizes: a campaign
+    of 50,000 members and 20,000 targets is never expanded into their product.
+    """
     ids: set[str] = set()
-    pairs: list[tuple[str, str]] = []
-    for campaign in result.campaigns:
+    members: list[tuple[int, str]] = []
+    targets: list[tuple[int, str]] = []
+    for number, campaign in enumerate(result.campaigns):
         if campaign.report_ids is not None:
             ids.update(campaign.report_ids)
         else:
-            pairs.extend((m, t) for m in campaign.members for t in campaign.targets)
-    if pairs:
-        wanted = pl.DataFrame(pairs, schema=["reporter_id", "target_id"], orient="row")
-        joined = truth.reports.join(wanted.unique(), on=["reporter_id", "target_id"])
+            members.extend((number, m) for m in campaign.members)
+            targets.extend((number, t) for t in campaign.targets)
+    if members and targets:
+        by_member = pl.DataFrame(members, schema=["c", "reporter_id"], orient="row").unique()
+        by_target = pl.DataFrame(targets, schema=["c", "target_id"], orient="row").unique()
+        joined = (
+            truth.reports.select("report_id", "reporter_id", "target_id")
+            .join(by_member, on="reporter_id")
+            .join(by_target, on=["c", "target_id"], how="semi")
+        )
         ids.update(joined["report_id"].to_list())
     return ids - truth.camouflage_report_ids
 

@@ -1,0 +1,1 @@
+"""Detect: signals over the report stream fused into explained campaigns."""

@@ -1,0 +1,234 @@
+"""Campaign fusion: waves proposed by the burst detector, judged by coordination signals.
+
+A wave (a burst of reports against one target) becomes part of a campaign only on *coordination*
+evidence: reporters that are young or created together, shared infrastructure, near-identical
+text, one outside referral, or the same group reappearing against other targets. The burst's own
+size is never evidence of coordination, which is what keeps an organic wave against a genuinely
+violating account (a viral surge) out. Flagged waves that share members are one campaign: a ring
+that moves from target to target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from reportguard.detect.frame import ReportFrame
+from reportguard.detectors import SIGNALS
+from reportguard.detectors.burst import BurstDetector
+from reportguard.detectors.evidence import CAP, binomial_surprise, gated
+
+REPEAT_COLUMN = "repeat_surprise"
+
+
+@dataclass
+class FoundCampaign:
+    """A detected campaign with everything a moderator needs to judge it."""
+
+    key: str
+    members: list[str]
+    targets: list[str]
+    report_ids: list[str]
+    first_report_at: datetime
+    last_report_at: datetime
+    score: float
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    first_flagged_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "score": round(self.score, 4),
+            "members": self.members,
+            "targets": self.targets,
+            "report_ids": self.report_ids,
+            "first_report_at": self.first_report_at.isoformat(),
+            "last_report_at": self.last_report_at.isoformat(),
+            "first_flagged_at": self.first_flagged_at.isoformat()
+            if self.first_flagged_at
+            else None,
+            "evidence": self.evidence,
+        }
+
+
+@dataclass
+class Detection:
+    """The outcome of one detection run: campaigns and every wave that was examined."""
+
+    campaigns: list[FoundCampaign]
+    waves: pl.DataFrame
+    seconds: float = 0.0
+
+
+class CampaignEngine:
+    """Runs the burst detector and the coordination signals, and fuses them into campaigns.
+
+    Parameters are stored as given; the detectors are built by :meth:`default` unless passed.
+    """
+
+    def __init__(
+        self,
+        *,
+        burst: BurstDetector | None = None,
+        signals: list[Any] | None = None,
+        min_evidence: float = 12.0,
+        merge_overlap: float = 0.3,
+        repeat_min_share: float = 0.3,
+    ) -> None:
+        self.burst = burst
+        self.signals = signals
+        self.min_evidence = min_evidence
+        self.merge_overlap = merge_overlap
+        self.repeat_min_share = repeat_min_share
+
+    @classmethod
+    def default(cls, **params: Any) -> CampaignEngine:
+        """The engine with every registered signal at its default parameters."""
+        return cls(burst=BurstDetector(), signals=[signal() for signal in SIGNALS], **params)
+
+    def run(self, frame: ReportFrame) -> Detection:
+        import time
+
+        started = time.perf_counter()
+        burst = (self.burst or BurstDetector()).clone().fit(frame)
+        signals = [s.clone().fit(frame) for s in (self.signals or [])]
+        wave_reports = burst.wave_reports(frame)
+        waves = burst.waves_
+        if waves.is_empty():
+            return Detection([], waves, time.perf_counter() - started)
+        table = waves
+        for signal in signals:
+            part = signal.waves(wave_reports, frame)
+            keep = [c for c in part.columns if c not in table.columns or c == "wave"]
+            table = table.join(part.select(keep), on="wave", how="left")
+        table = table.join(self._repeat_groups(wave_reports, frame), on="wave", how="left")
+        present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
+        table = (
+            table.with_columns([pl.col(c).fill_null(0.0) for c in present])
+            .with_columns(
+                pl.sum_horizontal([pl.col(c).clip(0, CAP) for c in present]).alias("evidence")
+            )
+            .with_columns((pl.col("evidence") >= self.min_evidence).alias("flagged"))
+        )
+        campaigns = self._fuse(table, wave_reports, [burst, *signals])
+        return Detection(campaigns, table, time.perf_counter() - started)
+
+    def _repeat_groups(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
+        """How many of a wave's reporters reported together again, in a wave on another target."""
+        members = wave_reports.select("wave", "target_id", "reporter_id").unique()
+        pairs = members.join(members, on="reporter_id", suffix="_other").filter(
+            pl.col("target_id") != pl.col("target_id_other")
+        )
+        shared = pairs.group_by("wave", "wave_other").agg(pl.len().alias("shared"))
+        sizes = members.group_by("wave").agg(pl.len().alias("n"))
+        best = shared.sort("shared", descending=True).group_by("wave").first()
+        out = (
+            sizes.join(best, on="wave", how="left")
+            .join(sizes.rename({"wave": "wave_other", "n": "n_other"}), on="wave_other", how="left")
+            .with_columns(pl.col("shared").fill_null(0), pl.col("n_other").fill_null(0))
+        )
+        active = max(1, frame.reports["reporter_id"].n_unique())
+        n = out["n"].to_numpy()
+        hits = out["shared"].to_numpy()
+        p = np.clip(out["n_other"].to_numpy() / active, 1e-9, 1.0)
+        share = hits / np.maximum(n, 1)
+        surprise = gated(binomial_surprise(hits, n, p), share, p, 10.0, self.repeat_min_share)
+        return out.select(
+            "wave",
+            pl.col("wave_other").alias("repeat_wave"),
+            pl.col("shared").alias("repeat_shared"),
+        ).with_columns(pl.Series("repeat_surprise", surprise))
+
+    def _fuse(
+        self, table: pl.DataFrame, wave_reports: pl.DataFrame, signals: list[Any]
+    ) -> list[FoundCampaign]:
+        flagged = table.filter(pl.col("flagged"))
+        if flagged.is_empty():
+            return []
+        reporters = (
+            wave_reports.join(flagged.select("wave"), on="wave")
+            .group_by("wave")
+            .agg(pl.col("reporter_id").unique())
+        )
+        sets = {w: set(r) for w, r in reporters.iter_rows()}
+        order = sorted(sets)
+        parent = {w: w for w in order}
+
+        def find(x: int) -> int:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        index: dict[str, list[int]] = defaultdict(list)
+        for w in order:
+            for r in sets[w]:
+                index[r].append(w)
+        for w in order:
+            counts: dict[int, int] = defaultdict(int)
+            for r in sets[w]:
+                for other in index[r]:
+                    if other != w:
+                        counts[other] += 1
+            for other, shared in counts.items():
+                if shared / min(len(sets[w]), len(sets[other])) >= self.merge_overlap:
+                    parent[find(w)] = find(other)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for w in order:
+            groups[find(w)].append(w)
+        rows = {row["wave"]: row for row in flagged.iter_rows(named=True)}
+        campaigns = []
+        for waves in groups.values():
+            mine = wave_reports.filter(pl.col("wave").is_in(waves))
+            evidence = self._evidence([rows[w] for w in waves], signals)
+            total = max(rows[w]["evidence"] for w in waves)
+            first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
+            targets = sorted(set(mine["target_id"].to_list()))
+            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            campaigns.append(
+                FoundCampaign(
+                    key=key,
+                    members=sorted(set(mine["reporter_id"].to_list())),
+                    targets=targets,
+                    report_ids=mine["report_id"].to_list(),
+                    first_report_at=datetime.fromtimestamp(first, UTC),
+                    last_report_at=datetime.fromtimestamp(last, UTC),
+                    score=float(1 - np.exp(-total / 20)),
+                    evidence=evidence,
+                )
+            )
+        campaigns.sort(key=lambda c: (-c.score, c.first_report_at))
+        return campaigns
+
+    def _evidence(self, rows: list[dict[str, Any]], signals: list[Any]) -> list[dict[str, Any]]:
+        """The strongest wave's findings per signal, as plain sentences with their numbers."""
+        best = max(rows, key=lambda r: r["evidence"])
+        found: list[dict[str, Any]] = []
+        for signal in signals:
+            for name, surprise, sentence in signal.sentences(best):
+                found.append({"signal": name, "surprise": round(surprise, 1), "sentence": sentence})
+        if best.get("repeat_surprise", 0) > 0:
+            found.append(
+                {
+                    "signal": "repeat_group",
+                    "surprise": round(float(best["repeat_surprise"]), 1),
+                    "sentence": f"{best['repeat_shared']} of these reporters also reported "
+                    f"together in another wave against a different target",
+                }
+            )
+        if len(rows) > 1:
+            found.append(
+                {
+                    "signal": "ring",
+                    "surprise": None,
+                    "sentence": f"the same group reported {len(rows)} waves against "
+                    f"different targets",
+                }
+            )
+        return found

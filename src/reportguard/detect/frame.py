@@ -1,0 +1,141 @@
+"""The reports and accounts that detection reads, as Polars frames with numeric columns.
+
+Every detector works on the same frame: times as epoch seconds, ids as strings, network
+identifiers as the keyed hashes that ingest stored. It can be built from the database, or from a
+simulation's files for experiments and tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+REPORT_COLUMNS = {
+    "report_id": pl.Utf8,
+    "reporter_id": pl.Utf8,
+    "target_id": pl.Utf8,
+    "content_id": pl.Utf8,
+    "reason": pl.Utf8,
+    "text": pl.Utf8,
+    "t": pl.Int64,
+    "referrer": pl.Utf8,
+    "ip_hash": pl.Utf8,
+    "device_hash": pl.Utf8,
+}
+ACCOUNT_COLUMNS = {
+    "account_id": pl.Utf8,
+    "account_created": pl.Int64,
+    "followers": pl.Int64,
+    "posts": pl.Int64,
+    "handle": pl.Utf8,
+}
+
+
+@dataclass
+class ReportFrame:
+    """Reports sorted by time, plus the account snapshots known for reporters and targets."""
+
+    reports: pl.DataFrame
+    accounts: pl.DataFrame
+
+    def __post_init__(self) -> None:
+        missing = set(REPORT_COLUMNS) - set(self.reports.columns)
+        if missing:
+            raise ValueError(f"reports frame lacks {sorted(missing)}")
+        self.reports = self.reports.select(
+            [pl.col(c).cast(t) for c, t in REPORT_COLUMNS.items()]
+        ).sort("t", "report_id")
+        if self.accounts.is_empty():
+            self.accounts = pl.DataFrame(schema=ACCOUNT_COLUMNS)
+        self.accounts = self.accounts.select(
+            [pl.col(c).cast(t) for c, t in ACCOUNT_COLUMNS.items()]
+        )
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+    @property
+    def start(self) -> int:
+        return int(self.reports["t"].min() or 0)  # type: ignore[arg-type]
+
+    @property
+    def end(self) -> int:
+        return int(self.reports["t"].max() or 0)  # type: ignore[arg-type]
+
+    def with_reporters(self) -> pl.DataFrame:
+        """Reports joined with their reporter's account snapshot (nulls where none is known)."""
+        return self.reports.join(
+            self.accounts, left_on="reporter_id", right_on="account_id", how="left"
+        )
+
+    @classmethod
+    def from_simulation(cls, directory: Path) -> ReportFrame:
+        """Read a `reportguard simulate` folder, hashing nothing (the addresses are synthetic)."""
+        fmt = "parquet" if (directory / "reports.parquet").exists() else "jsonl"
+        read = pl.read_parquet if fmt == "parquet" else pl.read_ndjson
+        reports = read(directory / f"reports.{fmt}")
+        accounts = read(directory / f"accounts.{fmt}")
+        iso = "%Y-%m-%dT%H:%M:%SZ"
+        reports = reports.with_columns(
+            pl.col("created_at").str.to_datetime(iso, time_zone="UTC").dt.epoch("s").alias("t"),
+            pl.col("ip").alias("ip_hash"),
+            pl.col("device").alias("device_hash"),
+        )
+        accounts = accounts.with_columns(
+            pl.col("created_at")
+            .str.to_datetime(iso, time_zone="UTC")
+            .dt.epoch("s")
+            .alias("account_created"),
+        )
+        return cls(reports=reports, accounts=accounts)
+
+    @classmethod
+    def from_database(
+        cls, engine: Engine, *, since: int | None = None, until: int | None = None
+    ) -> ReportFrame:
+        """Stored reports (optionally in a range of epoch seconds) and every account snapshot."""
+        from reportguard.store.models import Account, Report
+
+        r = Report.__table__.c
+        query = sa.select(
+            r.report_id,
+            r.reporter_id,
+            r.target_id,
+            r.content_id,
+            r.reason,
+            r.text,
+            r.created_at,
+            r.referrer,
+            r.ip_hash,
+            r.device_hash,
+        )
+        if since is not None:
+            query = query.where(
+                r.created_at >= sa.func.datetime(since, "unixepoch")
+                if engine.dialect.name == "sqlite"
+                else r.created_at >= sa.func.to_timestamp(since)
+            )
+        if until is not None:
+            query = query.where(
+                r.created_at < sa.func.datetime(until, "unixepoch")
+                if engine.dialect.name == "sqlite"
+                else r.created_at < sa.func.to_timestamp(until)
+            )
+        with engine.connect() as conn:
+            reports = pl.read_database(query, conn, infer_schema_length=None)
+            accounts = pl.read_database(
+                sa.select(Account.__table__), conn, infer_schema_length=None
+            )
+        reports = reports.with_columns(_epoch(pl.col("created_at")).alias("t"))
+        accounts = accounts.with_columns(_epoch(pl.col("created_at")).alias("account_created"))
+        return cls(reports=reports, accounts=accounts)
+
+
+def _epoch(column: pl.Expr) -> pl.Expr:
+    """Stored times (text on SQLite, timestamptz on PostgreSQL) as epoch seconds."""
+    text = column.cast(pl.Utf8).str.slice(0, 19).str.replace("T", " ")
+    return text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC").dt.epoch("s")

@@ -1,0 +1,63 @@
+"""The detector interface, in the scikit-learn and river style.
+
+``__init__`` only stores keyword parameters under their own names (no validation, no work);
+``fit`` learns from a :class:`~reportguard.detect.frame.ReportFrame` and returns ``self``; what
+it learned lives in attributes ending in ``_``. ``clone()`` gives a fresh, unfitted copy with the
+same parameters, and ``repr`` shows the parameters that differ from the defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from typing import Any, ClassVar, Self
+
+import polars as pl
+
+from reportguard.detect.frame import ReportFrame
+
+
+class Detector:
+    """A signal over reports: learns the platform's baselines in ``fit``, then judges waves."""
+
+    name: ClassVar[str] = "detector"
+    #: Columns of ``waves()`` holding -log10 surprises (coordination evidence) for fusion.
+    surprise_columns: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        signature = inspect.signature(cls.__init__)
+        return [p.name for p in signature.parameters.values() if p.name != "self"]
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def clone(self) -> Self:
+        """A new, unfitted detector with deep copies of the same parameters."""
+        return type(self)(**copy.deepcopy(self.get_params()))
+
+    def __repr__(self) -> str:
+        defaults = {
+            name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
+        }
+        changed = [
+            f"{name}={value!r}"
+            for name, value in self.get_params().items()
+            if defaults.get(name) != value
+        ]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def fit(self, frame: ReportFrame) -> Self:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def fitted(self) -> bool:
+        return any(k.endswith("_") and not k.startswith("_") for k in vars(self))
+
+    def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
+        """One row per wave with this signal's measured values, baselines and surprises."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
+        """(signal, surprise, plain sentence) for each finding of this signal in a wave row."""
+        raise NotImplementedError  # pragma: no cover - abstract
