@@ -84,3 +84,13 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
     engine = create_engine(sqlite_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def small_simulation(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `small` preset, simulated once for the whole test session (about 0.5 s)."""
+    from reportguard.simulate import preset, simulate
+
+    out = tmp_path_factory.mktemp("small")
+    simulate(preset("small"), out)
+    return out

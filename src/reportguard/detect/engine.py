@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy.stats import poisson
 
 from reportguard.detect.frame import ReportFrame
 from reportguard.detectors import SIGNALS
@@ -80,12 +81,14 @@ class CampaignEngine:
         min_evidence: float = 12.0,
         merge_overlap: float = 0.3,
         repeat_min_share: float = 0.3,
+        bystander_p: float = 0.001,
     ) -> None:
         self.burst = burst
         self.signals = signals
         self.min_evidence = min_evidence
         self.merge_overlap = merge_overlap
         self.repeat_min_share = repeat_min_share
+        self.bystander_p = bystander_p
 
     @classmethod
     def default(cls, **params: Any) -> CampaignEngine:
@@ -116,7 +119,8 @@ class CampaignEngine:
             )
             .with_columns((pl.col("evidence") >= self.min_evidence).alias("flagged"))
         )
-        campaigns = self._fuse(table, wave_reports, [burst, *signals])
+        members = self._members(table, wave_reports, signals, frame)
+        campaigns = self._fuse(table, members, [burst, *signals])
         return Detection(campaigns, table, time.perf_counter() - started)
 
     def _repeat_groups(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
@@ -127,7 +131,11 @@ class CampaignEngine:
         )
         shared = pairs.group_by("wave", "wave_other").agg(pl.len().alias("shared"))
         sizes = members.group_by("wave").agg(pl.len().alias("n"))
-        best = shared.sort("shared", descending=True).group_by("wave").first()
+        best = (
+            shared.sort(["wave", "shared", "wave_other"], descending=[False, True, False])
+            .group_by("wave", maintain_order=True)
+            .first()
+        )
         out = (
             sizes.join(best, on="wave", how="left")
             .join(sizes.rename({"wave": "wave_other", "n": "n_other"}), on="wave_other", how="left")
@@ -145,17 +153,52 @@ class CampaignEngine:
             pl.col("shared").alias("repeat_shared"),
         ).with_columns(pl.Series("repeat_surprise", surprise))
 
+    def _members(
+        self,
+        table: pl.DataFrame,
+        wave_reports: pl.DataFrame,
+        signals: list[Any],
+        frame: ReportFrame,
+    ) -> pl.DataFrame:
+        """The reports of flagged waves that carry a trait of the coordination found there.
+
+        A bystander who reported the same target at the same time on their own carries none of
+        the traits (young or batch-created account, shared address, the wave's referrer, its
+        near-duplicate text, membership of the group's other waves) and is left out.
+        """
+        flagged = table.filter(pl.col("flagged"))
+        inside = wave_reports.join(flagged.select("wave"), on="wave")
+        if inside.is_empty():
+            return inside
+        marks = [signal.traits(inside, flagged, frame) for signal in signals]
+        target_count = pl.col("target_id").n_unique().over("reporter_id")
+        repeated = inside.select((target_count >= 2).alias("trait")).to_series()
+        carried = pl.DataFrame([m.alias(f"m{i}") for i, m in enumerate([*marks, repeated])])
+        inside = inside.with_columns(
+            carried.select(pl.any_horizontal(pl.all())).to_series().alias("trait")
+        )
+        # How many reporters without any trait could be bystanders? The burst baseline says how
+        # many reports the target draws by itself in that window; far more trait-less reporters
+        # than that are members whose traits are simply not visible (no referral, own words).
+        plain = (
+            inside.filter(~pl.col("trait"))
+            .group_by("wave")
+            .agg(pl.col("reporter_id").n_unique().alias("plain"))
+            .join(flagged.select("wave", "expected"), on="wave")
+        )
+        p = poisson.sf(plain["plain"].to_numpy() - 1, plain["expected"].to_numpy() + 0.5)
+        members_too = set(plain.filter(pl.Series(p < self.bystander_p))["wave"].to_list())
+        return inside.filter(pl.col("trait") | pl.col("wave").is_in(list(members_too))).drop(
+            "trait"
+        )
+
     def _fuse(
         self, table: pl.DataFrame, wave_reports: pl.DataFrame, signals: list[Any]
     ) -> list[FoundCampaign]:
         flagged = table.filter(pl.col("flagged"))
-        if flagged.is_empty():
+        if flagged.is_empty() or wave_reports.is_empty():
             return []
-        reporters = (
-            wave_reports.join(flagged.select("wave"), on="wave")
-            .group_by("wave")
-            .agg(pl.col("reporter_id").unique())
-        )
+        reporters = wave_reports.group_by("wave").agg(pl.col("reporter_id").unique())
         sets = {w: set(r) for w, r in reporters.iter_rows()}
         order = sorted(sets)
         parent = {w: w for w in order}

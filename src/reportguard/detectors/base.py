@@ -58,6 +58,16 @@ class Detector:
         """One row per wave with this signal's measured values, baselines and surprises."""
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def traits(
+        self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
+    ) -> pl.Series:
+        """Per report of ``wave_reports``: does it carry the trait that made its wave fire?
+
+        Used to tell a campaign's members from bystanders who reported the same target at the
+        same time on their own. ``waves`` holds this signal's columns for each wave.
+        """
+        return pl.Series("trait", [False] * len(wave_reports), dtype=pl.Boolean)
+
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         """(signal, surprise, plain sentence) for each finding of this signal in a wave row."""
         raise NotImplementedError  # pragma: no cover - abstract

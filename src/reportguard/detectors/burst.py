@@ -119,8 +119,8 @@ class BurstDetector(Detector):
             pl.col("first_bucket").min().alias("first_bucket"),
             pl.col("bucket").max().alias("last_bucket"),
             pl.col("surprise").max().alias("burst_surprise"),
-            pl.col("expected").sort_by("surprise").last().alias("expected"),
-            pl.col("window").sort_by("surprise").last().alias("window"),
+            pl.col("expected").sort_by(["surprise", "window"]).last().alias("expected"),
+            pl.col("window").sort_by(["surprise", "window"]).last().alias("window"),
         )
         waves = (
             waves.with_columns(

@@ -83,6 +83,19 @@ class SharedInfrastructure(Detector):
             pl.Series("infra_surprise", surprise),
         )
 
+    def traits(
+        self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
+    ) -> pl.Series:
+        marked = wave_reports.select("wave", "reporter_id", "ip_hash", "device_hash")
+        shared = pl.lit(False)
+        for column in ("ip_hash", "device_hash"):
+            crowd = pl.col("reporter_id").n_unique().over("wave", column)
+            shared = shared | (pl.col(column).is_not_null() & (crowd >= 2))
+        fired = marked.join(waves.select("wave", "infra_surprise"), on="wave", how="left")
+        return fired.select(
+            (shared & (pl.col("infra_surprise") > 0)).fill_null(False).alias("trait")
+        ).to_series()
+
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         surprise = float(row["infra_surprise"])
         if surprise <= 0:

@@ -45,8 +45,8 @@ class Referral(Detector):
             wave_reports.drop_nulls("referrer")
             .group_by("wave", "referrer")
             .len()
-            .sort("len", descending=True)
-            .group_by("wave")
+            .sort(["wave", "len", "referrer"], descending=[False, True, False])
+            .group_by("wave", maintain_order=True)
             .first()
         )
         out = sizes.join(top, on="wave", how="left").with_columns(pl.col("len").fill_null(0))
@@ -67,6 +67,14 @@ class Referral(Detector):
             pl.Series("referral_baseline", baseline),
             pl.Series("referral_surprise", surprise),
         )
+
+    def traits(
+        self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
+    ) -> pl.Series:
+        top = waves.select("wave", pl.col("referrer").alias("top"), "referral_surprise")
+        joined = wave_reports.select("wave", "referrer").join(top, on="wave", how="left")
+        same = (pl.col("referral_surprise") > 0) & (pl.col("referrer") == pl.col("top"))
+        return joined.select(same.fill_null(False).alias("trait")).to_series()
 
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         surprise = float(row["referral_surprise"])

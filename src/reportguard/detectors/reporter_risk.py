@@ -127,6 +127,33 @@ class ReporterRisk(Detector):
             pl.Series("cluster_surprise", cluster_surprise),
         )
 
+    def traits(
+        self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
+    ) -> pl.Series:
+        joined = (
+            wave_reports.select("wave", "reporter_id", "t")
+            .join(
+                frame.accounts.select("account_id", "account_created"),
+                left_on="reporter_id",
+                right_on="account_id",
+                how="left",
+            )
+            .join(
+                waves.select("wave", "young_surprise", "cluster_surprise", "cluster_start"),
+                on="wave",
+                how="left",
+            )
+        )
+        young = (pl.col("young_surprise") > 0) & (
+            pl.col("t") - pl.col("account_created") < self.young_days * DAY
+        )
+        clustered = (pl.col("cluster_surprise") > 0) & pl.col("account_created").is_between(
+            pl.col("cluster_start"),
+            pl.col("cluster_start") + self.cluster_days * DAY,
+            closed="left",
+        )
+        return joined.select((young | clustered).fill_null(False).alias("trait")).to_series()
+
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         """Plain sentences for a wave row: (signal, surprise, sentence)."""
         out = []

@@ -131,6 +131,24 @@ class NearDuplicateText(Detector):
             pl.Series("text_surprise", surprise),
         )
 
+    def traits(
+        self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
+    ) -> pl.Series:
+        fired = set(waves.filter(pl.col("text_surprise") > 0)["wave"].to_list())
+        out = np.zeros(len(wave_reports), dtype=bool)
+        indexed = wave_reports.select("wave", "text").with_row_index("row")
+        for (wave,), group in indexed.group_by(["wave"], maintain_order=True):
+            if wave not in fired:
+                continue
+            with_text = group.drop_nulls("text")
+            labels = np.array(self.clusters(with_text["text"].to_list()))
+            if not len(labels):
+                continue
+            _, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+            duplicated = sizes[inverse] >= 2
+            out[with_text["row"].to_numpy()[duplicated]] = True
+        return pl.Series("trait", out)
+
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         surprise = float(row["text_surprise"])
         if surprise <= 0:
