@@ -6,18 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=${VENV:-.venv}
-if [[ ! -x $VENV/bin/python ]]; then
-  echo "== creating $VENV"
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import reportguard" 2>/dev/null || [[ pyproject.toml -nt $VENV/.installed-base ]]; then
-  echo "== installing reportguard"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -m pip install --quiet -e . 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -c "import reportguard"
-  touch "$VENV/.installed-base"
-fi
+. scripts/venv.sh
 
 mkdir -p demo
 export REPORTGUARD_DATABASE_URL=${REPORTGUARD_DATABASE_URL:-demo/reportguard.db}

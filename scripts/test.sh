@@ -7,19 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=${VENV:-.venv}
-if [[ ! -x $VENV/bin/python ]]; then
-  echo "== creating $VENV"
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import reportguard, pytest, ruff" 2>/dev/null \
-   || [[ pyproject.toml -nt $VENV/.installed ]]; then
-  echo "== installing reportguard with its test dependencies"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -m pip install --quiet -e ".[dev]" 2>&1 | grep -v "^WARNING: Location" || true
-  "$VENV/bin/python" -c "import reportguard, pytest, ruff"
-  touch "$VENV/.installed"
-fi
+EXTRAS="[dev]" . scripts/venv.sh
 
 # --- a throwaway PostgreSQL, unless the caller already points at one ---------------------------
 PG_STARTED=""

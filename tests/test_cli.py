@@ -33,7 +33,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out.strip()) == (0, f"reportguard {__version__}")
 
 
-@pytest.mark.parametrize("command", ["ingest", "stats", "simulate", "evaluate"])
+@pytest.mark.parametrize("command", ["ingest", "stats", "simulate", "evaluate", "detect"])
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
@@ -138,11 +138,29 @@ def test_simulate_ingest_evaluate_end_to_end(
         str(out / "reports.jsonl"),
     )
     assert code == 0, text
-    code, text, _ = run(capsys, "evaluate", str(out), "--json", str(tmp_path / "eval.json"))
+    code, text, _ = run(
+        capsys, "--db", str(tmp_path / "rg.db"), "detect", "--json", str(tmp_path / "found.json")
+    )
+    assert code == 0, text
+    assert "campaign" in text
+    assert "reporters' accounts were under 30 days old" in text  # evidence as sentences
+    code, text, _ = run(
+        capsys,
+        "evaluate",
+        str(out),
+        "--result",
+        str(tmp_path / "found.json"),
+        "--json",
+        str(tmp_path / "eval.json"),
+    )
     assert code == 0, text
     assert "baseline" in text
     scores = json.loads((tmp_path / "eval.json").read_text())
-    assert scores[0]["targets"]["viral"] == 4
+    ours, baseline = scores
+    assert ours["detector"] == "reportguard"
+    assert ours["targets"]["viral"] == baseline["targets"]["viral"] == 4
+    assert ours["targets"]["viral_called_campaign"] == 0
+    assert ours["members"]["f1"] > baseline["members"]["f1"]
 
 
 @pytest.mark.parametrize(
@@ -153,6 +171,7 @@ def test_simulate_ingest_evaluate_end_to_end(
         (["simulate", "--set", "nonsense"], "use PATH=VALUE"),
         (["evaluate", "{tmp}"], "no ground truth"),
         (["evaluate", "{tmp}", "--no-baseline"], "no ground truth"),
+        (["detect", "--since", "yesterday"], "not an ISO 8601 time"),
     ],
 )
 def test_simulate_and_evaluate_errors(

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from reportguard.detect.engine import CampaignEngine
-from reportguard.detect.frame import ReportFrame
+from reportguard.detect.frame import REPORT_COLUMNS, ReportFrame
 from reportguard.detect.persist import store_campaigns
 from reportguard.store.engine import create_engine
 from reportguard.store.models import Campaign, CampaignMember, CampaignReport
@@ -181,23 +181,7 @@ def test_quiet_stream_has_no_campaigns() -> None:
 
 
 def test_empty_frame() -> None:
-    empty = ReportFrame(
-        reports=pl.DataFrame(
-            schema={
-                "report_id": pl.Utf8,
-                "reporter_id": pl.Utf8,
-                "target_id": pl.Utf8,
-                "content_id": pl.Utf8,
-                "reason": pl.Utf8,
-                "text": pl.Utf8,
-                "t": pl.Int64,
-                "referrer": pl.Utf8,
-                "ip_hash": pl.Utf8,
-                "device_hash": pl.Utf8,
-            }
-        ),
-        accounts=pl.DataFrame(),
-    )
+    empty = ReportFrame(reports=pl.DataFrame(schema=REPORT_COLUMNS), accounts=pl.DataFrame())
     assert CampaignEngine.default().run(empty).campaigns == []
 
 

@@ -22,8 +22,7 @@ from reportguard.detectors.evidence import CAP
 _WORD = re.compile(r"\w+")
 
 
-def _shingles(text: str, k: int) -> set[bytes]:
-    norm = " ".join(_WORD.findall(text.lower()))
+def _shingles(norm: str, k: int) -> set[bytes]:
     if len(norm) < k:
         return {norm.encode()}
     return {norm[i : i + k].encode() for i in range(len(norm) - k + 1)}
@@ -60,25 +59,58 @@ class NearDuplicateText(Detector):
         self.min_ratio = min_ratio
         self.min_share = min_share
 
-    def _minhash(self, text: str) -> MinHash:
-        m = MinHash(num_perm=self.num_perm, seed=self.seed)
-        m.update_batch(list(_shingles(text, self.shingle)))
-        return m
+    def _prepare(self) -> None:
+        """Permutations and LSH band parameters, computed once per detector (not per text)."""
+        if getattr(self, "_permutations", None) is not None:
+            return
+        probe = MinHash(num_perm=self.num_perm, seed=self.seed)
+        self._permutations = probe.permutations
+        self._scheme = probe.scheme
+        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        self._params = (lsh.b, lsh.r)
+        self._hashes: dict[str, MinHash] = {}
+
+    def _minhash(self, norm: str) -> MinHash:
+        cached = self._hashes.get(norm)
+        if cached is None:
+            cached = MinHash(
+                num_perm=self.num_perm,
+                seed=self.seed,
+                permutations=self._permutations,
+                scheme=self._scheme,
+            )
+            cached.update_batch(list(_shingles(norm, self.shingle)))
+            if len(self._hashes) > 200_000:
+                self._hashes.clear()
+            self._hashes[norm] = cached
+        return cached
 
     def clusters(self, texts: list[str]) -> list[int]:
-        """A cluster number per text (texts under ``min_length`` each stand alone)."""
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-        labels = list(range(len(texts)))
-        hashes: dict[int, MinHash] = {}
-        for i, text in enumerate(texts):
-            if len(text) < self.min_length:
+        """A cluster number per text; texts under ``min_length`` each stand alone.
+
+        Identical texts (after lower-casing and dropping punctuation) share a MinHash, so a
+        wave of 4,000 reports costs as many hashes as it has distinct texts.
+        """
+        self._prepare()
+        norms = [" ".join(_WORD.findall(t.lower())) for t in texts]
+        first: dict[str, int] = {}
+        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, params=self._params)
+        label_of: dict[str, int] = {}
+        labels = []
+        for i, (text, norm) in enumerate(zip(texts, norms, strict=True)):
+            if len(text) < self.min_length or not norm:
+                labels.append(-1 - i)  # stands alone
                 continue
-            m = self._minhash(text)
+            if norm in label_of:
+                labels.append(label_of[norm])
+                continue
+            m = self._minhash(norm)
             near = lsh.query(m)
-            if near:
-                labels[i] = labels[int(near[0])]
-            lsh.insert(str(i), m)
-            hashes[i] = m
+            label = label_of[min(near, key=lambda k: first[k])] if near else len(first)
+            first[norm] = len(first)
+            label_of[norm] = label
+            lsh.insert(norm, m)
+            labels.append(label)
         return labels
 
     def _pair_rate(self, texts: list[str]) -> float:
