@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The quick start: set up a virtual environment, install ReportGuard, and run it on the embedded
-# SQLite default with the sample export the repository ships.
+# SQLite default with the sample export the repository ships: import, stats, detection.
 #
 #   ./scripts/demo.sh
 set -euo pipefail
@@ -15,5 +15,8 @@ echo "== reportguard ingest examples/sample-reports.jsonl   (database: $REPORTGU
 echo
 echo "== reportguard stats"
 "$VENV/bin/reportguard" stats
+echo
+echo "== reportguard detect"
+"$VENV/bin/reportguard" detect --show 3
 echo
 echo "Next: point it at your own export:  $VENV/bin/reportguard --db demo/reportguard.db ingest YOUR-EXPORT.jsonl"

@@ -138,6 +138,7 @@ def test_harness_on_a_hand_made_world(tmp_path: Path) -> None:
     ) == (8, 9, 10)
     assert groups["camouflaged"]["recall"] == 0.0  # m_never_acted is not counted as missed
     assert groups["camouflaged"]["actual"] == 4
+    assert groups["real-account"]["f1"] is None  # none planted: no score, not a vacuous 1.0
     # Reports: derived from members x targets: s0..s7 -> v0 (8 true) + o0..o5 -> b0 (6 false).
     assert (score["reports"]["tp"], score["reports"]["predicted"], score["reports"]["actual"]) == (
         8,

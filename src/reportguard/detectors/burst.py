@@ -119,8 +119,14 @@ class BurstDetector(Detector):
             pl.col("first_bucket").min().alias("first_bucket"),
             pl.col("bucket").max().alias("last_bucket"),
             pl.col("surprise").max().alias("burst_surprise"),
-            pl.col("expected").sort_by(["surprise", "window"]).last().alias("expected"),
-            pl.col("window").sort_by(["surprise", "window"]).last().alias("window"),
+            pl.col("expected")
+            .sort_by(["surprise", "window"], descending=[False, True])
+            .last()
+            .alias("expected"),
+            pl.col("window")
+            .sort_by(["surprise", "window"], descending=[False, True])
+            .last()
+            .alias("window"),
         )
         waves = (
             waves.with_columns(

@@ -175,6 +175,9 @@ def evaluate(truth: Truth, result: DetectionResult) -> dict[str, Any]:
         numbers = [c["campaign"] for c in truth.campaigns if truth.group(c) == group]
         actual = set().union(*(truth.active_members[n] for n in numbers)) if numbers else set()
         predicted = {m for n in numbers for c in assigned.get(n, []) for m in c.members}
+        if not numbers:  # nothing of this kind was planted: no score, rather than a vacuous 1.0
+            by_group[group] = {"precision": None, "recall": None, "f1": None, "campaigns": 0}
+            continue
         by_group[group] = prf(predicted, actual).as_dict() | {"campaigns": len(numbers)}
     report["members_by_group"] = by_group
 
