@@ -8,6 +8,7 @@ simulation's files for experiments and tests.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -113,18 +114,11 @@ class ReportFrame:
             r.ip_hash,
             r.device_hash,
         )
+        # The column's type renders the bounds as each database stores times.
         if since is not None:
-            query = query.where(
-                r.created_at >= sa.func.datetime(since, "unixepoch")
-                if engine.dialect.name == "sqlite"
-                else r.created_at >= sa.func.to_timestamp(since)
-            )
+            query = query.where(r.created_at >= datetime.fromtimestamp(since, UTC))
         if until is not None:
-            query = query.where(
-                r.created_at < sa.func.datetime(until, "unixepoch")
-                if engine.dialect.name == "sqlite"
-                else r.created_at < sa.func.to_timestamp(until)
-            )
+            query = query.where(r.created_at < datetime.fromtimestamp(until, UTC))
         with engine.connect() as conn:
             reports = pl.read_database(query, conn, infer_schema_length=None)
             accounts = pl.read_database(
