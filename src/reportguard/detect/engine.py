@@ -11,6 +11,7 @@ that moves from target to target.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -59,6 +60,15 @@ class FoundCampaign:
 
 
 @dataclass
+class Fitted:
+    """Baselines learned from a whole log, reusable to judge any subset of its targets."""
+
+    burst: BurstDetector
+    signals: list[Any]
+    active_reporters: int
+
+
+@dataclass
 class Detection:
     """The outcome of one detection run: campaigns and every wave that was examined."""
 
@@ -96,13 +106,30 @@ class CampaignEngine:
         return cls(burst=BurstDetector(), signals=[signal() for signal in SIGNALS], **params)
 
     def run(self, frame: ReportFrame) -> Detection:
-        import time
-
+        """Batch detection over everything in ``frame``."""
         started = time.perf_counter()
-        burst = (self.burst or BurstDetector()).clone().fit(frame)
-        signals = [s.clone().fit(frame) for s in (self.signals or [])]
-        wave_reports = burst.wave_reports(frame)
-        waves = burst.waves_
+        detection = self.evaluate(frame, self.fit(frame))
+        detection.seconds = time.perf_counter() - started
+        return detection
+
+    def fit(self, frame: ReportFrame) -> Fitted:
+        """Learn every platform-wide baseline from ``frame`` (no waves are judged here)."""
+        return Fitted(
+            burst=(self.burst or BurstDetector()).clone().learn(frame),
+            signals=[s.clone().fit(frame) for s in (self.signals or [])],
+            active_reporters=max(1, frame.reports["reporter_id"].n_unique()),
+        )
+
+    def evaluate(self, frame: ReportFrame, fitted: Fitted) -> Detection:
+        """Find and judge the waves of the targets in ``frame`` against fitted baselines.
+
+        ``frame`` may hold only some targets (each with its whole history, and every account
+        snapshot): their waves and campaigns are then the same as in the whole log.
+        """
+        started = time.perf_counter()
+        burst, signals = fitted.burst, fitted.signals
+        waves = burst.find_waves(frame)
+        wave_reports = burst.wave_reports(frame, waves)
         if waves.is_empty():
             return Detection([], waves, time.perf_counter() - started)
         table = waves
@@ -110,7 +137,8 @@ class CampaignEngine:
             part = signal.waves(wave_reports, frame)
             keep = [c for c in part.columns if c not in table.columns or c == "wave"]
             table = table.join(part.select(keep), on="wave", how="left")
-        table = table.join(self._repeat_groups(wave_reports, frame), on="wave", how="left")
+        repeats = self._repeat_groups(wave_reports, fitted.active_reporters)
+        table = table.join(repeats, on="wave", how="left")
         present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
         table = (
             table.with_columns([pl.col(c).fill_null(0.0) for c in present])
@@ -123,7 +151,7 @@ class CampaignEngine:
         campaigns = self._fuse(table, members, [burst, *signals])
         return Detection(campaigns, table, time.perf_counter() - started)
 
-    def _repeat_groups(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
+    def _repeat_groups(self, wave_reports: pl.DataFrame, active: int) -> pl.DataFrame:
         """How many of a wave's reporters reported together again, in a wave on another target."""
         members = wave_reports.select("wave", "target_id", "reporter_id").unique()
         pairs = members.join(members, on="reporter_id", suffix="_other").filter(
@@ -141,7 +169,6 @@ class CampaignEngine:
             .join(sizes.rename({"wave": "wave_other", "n": "n_other"}), on="wave_other", how="left")
             .with_columns(pl.col("shared").fill_null(0), pl.col("n_other").fill_null(0))
         )
-        active = max(1, frame.reports["reporter_id"].n_unique())
         n = out["n"].to_numpy()
         hits = out["shared"].to_numpy()
         p = np.clip(out["n_other"].to_numpy() / active, 1e-9, 1.0)

@@ -52,18 +52,40 @@ class BurstDetector(Detector):
         self.popularity_exponent = popularity_exponent
 
     def fit(self, frame: ReportFrame) -> Self:
+        """Learn the platform-wide rates, then find the waves of every target."""
+        self.learn(frame)
+        self.waves_ = self.find_waves(frame)
+        return self
+
+    def learn(self, frame: ReportFrame) -> Self:
+        """Only the platform-wide quantities (popularity rate, time span), not the waves."""
         width = self.bucket_minutes * MINUTE
-        reports = frame.reports.with_columns((pl.col("t") // width).alias("bucket"))
-        buckets_total = max(1, (frame.end - frame.start) // width + 1)
-        per_target = reports.group_by("target_id").agg(pl.len().alias("n_total"))
-        followers = frame.accounts.select("account_id", "followers")
-        per_target = per_target.join(
-            followers, left_on="target_id", right_on="account_id", how="left"
-        ).with_columns(pl.col("followers").fill_null(0))
+        self.span_ = (frame.start, frame.end)
+        self.buckets_total_ = max(1, (frame.end - frame.start) // width + 1)
+        per_target = self._per_target(frame)
         exposure = (pl.col("followers") + 1).pow(self.popularity_exponent)
         # Reports per bucket per unit of exposure, for a typical reported target.
         unit = per_target.select((pl.col("n_total") / exposure).median()).item() or 1.0
-        self.popularity_rate_ = float(unit) / buckets_total
+        self.popularity_rate_ = float(unit) / self.buckets_total_
+        return self
+
+    def _per_target(self, frame: ReportFrame) -> pl.DataFrame:
+        per_target = frame.reports.group_by("target_id").agg(pl.len().alias("n_total"))
+        followers = frame.accounts.select("account_id", "followers")
+        return per_target.join(
+            followers, left_on="target_id", right_on="account_id", how="left"
+        ).with_columns(pl.col("followers").fill_null(0))
+
+    def find_waves(self, frame: ReportFrame) -> pl.DataFrame:
+        """Waves of the targets in ``frame``, which must hold each one's whole history.
+
+        Uses the rates from :meth:`learn`, so a frame of a few targets gives the same waves for
+        them as the whole log does (what incremental detection relies on).
+        """
+        width = self.bucket_minutes * MINUTE
+        buckets_total = self.buckets_total_
+        reports = frame.reports.with_columns((pl.col("t") // width).alias("bucket"))
+        per_target = self._per_target(frame)
         counts = (
             reports.group_by("target_id", "bucket")
             .agg(pl.len().alias("k"))
@@ -100,8 +122,7 @@ class BurstDetector(Detector):
                 )
             )
         if not hot:
-            self.waves_ = _empty_waves()
-            return self
+            return _empty_waves()
         windows = pl.concat(hot).sort("target_id", "first_bucket")
         # Merge overlapping windows of the same target into waves.
         windows = windows.with_columns(
@@ -136,14 +157,15 @@ class BurstDetector(Detector):
             .sort("start", "target_id")
             .with_row_index("wave")
         )
-        self.waves_ = waves.select(
+        return waves.select(
             "wave", "target_id", "start", "end", "burst_surprise", "expected", "window"
         )
-        return self
 
-    def wave_reports(self, frame: ReportFrame) -> pl.DataFrame:
-        """Each report inside a wave, tagged with the wave's number."""
-        waves = self.waves_.select("wave", "target_id", "start", "end")
+    def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Each report inside a wave (default: the waves found by ``fit``), with its number."""
+        waves = (self.waves_ if waves is None else waves).select(
+            "wave", "target_id", "start", "end"
+        )
         joined = frame.reports.join(waves, on="target_id", how="inner")
         return joined.filter((pl.col("t") >= pl.col("start")) & (pl.col("t") < pl.col("end")))
 
