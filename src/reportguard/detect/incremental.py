@@ -1,0 +1,282 @@
+"""Incremental detection: campaigns flagged while they are still happening.
+
+Reports arrive in batches (an import, an API call). For each batch the detector
+
+1. counts the batch into per-target 10-minute buckets and marks as *candidates* the targets
+   that now have at least ``min_reports`` reports in some window that contains new reports
+   (every target batch detection could find a wave on passes this test at some point);
+2. refits the platform-wide baselines when the log has grown by ``refit_growth`` since the last
+   fit (they move slowly; refitting on every batch would cost a batch job each time);
+3. judges, with the same engine as batch detection, the candidates this batch made *hot* (a
+   window far above the target's own rate so far) and the targets of campaigns already found,
+   and records the moment each campaign was first flagged.
+
+:meth:`settle` refits on everything and judges the candidates once more. Batch detection finds
+waves only on targets that at some point had ``min_reports`` reports in a window, and every such
+target became a candidate when that window filled, so the settled campaigns equal the batch
+campaigns on the same reports (tested in tests/test_incremental.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import polars as pl
+
+from reportguard.detect.engine import CampaignEngine, Detection, Fitted, FoundCampaign
+from reportguard.detect.frame import ACCOUNT_COLUMNS, REPORT_COLUMNS, ReportFrame
+
+MINUTE = 60
+
+
+@dataclass
+class IncrementalDetector:
+    """Detection that keeps up with a stream of report batches."""
+
+    engine: CampaignEngine = field(default_factory=CampaignEngine.default)
+    refit_growth: float = 0.25
+    accounts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACCOUNT_COLUMNS))
+
+    def __post_init__(self) -> None:
+        burst = self.engine.burst
+        assert burst is not None, "the engine needs a burst detector"
+        self._width = burst.bucket_minutes * MINUTE
+        self._windows = burst.windows
+        self._min_reports = burst.min_reports
+        self._min_surprise = burst.min_surprise
+        self._log: list[pl.DataFrame] = []
+        self._watched = pl.DataFrame(schema=REPORT_COLUMNS)  # every report of every candidate
+        self._recent = pl.DataFrame(
+            schema={"target_id": pl.Utf8, "bucket": pl.Int64, "k": pl.Int64}
+        )
+        self._horizon = max(self._windows) + 144  # buckets: the longest window and a day
+        self._candidates: set[str] = set()
+        self._fitted: Fitted | None = None
+        self._fitted_at = 0
+        self.total_ = 0
+        self.now_ = 0
+        self.campaigns_: list[FoundCampaign] = []
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def add_accounts(self, accounts: pl.DataFrame) -> None:
+        """Account snapshots, as they arrive (the newest row for an account wins)."""
+        fresh = accounts.select(list(ACCOUNT_COLUMNS))
+        merged = pl.concat([self.accounts, fresh], how="vertical_relaxed")
+        self.accounts = merged.unique("account_id", keep="last", maintain_order=True)
+
+    def update(self, reports: pl.DataFrame) -> list[FoundCampaign]:
+        """Take a batch of reports; return the campaigns flagged for the first time by it."""
+        batch = reports.select([pl.col(c).cast(t) for c, t in REPORT_COLUMNS.items()])
+        if batch.is_empty():
+            return []
+        self._log.append(batch)
+        self.total_ += len(batch)
+        previous_now = self.now_
+        self.now_ = max(self.now_, int(batch["t"].max()))  # type: ignore[arg-type]
+        counts = self._count(batch)
+        fresh = self._candidates_among(counts) - self._candidates
+        if fresh:
+            history = self._history(fresh)  # their reports before this batch, and this batch
+            self._watched = pl.concat([self._watched, history])
+            self._candidates |= fresh
+        old = batch.filter(pl.col("target_id").is_in(list(self._candidates - fresh)))
+        if not old.is_empty():
+            self._watched = pl.concat([self._watched, old])
+        hot = self._hot(counts)
+        if not hot:
+            return []
+        if self._fitted is None or self.total_ >= self._fitted_at * (1 + self.refit_growth):
+            self._refit()
+        in_campaigns = {t for c in self.campaigns_ for t in c.targets}
+        new = self._judge(hot | in_campaigns)
+        for campaign in new:
+            campaign.first_flagged_at = self._first_flag(campaign, since=previous_now)
+        return new
+
+    def settle(self) -> Detection:
+        """Refit on everything received and judge every candidate: equals batch detection."""
+        self._refit()
+        missed = self._all_candidates() - self._candidates  # reports that arrived very late
+        if missed:
+            self._watched = pl.concat([self._watched, self._history(missed)])
+            self._candidates |= missed
+        detection = self._evaluate(self._candidates)
+        self._remember(detection.campaigns)
+        return detection
+
+    # -- steps -------------------------------------------------------------------------------------
+
+    def _count(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """This batch's per-target bucket counts, merged into the recent counts.
+
+        Only the last ``_horizon`` buckets are kept (bounded memory). A report older than that
+        is still stored, and :meth:`settle` re-derives the candidates from all reports.
+        """
+        counts = batch.group_by("target_id", (pl.col("t") // self._width).alias("bucket")).agg(
+            pl.len().cast(pl.Int64).alias("k")
+        )
+        oldest = self.now_ // self._width - self._horizon
+        self._recent = (
+            pl.concat([self._recent.filter(pl.col("bucket") >= oldest), counts])
+            .group_by("target_id", "bucket")
+            .agg(pl.col("k").sum())
+        )
+        return counts
+
+    def _counts_of(self, targets: list[str]) -> pl.DataFrame:
+        return self._recent.filter(pl.col("target_id").is_in(targets))
+
+    def _windowed(self, counts: pl.DataFrame) -> pl.DataFrame:
+        """Per target and window length: the most reports in a window holding new reports.
+
+        The fullest window that holds a new bucket can always be shifted to end on a non-empty
+        bucket between the first new bucket and the last new bucket plus the window length, so
+        the rolling sums at those buckets suffice (a superset, never missing a window).
+        """
+        targets = counts["target_id"].unique().to_list()
+        history = self._counts_of(targets)
+        # A target with fewer recent reports than the minimum cannot fill any window.
+        enough = (
+            history.group_by("target_id")
+            .agg(pl.col("k").sum())
+            .filter(pl.col("k") >= self._min_reports)
+        )
+        history = history.join(enough.select("target_id"), on="target_id").sort(
+            "target_id", "bucket"
+        )
+        span = counts.group_by("target_id").agg(
+            pl.col("bucket").min().alias("lo"), pl.col("bucket").max().alias("hi")
+        )
+        rows = []
+        for window in self._windows:
+            rolled = history.rolling(
+                index_column="bucket", period=f"{window}i", group_by="target_id"
+            ).agg(pl.col("k").sum().alias("k_w"))
+            inside = rolled.join(span, on="target_id").filter(
+                pl.col("bucket").is_between(pl.col("lo"), pl.col("hi") + window - 1)
+            )
+            rows.append(
+                inside.group_by("target_id")
+                .agg(pl.col("k_w").max())
+                .with_columns(pl.lit(window).alias("window"))
+            )
+        return (
+            pl.concat(rows)
+            if rows
+            else pl.DataFrame(schema={"target_id": pl.Utf8, "k_w": pl.Int64, "window": pl.Int32})
+        )
+
+    def _candidates_among(self, counts: pl.DataFrame) -> set[str]:
+        """Targets with ``min_reports`` reports in some window that holds new reports."""
+        windowed = self._windowed(counts)
+        return set(windowed.filter(pl.col("k_w") >= self._min_reports)["target_id"].to_list())
+
+    def _hot(self, counts: pl.DataFrame) -> set[str]:
+        """Candidates whose new window is far above their own rate so far: worth judging now."""
+        touched = [t for t in counts["target_id"].unique().to_list() if t in self._candidates]
+        if not touched:
+            return set()
+        windowed = self._windowed(counts.filter(pl.col("target_id").is_in(touched)))
+        totals = self._counts_of(touched).group_by("target_id").agg(pl.col("k").sum().alias("n"))
+        first = int(self._recent["bucket"].min())  # type: ignore[arg-type]
+        span = max(1, self.now_ // self._width - first + 1)
+        joined = windowed.join(totals, on="target_id").with_columns(
+            (pl.col("n") * pl.col("window") / span).alias("usual")
+        )
+        hot = joined.filter(
+            (pl.col("k_w") >= self._min_reports) & (pl.col("k_w") >= 3 * pl.col("usual") + 3)
+        )
+        return set(hot["target_id"].to_list())
+
+    def _all_candidates(self) -> set[str]:
+        """Every target with ``min_reports`` reports in some window, over the whole log."""
+        counts = (
+            self._log[0]
+            .group_by("target_id", (pl.col("t") // self._width).alias("bucket"))
+            .agg(pl.len().alias("k"))
+            .sort("target_id", "bucket")
+        )
+        found: set[str] = set()
+        for window in self._windows:
+            rolled = counts.rolling(
+                index_column="bucket", period=f"{window}i", group_by="target_id"
+            ).agg(pl.col("k").sum().alias("k_w"))
+            found |= set(rolled.filter(pl.col("k_w") >= self._min_reports)["target_id"].to_list())
+        return found
+
+    def _history(self, targets: set[str]) -> pl.DataFrame:
+        wanted = list(targets)
+        return pl.concat([chunk.filter(pl.col("target_id").is_in(wanted)) for chunk in self._log])
+
+    def _refit(self) -> None:
+        if len(self._log) > 1:
+            self._log = [pl.concat(self._log)]
+        self._fitted = self.engine.fit(ReportFrame(reports=self._log[0], accounts=self.accounts))
+        self._fitted_at = self.total_
+
+    def _evaluate(self, targets: set[str]) -> Detection:
+        assert self._fitted is not None
+        reports = self._watched.filter(pl.col("target_id").is_in(list(targets)))
+        return self.engine.evaluate(
+            ReportFrame(reports=reports, accounts=self.accounts), self._fitted
+        )
+
+    def _first_flag(self, campaign: FoundCampaign, *, since: int) -> datetime:
+        """The report of this batch at which the campaign's evidence first sufficed.
+
+        A binary search over the batch's reports on the campaign's targets: judged with only the
+        reports up to time t, is a campaign with these members flagged? The answer only grows
+        with t, so about log2(n) judgements find the earliest t.
+        """
+        assert self._fitted is not None
+        targets = set(campaign.targets)
+        mine = self._watched.filter(pl.col("target_id").is_in(list(targets)))
+        times = sorted(set(mine.filter(pl.col("t") > since)["t"].to_list()))
+        members = set(campaign.members)
+
+        def flagged_by(t: int) -> bool:
+            frame = ReportFrame(reports=mine.filter(pl.col("t") <= t), accounts=self.accounts)
+            found = self.engine.evaluate(frame, self._fitted).campaigns  # type: ignore[arg-type]
+            return any(len(members & set(c.members)) > 0 for c in found)
+
+        lo, hi = 0, len(times) - 1
+        if hi < 0 or not flagged_by(times[hi]):
+            return datetime.fromtimestamp(self.now_, UTC)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if flagged_by(times[mid]):
+                hi = mid
+            else:
+                lo = mid + 1
+        return datetime.fromtimestamp(times[lo], UTC)
+
+    def _judge(self, targets: set[str]) -> list[FoundCampaign]:
+        return self._remember(self._evaluate(targets).campaigns)
+
+    def _remember(self, campaigns: list[FoundCampaign]) -> list[FoundCampaign]:
+        """Keep the campaigns found; carry each one's first-flag time over from earlier runs.
+
+        A campaign grows as its wave goes on, so it is recognised by its members: one that
+        shares half its members with an earlier campaign is the same campaign.
+        """
+        now = datetime.fromtimestamp(self.now_, UTC)
+        new: list[FoundCampaign] = []
+        kept = {c.key: c for c in self.campaigns_}
+        for campaign in campaigns:
+            members = set(campaign.members)
+            flagged = None
+            for old in list(kept.values()):
+                shared = len(members & set(old.members))
+                if shared and shared >= 0.5 * min(len(members), len(old.members)):
+                    first = old.first_flagged_at or now
+                    flagged = first if flagged is None else min(flagged, first)
+                    del kept[old.key]
+            if flagged is None:
+                flagged = now
+                new.append(campaign)
+            campaign.first_flagged_at = flagged
+            kept[campaign.key] = campaign
+        self.campaigns_ = list(kept.values())
+        return new
