@@ -175,6 +175,23 @@ def test_ring_of_old_accounts_moving_between_targets_is_one_campaign() -> None:
     assert any(e["signal"] == "ring" for e in found[0].evidence)
 
 
+def test_small_ring_below_any_burst_is_found_by_lockstep() -> None:
+    """8 old accounts hitting 15 targets, one report each: mostly too few to burst."""
+    s = Stream()
+    ring = [f"u{i}" for i in range(300, 308)]
+    victims = [f"u{i}" for i in range(2100, 2115)]
+    for k, victim in enumerate(victims):
+        for j, member in enumerate(ring):
+            s.report(member, victim, T0 + k * DAY + 3600 * (k % 5) + j * 60, ip=f"ip-{member}")
+    detection = CampaignEngine.default().run(s.frame())
+    waves = detection.waves.filter(pl.col("target_id").is_in(victims))
+    assert len(waves) < len(victims)  # most victims drew no burst at all
+    (campaign,) = detection.campaigns
+    assert set(campaign.members) == set(ring)
+    assert campaign.targets == sorted(victims)
+    assert any(e["signal"] == "lockstep" for e in campaign.evidence)
+
+
 def test_quiet_stream_has_no_campaigns() -> None:
     detection = CampaignEngine.default().run(Stream().frame())
     assert detection.campaigns == []

@@ -25,6 +25,7 @@ from reportguard.detect.frame import ReportFrame
 from reportguard.detectors import SIGNALS
 from reportguard.detectors.burst import BurstDetector
 from reportguard.detectors.evidence import CAP, binomial_surprise, gated
+from reportguard.detectors.lockstep import Lockstep
 
 REPEAT_COLUMN = "repeat_surprise"
 
@@ -57,6 +58,30 @@ class FoundCampaign:
             else None,
             "evidence": self.evidence,
         }
+
+
+def _extend(campaign: FoundCampaign, reports: pl.DataFrame) -> None:
+    """Add a lockstep group's reports (and so its other targets) to an overlapping campaign."""
+    members = set(campaign.members)
+    mine = reports.filter(pl.col("reporter_id").is_in(list(members)))
+    known = set(campaign.report_ids)
+    extra = mine.filter(~pl.col("report_id").is_in(list(known)))
+    if extra.is_empty():
+        return
+    campaign.report_ids = campaign.report_ids + extra["report_id"].to_list()
+    campaign.targets = sorted(set(campaign.targets) | set(extra["target_id"].to_list()))
+    first = min(campaign.first_report_at.timestamp(), float(extra["t"].min()))  # type: ignore[arg-type]
+    last = max(campaign.last_report_at.timestamp(), float(extra["t"].max()))  # type: ignore[arg-type]
+    campaign.first_report_at = datetime.fromtimestamp(first, UTC)
+    campaign.last_report_at = datetime.fromtimestamp(last, UTC)
+    campaign.evidence.append(
+        {
+            "signal": "lockstep",
+            "surprise": None,
+            "sentence": f"the same reporters also reported {extra['target_id'].n_unique()} more "
+            "targets together, each time within the same hour",
+        }
+    )
 
 
 @dataclass
@@ -149,7 +174,54 @@ class CampaignEngine:
         )
         members = self._members(table, wave_reports, signals, frame)
         campaigns = self._fuse(table, members, [burst, *signals])
+        campaigns += self._lockstep_rings(signals, campaigns)
         return Detection(campaigns, table, time.perf_counter() - started)
+
+    @staticmethod
+    def _lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:
+        """Rings too small to burst on any one target: lockstep groups not already a campaign.
+
+        They come from the fitted lockstep detector (the whole log), so batch, incremental
+        refits and settle all see the same ones.
+        """
+        lockstep = next((s for s in signals if isinstance(s, Lockstep)), None)
+        if lockstep is None:
+            return []
+        rings = []
+        for reports in lockstep.groups_:
+            members = sorted(set(reports["reporter_id"].to_list()))
+            overlapping = [
+                c for c in found if len(set(members) & set(c.members)) >= 0.5 * len(members)
+            ]
+            if overlapping:  # the ring's other targets belong to the campaign already found
+                _extend(overlapping[0], reports)
+                continue
+            targets = sorted(set(reports["target_id"].to_list()))
+            first, last = int(reports["t"].min()), int(reports["t"].max())  # type: ignore[arg-type]
+            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            strength = min(40.0, 4.0 * len(targets))
+            rings.append(
+                FoundCampaign(
+                    key=key,
+                    members=members,
+                    targets=targets,
+                    report_ids=reports["report_id"].to_list(),
+                    first_report_at=datetime.fromtimestamp(first, UTC),
+                    last_report_at=datetime.fromtimestamp(last, UTC),
+                    score=float(1 - np.exp(-strength / 20)),
+                    evidence=[
+                        {
+                            "signal": "lockstep",
+                            "surprise": None,
+                            "sentence": f"{len(members)} reporters reported the same "
+                            f"{len(targets)} targets, each time within the same hour of each "
+                            f"other; strangers "
+                            f"meet like that on one target, not on {lockstep.min_targets} or more",
+                        }
+                    ],
+                )
+            )
+        return rings
 
     def _repeat_groups(self, wave_reports: pl.DataFrame, active: int) -> pl.DataFrame:
         """How many of a wave's reporters reported together again, in a wave on another target."""

@@ -7,6 +7,7 @@ Every detector listed in :data:`DETECTORS` runs through the generic checks in
 from reportguard.detectors.base import Detector
 from reportguard.detectors.burst import BurstDetector
 from reportguard.detectors.infrastructure import SharedInfrastructure
+from reportguard.detectors.lockstep import Lockstep
 from reportguard.detectors.referral import Referral
 from reportguard.detectors.reporter_risk import ReporterRisk
 from reportguard.detectors.text import NearDuplicateText
@@ -17,6 +18,7 @@ SIGNALS: tuple[type[Detector], ...] = (
     SharedInfrastructure,
     Referral,
     NearDuplicateText,
+    Lockstep,
 )
 DETECTORS: tuple[type[Detector], ...] = (BurstDetector, *SIGNALS)
 
@@ -25,6 +27,7 @@ __all__ = [
     "SIGNALS",
     "BurstDetector",
     "Detector",
+    "Lockstep",
     "NearDuplicateText",
     "Referral",
     "ReporterRisk",
