@@ -26,20 +26,14 @@ sys.path.insert(0, str(HERE.parent))
 def child(data: Path, out: Path) -> None:
     from reportguard.detect.engine import CampaignEngine
     from reportguard.detect.frame import ReportFrame
-    from reportguard.evaluate.harness import DetectedCampaign, DetectionResult
+    from reportguard.evaluate.harness import DetectionResult
 
     started = time.perf_counter()
     frame = ReportFrame.from_simulation(data)
     loaded = time.perf_counter() - started
     detection = CampaignEngine.default().run(frame)
-    result = DetectionResult(
-        detector="reportguard",
-        seconds=round(time.perf_counter() - started, 2),
-        campaigns=[
-            DetectedCampaign(members=c.members, targets=c.targets, report_ids=c.report_ids)
-            for c in detection.campaigns
-        ],
-    )
+    seconds = time.perf_counter() - started
+    result = DetectionResult.from_found("reportguard", seconds, detection.campaigns)
     result.save(out)
     print(
         json.dumps(

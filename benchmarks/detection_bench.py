@@ -29,7 +29,7 @@ from reportguard.detect.engine import CampaignEngine
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 from reportguard.evaluate.baselines import burst_threshold
-from reportguard.evaluate.harness import DetectedCampaign, DetectionResult, Truth, evaluate
+from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.report import print_campaigns, print_table
 from reportguard.simulate import preset, simulate
 
@@ -44,42 +44,18 @@ def reportguard_incremental(data: Path, batch: int = 5000) -> DetectionResult:
     for i in range(0, len(frame), batch):
         detector.update(frame.reports.slice(i, batch))
     seconds = time.perf_counter() - started
-    settled = detector.settle().campaigns
-    return DetectionResult(
-        detector=f"reportguard incremental ({batch:,}-report batches, "
-        f"{len(frame) / seconds:,.0f} reports/s)",
-        seconds=round(seconds, 2),
-        campaigns=[
-            DetectedCampaign(
-                members=c.members,
-                targets=c.targets,
-                report_ids=c.report_ids,
-                score=c.score,
-                first_flagged_at=c.first_flagged_at,
-            )
-            for c in settled
-        ],
+    name = (
+        f"reportguard incremental ({batch:,}-report batches, {len(frame) / seconds:,.0f} reports/s)"
     )
+    return DetectionResult.from_found(name, seconds, detector.settle().campaigns)
 
 
 def reportguard(data: Path) -> DetectionResult:
     """ReportGuard's batch engine, timed from reading the files (as the peers are)."""
     started = time.perf_counter()
     detection = CampaignEngine.default().run(ReportFrame.from_simulation(data))
-    return DetectionResult(
-        detector="reportguard",
-        seconds=round(time.perf_counter() - started, 2),
-        campaigns=[
-            DetectedCampaign(
-                members=c.members,
-                targets=c.targets,
-                report_ids=c.report_ids,
-                score=c.score,
-                first_flagged_at=c.first_flagged_at,
-            )
-            for c in detection.campaigns
-        ],
-    )
+    seconds = time.perf_counter() - started
+    return DetectionResult.from_found("reportguard", seconds, detection.campaigns)
 
 
 def main() -> None:

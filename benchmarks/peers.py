@@ -23,26 +23,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from reportguard.detect.graph import connected_components
 from reportguard.evaluate.harness import DetectedCampaign, DetectionResult, Truth
-
-
-def _components(edges: list[tuple[str, str]]) -> list[set[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-    groups: dict[str, set[str]] = defaultdict(set)
-    for x in parent:
-        groups[find(x)].add(x)
-    return list(groups.values())
 
 
 def coordination_network_toolkit(
@@ -72,7 +54,7 @@ def coordination_network_toolkit(
             edges = conn.execute(
                 "SELECT user_1, user_2 FROM co_retweet_network WHERE user_1 < user_2"
             ).fetchall()
-    groups = [g for g in _components(edges) if len(g) >= min_size]
+    groups = [g for g in connected_components(edges) if len(g) >= min_size]
     campaigns = []
     if groups:
         member_of = {m: i for i, g in enumerate(groups) for m in g}

@@ -242,16 +242,10 @@ def test_detection_is_stored_idempotently(small_simulation: Path, db_url: str) -
 @pytest.mark.parametrize("preset_name", ["small"])
 def test_simulated_quality_floor(small_simulation: Path, preset_name: str) -> None:
     """A floor, not the benchmark: the full figures are in benchmarks/README.md."""
-    from reportguard.evaluate.harness import DetectedCampaign, DetectionResult, Truth, evaluate
+    from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 
     detection = CampaignEngine.default().run(ReportFrame.from_simulation(small_simulation))
-    result = DetectionResult(
-        detector="reportguard",
-        campaigns=[
-            DetectedCampaign(members=c.members, targets=c.targets, report_ids=c.report_ids)
-            for c in detection.campaigns
-        ],
-    )
+    result = DetectionResult.from_found("reportguard", None, detection.campaigns)
     score = evaluate(Truth(small_simulation), result)
     assert score["members"]["f1"] >= 0.95
     assert score["targets"]["viral_called_campaign"] == 0

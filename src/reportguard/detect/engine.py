@@ -22,6 +22,7 @@ import polars as pl
 from scipy.stats import poisson
 
 from reportguard.detect.frame import ReportFrame
+from reportguard.detect.graph import connected_components
 from reportguard.detectors import SIGNALS
 from reportguard.detectors.burst import BurstDetector
 from reportguard.detectors.evidence import CAP, binomial_surprise, gated
@@ -300,30 +301,23 @@ class CampaignEngine:
         reporters = wave_reports.group_by("wave").agg(pl.col("reporter_id").unique())
         sets = {w: set(r) for w, r in reporters.iter_rows()}
         order = sorted(sets)
-        parent = {w: w for w in order}
-
-        def find(x: int) -> int:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
         index: dict[str, list[int]] = defaultdict(list)
         for w in order:
             for r in sets[w]:
                 index[r].append(w)
+        links = []
         for w in order:
             counts: dict[int, int] = defaultdict(int)
             for r in sets[w]:
                 for other in index[r]:
                     if other != w:
                         counts[other] += 1
-            for other, shared in counts.items():
-                if shared / min(len(sets[w]), len(sets[other])) >= self.merge_overlap:
-                    parent[find(w)] = find(other)
-        groups: dict[int, list[int]] = defaultdict(list)
-        for w in order:
-            groups[find(w)].append(w)
+            links += [
+                (w, other)
+                for other, shared in counts.items()
+                if shared / min(len(sets[w]), len(sets[other])) >= self.merge_overlap
+            ]
+        groups = {min(g): sorted(g) for g in connected_components(links, nodes=order)}
         rows = {row["wave"]: row for row in flagged.iter_rows(named=True)}
         campaigns = []
         for waves in groups.values():

@@ -13,13 +13,13 @@ target draws enough reports to stand out as a burst.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, Self
 
 import numpy as np
 import polars as pl
 
 from reportguard.detect.frame import ReportFrame
+from reportguard.detect.graph import connected_components
 from reportguard.detectors.base import Detector
 from reportguard.detectors.evidence import binomial_surprise, gated
 
@@ -79,7 +79,10 @@ class Lockstep(Detector):
             .agg(pl.len().alias("targets"), pl.col("weight").sum())
             .filter((pl.col("targets") >= self.min_targets) & (pl.col("weight") >= self.min_weight))
         )
-        groups = _components(links.select("reporter_id", "reporter_id_b").rows())
+        linked: list[tuple[str, str]] = list(
+            links.select("reporter_id", "reporter_id_b").iter_rows()
+        )
+        groups: list[set[str]] = sorted(connected_components(linked), key=min)
         rows = [
             (m, g)
             for g, members in enumerate(groups)
@@ -146,22 +149,3 @@ class Lockstep(Detector):
                 f"hour; {float(row['lockstep_baseline']):.2%} of all reporters do",
             )
         ]
-
-
-def _components(edges: list[tuple[Any, ...]]) -> list[set[str]]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[ra] = rb
-    groups: dict[str, set[str]] = defaultdict(set)
-    for x in parent:
-        groups[find(x)].add(x)
-    return sorted(groups.values(), key=lambda g: sorted(g)[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,26 @@ class DetectionResult(BaseModel):
     campaigns: list[DetectedCampaign] = Field(default_factory=list)
     queue: list[str] | None = None
     automated_actions: list[str] | None = None
+
+    @classmethod
+    def from_found(
+        cls, detector: str, seconds: float | None, campaigns: Iterable[Any]
+    ) -> DetectionResult:
+        """From campaigns with members, targets, report_ids, score and first_flagged_at."""
+        return cls(
+            detector=detector,
+            seconds=None if seconds is None else round(seconds, 2),
+            campaigns=[
+                DetectedCampaign(
+                    members=c.members,
+                    targets=c.targets,
+                    report_ids=c.report_ids,
+                    score=c.score,
+                    first_flagged_at=c.first_flagged_at,
+                )
+                for c in campaigns
+            ],
+        )
 
     @classmethod
     def load(cls, path: Path) -> DetectionResult:
