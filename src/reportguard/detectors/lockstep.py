@@ -57,38 +57,43 @@ class Lockstep(Detector):
 
     def fit(self, frame: ReportFrame) -> Self:
         width = self.window_minutes * 60
-        cells = frame.reports.select(
-            "reporter_id", "target_id", (pl.col("t") // width).alias("w")
-        ).unique()
+        # Dense integer codes instead of id strings: the pairing touches every report twice.
+        coded = frame.reports.select(
+            pl.col("reporter_id").rank("dense").cast(pl.UInt32).alias("r"),
+            pl.col("target_id").rank("dense").cast(pl.UInt32).alias("g"),
+            (pl.col("t") // width).cast(pl.Int32).alias("w"),
+            "reporter_id",
+        )
+        names = coded.select("r", "reporter_id").unique("r")
+        cells = coded.select("r", "g", "w").unique()
         # Each report also counts in the next window, so a pair a minute apart across a window
         # boundary still meets.
         cells = pl.concat([cells, cells.with_columns(pl.col("w") + 1)]).unique()
-        crowd = cells.group_by("target_id", "w").agg(pl.len().alias("n"))
+        crowd = cells.group_by("g", "w").agg(pl.len().alias("n"))
         # Crowds above max_crowd are bursts, judged as waves; pairing them is quadratic.
         cells = cells.join(
-            crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)),
-            on=["target_id", "w"],
-        ).with_columns((1 / (2 + pl.col("n")).log(2)).alias("weight"))
-        pairs = cells.join(cells, on=["target_id", "w"], suffix="_b").filter(
-            pl.col("reporter_id") < pl.col("reporter_id_b")
-        )
+            crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)), on=["g", "w"]
+        ).with_columns((1 / (2 + pl.col("n")).log(2)).cast(pl.Float32).alias("weight"))
+        pairs = cells.join(cells, on=["g", "w"], suffix="_b").filter(pl.col("r") < pl.col("r_b"))
         links = (
-            pairs.group_by("reporter_id", "reporter_id_b", "target_id")
+            pairs.group_by("r", "r_b", "g")
             .agg(pl.col("weight").max())
-            .group_by("reporter_id", "reporter_id_b")
+            .group_by("r", "r_b")
             .agg(pl.len().alias("targets"), pl.col("weight").sum())
             .filter((pl.col("targets") >= self.min_targets) & (pl.col("weight") >= self.min_weight))
         )
-        linked: list[tuple[str, str]] = list(
-            links.select("reporter_id", "reporter_id_b").iter_rows()
-        )
-        groups: list[set[str]] = sorted(connected_components(linked), key=min)
-        rows = [
+        linked: list[tuple[int, int]] = list(links.select("r", "r_b").iter_rows())
+        code_groups = sorted(connected_components(linked), key=min)
+        coded_rows = [
             (m, g)
-            for g, members in enumerate(groups)
+            for g, members in enumerate(code_groups)
             if len(members) >= self.min_group
-            for m in sorted(members)
+            for m in members
         ]
+        named = pl.DataFrame(
+            coded_rows, schema={"r": pl.UInt32, "group": pl.Int64}, orient="row"
+        ).join(names, on="r")
+        rows = sorted(zip(named["reporter_id"].to_list(), named["group"].to_list(), strict=True))
         self.members_ = pl.DataFrame(
             rows, schema={"reporter_id": pl.Utf8, "group": pl.Int64}, orient="row"
         )
