@@ -429,7 +429,7 @@ class Simulation:
         referrer = np.full(len(t), -1, dtype=np.int32)
         shared = rng.random(len(t)) < 0.25  # arrived through many different shares
         for i in np.flatnonzero(shared):
-            world.referrers.append(f"https://social.example.com/p/{int(rng.integers(1 << 40)):x}")
+            world.referrers.append(f"https://example.com/social/p/{int(rng.integers(1 << 40)):x}")
             referrer[i] = len(world.referrers) - 1
         return self._events(
             t,
@@ -483,7 +483,7 @@ class Simulation:
         truth = CampaignTruth(number=number, spec=cs, members=members, targets=targets)
         if cs.referral:
             world.referrers.append(
-                f"https://forum.example.net/t/{number}-{int(rng.integers(1 << 30)):x}"
+                f"https://example.net/forum/t/{number}-{int(rng.integers(1 << 30)):x}"
             )
             truth.referrer = len(world.referrers) - 1
         world.campaigns.append(truth)
