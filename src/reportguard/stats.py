@@ -15,8 +15,7 @@ def database_stats(engine: Engine, *, top_reasons: int = 10) -> dict[str, Any]:
     """Counts and ranges of what is stored; cheap enough to run on every call of ``stats``."""
     r = m.Report.__table__.c
     with engine.connect() as conn:
-        scalar = conn.execute
-        totals = scalar(
+        totals = conn.execute(
             sa.select(
                 sa.func.count(),
                 sa.func.count(sa.distinct(r.reporter_id)),
@@ -28,14 +27,14 @@ def database_stats(engine: Engine, *, top_reasons: int = 10) -> dict[str, Any]:
                 sa.func.count(r.device_hash),
             )
         ).one()
-        reasons = scalar(
+        reasons = conn.execute(
             sa.select(r.reason, sa.func.count().label("n"))
             .group_by(r.reason)
             .order_by(sa.desc("n"), r.reason)
             .limit(top_reasons)
         ).all()
         counts = {
-            name: scalar(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            name: conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
             for name, table in (
                 ("accounts", m.Account.__table__),
                 ("campaigns", m.Campaign.__table__),
@@ -46,7 +45,7 @@ def database_stats(engine: Engine, *, top_reasons: int = 10) -> dict[str, Any]:
             )
         }
         runs = (
-            scalar(
+            conn.execute(
                 sa.select(m.IngestRun.__table__)
                 .order_by(m.IngestRun.__table__.c.id.desc())
                 .limit(5)

@@ -190,15 +190,6 @@ class BurstDetector(Detector):
             )
         ]
 
-    def score_reports(self, frame: ReportFrame) -> pl.Series:
-        inside = self.wave_reports(frame).join(
-            self.waves_.select("wave", "burst_surprise"), on="wave"
-        )
-        best = inside.group_by("report_id").agg(pl.col("burst_surprise").max())
-        scored = frame.reports.select("report_id").join(best, on="report_id", how="left")
-        values = (1 - (-scored["burst_surprise"].fill_null(0.0) / 10).exp()).alias("burst")
-        return values
-
 
 def _empty_waves() -> pl.DataFrame:
     return pl.DataFrame(

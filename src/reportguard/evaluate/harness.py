@@ -292,7 +292,3 @@ def _ranking_scores(ranking: list[str], truth: Truth) -> dict[str, float | int]:
         scores[f"ndcg@{k}"] = round(ndcg_at_k(ranking, truth.violating, k), 4)
     scores["brigaded_in_top_50"] = len(set(ranking[:50]) & (truth.brigaded - truth.violating))
     return scores
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()

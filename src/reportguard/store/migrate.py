@@ -16,11 +16,12 @@ from reportguard.errors import ConfigError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine | None = None) -> Config:
     """An Alembic config pointing at our migrations; the engine travels in ``attributes``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["engine"] = engine
+    if engine is not None:
+        config.attributes["engine"] = engine
     return config
 
 
@@ -30,14 +31,8 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def head_revision() -> str | None:
-    script = ScriptDirectory.from_config(alembic_config_without_engine())
+    script = ScriptDirectory.from_config(alembic_config())
     return script.get_current_head()
-
-
-def alembic_config_without_engine() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
