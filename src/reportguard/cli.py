@@ -428,6 +428,12 @@ def _epoch_option(value: str | None, name: str) -> int | None:
     return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
 
 
+# Commands from triage on live in their own module; importing it registers them.
+from reportguard import cli_review  # noqa: E402
+
+__all__ = ["app", "cli_review", "main"]
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into one line and an exit code."""
     debug = os.environ.get("REPORTGUARD_DEBUG") == "1"

@@ -9,11 +9,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reportguard.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reportguard.policy import Policy
 
 DEFAULT_DATABASE = "reportguard.db"
 
@@ -32,6 +36,13 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
+    policy_file: Path | None = None
+
+    def policy(self) -> Policy:
+        """The enforcement policy: ``REPORTGUARD_POLICY_FILE``, else the one shipped."""
+        from reportguard.policy import load_policy
+
+        return load_policy(self.policy_file)
 
     def resolved_database_url(self) -> str:
         """A plain path means an SQLite file; anything with ``://`` is a SQLAlchemy URL."""

@@ -124,12 +124,12 @@ class ReportFrame:
             accounts = pl.read_database(
                 sa.select(Account.__table__), conn, infer_schema_length=None
             )
-        reports = reports.with_columns(_epoch(pl.col("created_at")).alias("t"))
-        accounts = accounts.with_columns(_epoch(pl.col("created_at")).alias("account_created"))
+        reports = reports.with_columns(epoch_expr(pl.col("created_at")).alias("t"))
+        accounts = accounts.with_columns(epoch_expr(pl.col("created_at")).alias("account_created"))
         return cls(reports=reports, accounts=accounts)
 
 
-def _epoch(column: pl.Expr) -> pl.Expr:
+def epoch_expr(column: pl.Expr) -> pl.Expr:
     """Stored times (text on SQLite, timestamptz on PostgreSQL) as epoch seconds."""
     text = column.cast(pl.Utf8).str.slice(0, 19).str.replace("T", " ")
     return text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC").dt.epoch("s")

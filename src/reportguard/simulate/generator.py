@@ -567,6 +567,11 @@ class Simulation:
         to_violator = _Sampler(violators, (acc.followers[violators] + 1.0) ** 0.6)
         to_innocent = _Sampler(innocent, (acc.followers[innocent] + 1.0) ** 0.75)
         throwaways = np.flatnonzero(acc.role == THROWAWAY)
+        # People differ in how well they report: the chance that a report of theirs is about a
+        # real violation, averaging ``violation_share``. Drawn from its own stream.
+        k = 4.0
+        share = min(max(spec.violation_share, 0.01), 0.99)
+        skill = np.random.default_rng([spec.seed, 7]).beta(share * k, (1 - share) * k, len(acc))
         planted = world.planted
         if planted is not None:
             planted = planted.take(np.argsort(planted.t, kind="stable"))
@@ -574,12 +579,12 @@ class Simulation:
             day_start = world.t0 + day * DAY
             weekly = 1.0 + 0.12 * np.sin(2 * np.pi * day / 7)
             n = int(rng.poisson(spec.organic_reports_per_day * weekly))
-            about_violation = rng.random(n) < spec.violation_share
-            target = np.where(about_violation, to_violator.draw(rng, n), to_innocent.draw(rng, n))
             reporter = reporters.draw(rng, n)
             if len(throwaways):  # fresh-but-innocent accounts report now and then too
                 fresh = rng.random(n) < 0.01
                 reporter[fresh] = rng.choice(throwaways, int(fresh.sum()))
+            about_violation = rng.random(n) < skill[reporter]
+            target = np.where(about_violation, to_violator.draw(rng, n), to_innocent.draw(rng, n))
             clash = reporter == target
             reporter[clash] = (reporter[clash] + 1) % n_base
             category = acc.category[target]

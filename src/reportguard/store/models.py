@@ -176,6 +176,9 @@ class Case(Base):
     content_id: Mapped[str | None] = mapped_column(String(ID))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|decided|closed
     priority: Mapped[float] = mapped_column(Float, default=0.0)
+    reason: Mapped[str | None] = mapped_column(String(64))  # the reason most weight rests on
+    n_reports: Mapped[int] = mapped_column(Integer, default=0)
+    n_voices: Mapped[int] = mapped_column(Integer, default=0)
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     shielded: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime]
@@ -195,6 +198,36 @@ class CaseReport(Base):
     )
 
 
+class ReporterCredibility(Base):
+    """A reporter's decayed record of upheld, rejected and unfounded reports (reason "" = all)."""
+
+    __tablename__ = "reporter_credibility"
+
+    reporter_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    upheld: Mapped[float] = mapped_column(Float, default=0.0)
+    rejected: Mapped[float] = mapped_column(Float, default=0.0)
+    unfounded: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime]
+
+
+class ReportVerdict(Base):
+    """What a decision said of one report; the misuse ledger and transparency figures read it."""
+
+    __tablename__ = "report_verdicts"
+    __table_args__ = (Index("ix_report_verdicts_reporter_time", "reporter_id", "decided_at"),)
+
+    report_pk: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    reporter_id: Mapped[str] = mapped_column(String(ID))
+    reason: Mapped[str] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))  # upheld|rejected|unfounded
+    decided_at: Mapped[datetime]
+
+
 class Decision(Base):
     """A moderator's ruling on a case, with the policy clause it rests on."""
 
@@ -207,6 +240,7 @@ class Decision(Base):
     policy_clause: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]
+    superseded_by: Mapped[int | None] = mapped_column(BigInteger)  # an appeal's new decision
 
 
 # --- enforce --------------------------------------------------------------------------------
@@ -247,6 +281,54 @@ class Strike(Base):
     expunged_at: Mapped[datetime | None]
 
 
+class WebhookDelivery(Base):
+    """The outbox: one row per event for the platform, delivered at least once, in order."""
+
+    __tablename__ = "webhook_outbox"
+    __table_args__ = (Index("ix_webhook_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookAttempt(Base):
+    """Every try at delivering an outbox event, with what the receiver answered."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_outbox.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ReportingRestriction(Base):
+    """A measure against misuse of the reporting function: a warning or a suspension of it."""
+
+    __tablename__ = "reporting_restrictions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    reporter_id: Mapped[str] = mapped_column(String(ID), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # warning|suspension
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    grounds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|lifted
+    created_at: Mapped[datetime]
+
+
 # --- appeal ---------------------------------------------------------------------------------
 
 
@@ -256,15 +338,47 @@ class Appeal(Base):
     __tablename__ = "appeals"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), index=True)
     action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    restriction_id: Mapped[int | None] = mapped_column(ForeignKey("reporting_restrictions.id"))
     appellant_id: Mapped[str] = mapped_column(String(ID))
-    kind: Mapped[str] = mapped_column(String(32))  # against_action|against_no_action
+    kind: Mapped[str] = mapped_column(String(32))  # against_action|against_no_action|misuse
     statement: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|upheld|overturned
     filed_at: Mapped[datetime]
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+class ApiKey(Base):
+    """An API key: only its public id and a hash of its secret are stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # ingest|moderator|admin
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a request with an Idempotency-Key, replayed on a retry."""
+
+    __tablename__ = "idempotency_keys"
+
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
 
 
 # --- audit ----------------------------------------------------------------------------------
@@ -291,6 +405,7 @@ class AuditEntry(Base):
 __all__ = [
     "Account",
     "Action",
+    "ApiKey",
     "Appeal",
     "AuditEntry",
     "Base",
@@ -301,7 +416,13 @@ __all__ = [
     "Case",
     "CaseReport",
     "Decision",
+    "IdempotencyRecord",
     "IngestRun",
     "Report",
+    "ReportVerdict",
+    "ReporterCredibility",
+    "ReportingRestriction",
     "Strike",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

@@ -1,0 +1,110 @@
+"""The audit log: append-only and hash-chained, so an altered or removed entry shows.
+
+Each entry's hash covers its own fields and the previous entry's hash. ``verify`` walks the chain:
+a changed field breaks that entry's hash, a removed entry leaves a gap in the sequence numbers or
+a broken link. Removing entries from the end is caught by comparing the head hash that ``verify``
+prints with one kept elsewhere (a transparency report, a ticket).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from reportguard.store.models import AuditEntry
+
+GENESIS = "0" * 64
+_LOCK_KEY = 0x5245504F  # PostgreSQL advisory lock id: one appender at a time
+
+
+def _digest(prev_hash: str, entry: AuditEntry) -> str:
+    body = json.dumps(
+        [
+            entry.seq,
+            entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+            entry.actor,
+            entry.event,
+            entry.subject_type,
+            entry.subject_id,
+            entry.payload,
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    event: str,
+    subject_type: str,
+    subject_id: str | int,
+    payload: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction (so it lands exactly when the change does)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    last = session.execute(
+        sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    at = at or datetime.now(UTC)
+    body = json.loads(json.dumps(payload or {}, default=str))  # what the JSON column will hold
+    entry = AuditEntry(
+        seq=seq,
+        at=at,
+        actor=actor,
+        event=event,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        payload=body,
+        prev_hash=prev,
+    )
+    entry.hash = _digest(prev, entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass
+class Verification:
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+def verify(engine: Engine, *, limit_problems: int = 20) -> Verification:
+    """Recompute the chain from the first entry; name every entry that does not fit."""
+    problems: list[str] = []
+    prev, expected_seq, count = GENESIS, 1, 0
+    with Session(engine) as session:
+        rows = session.execute(sa.select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+        for entry in rows:
+            count += 1
+            if entry.seq != expected_seq:
+                problems.append(
+                    f"entry {expected_seq}"
+                    + (f" to {entry.seq - 1}" if entry.seq - 1 > expected_seq else "")
+                    + " missing"
+                )
+            if entry.prev_hash != prev:
+                problems.append(f"entry {entry.seq}: does not link to the entry before it")
+            digest = _digest(entry.prev_hash, entry)
+            if digest != entry.hash:
+                problems.append(f"entry {entry.seq} ({entry.event}): content altered")
+            prev, expected_seq = entry.hash, entry.seq + 1
+            if len(problems) >= limit_problems:
+                break
+    return Verification(ok=not problems, entries=count, head=prev, problems=problems)

@@ -1,0 +1,241 @@
+"""Cases in the database: new reports join their target's open case, open cases are re-scored.
+
+One open case per target; the reports inside it keep their content ids, so a moderator sees which
+posts were reported. A report that arrives after its target's case was decided opens a new case.
+Scoring reads every open case's reports, the reporters' records and the campaigns their reports
+belong to, and stores each case's priority with its explanation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from reportguard.detect.frame import epoch_expr
+from reportguard.policy import Policy
+from reportguard.store.models import (
+    Account,
+    Campaign,
+    CampaignReport,
+    CampaignTarget,
+    Case,
+    CaseReport,
+    Report,
+)
+from reportguard.triage.credibility import DAY, CredibilityModel
+from reportguard.triage.priority import score_cases
+from reportguard.triage.records import load_records
+
+
+@dataclass
+class TriageSummary:
+    attached: int
+    opened: int
+    scored: int
+    shielded: int
+
+
+def attach_reports(session: Session, *, now: datetime) -> tuple[int, int]:
+    """Give every report without a case one: its target's open case, opened if need be."""
+    r, cr, c = Report.__table__.c, CaseReport.__table__.c, Case.__table__.c
+    unassigned = ~sa.exists().where(cr.report_pk == r.id)
+    has_open = sa.exists().where((c.target_id == r.target_id) & (c.status == "open"))
+    targets = session.scalars(sa.select(r.target_id).where(unassigned, ~has_open).distinct()).all()
+    if targets:
+        session.execute(
+            sa.insert(Case),
+            [
+                {
+                    "target_id": t,
+                    "status": "open",
+                    "priority": 0.0,
+                    "explanation": {},
+                    "shielded": False,
+                    "opened_at": now,
+                    "updated_at": now,
+                    "n_reports": 0,
+                    "n_voices": 0,
+                }
+                for t in targets
+            ],
+        )
+    result = session.execute(
+        sa.insert(CaseReport).from_select(
+            ["case_id", "report_pk"],
+            sa.select(c.id, r.id)
+            .select_from(Report.__table__.join(Case.__table__, c.target_id == r.target_id))
+            .where(c.status == "open", unassigned),
+        )
+    )
+    return int(result.rowcount or 0), len(targets)
+
+
+def open_case_reports(
+    session: Session, *, policy: Policy, now: int, case_ids: list[int] | None = None
+) -> pl.DataFrame:
+    """The reports of open cases with each reporter's credibility, ready for scoring."""
+    r, cr, c, a = (
+        Report.__table__.c,
+        CaseReport.__table__.c,
+        Case.__table__.c,
+        Account.__table__.c,
+    )
+    query = (
+        sa.select(
+            cr.case_id,
+            r.report_id,
+            r.reporter_id,
+            r.reason,
+            r.text,
+            r.ip_hash,
+            r.device_hash,
+            r.created_at,
+            a.created_at.label("account_created"),
+        )
+        .select_from(
+            CaseReport.__table__.join(Case.__table__, c.id == cr.case_id)
+            .join(Report.__table__, r.id == cr.report_pk)
+            .outerjoin(Account.__table__, a.account_id == r.reporter_id)
+        )
+        .where(c.status == "open")
+    )
+    if case_ids is not None:
+        query = query.where(c.id.in_(case_ids))
+    frame = pl.read_database(query, session.connection(), infer_schema_length=None)
+    if frame.is_empty():
+        return frame
+    new_after = policy.credibility.new_account_days * DAY
+    frame = frame.with_columns(
+        case=pl.col("case_id").cast(pl.Utf8),
+        t=epoch_expr(pl.col("created_at")),
+        account_created=epoch_expr(pl.col("account_created")),
+    ).with_columns(new_account=(pl.col("t") - pl.col("account_created")) < new_after)
+    model = CredibilityModel(policy.credibility)
+    records = load_records(session, frame["reporter_id"].unique().to_list())
+    all_records = load_records(session) if len(records) else records
+    rate = model.base_rate(all_records)
+    return model.score(frame, records, now=now, base_rate=rate).with_columns(base_rate=pl.lit(rate))
+
+
+def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
+    """Which reports of open cases belong to a campaign, and its status."""
+    r, cr, c, k, cp = (
+        Report.__table__.c,
+        CaseReport.__table__.c,
+        Case.__table__.c,
+        CampaignReport.__table__.c,
+        Campaign.__table__.c,
+    )
+    query = (
+        sa.select(r.report_id, cp.id.label("campaign_id"), cp.status)
+        .select_from(
+            CaseReport.__table__.join(Case.__table__, c.id == cr.case_id)
+            .join(CampaignReport.__table__, k.report_pk == cr.report_pk)
+            .join(Campaign.__table__, cp.id == k.campaign_id)
+            .join(Report.__table__, r.id == cr.report_pk)
+        )
+        .where(c.status == "open")
+        .order_by(cp.id)
+    )
+    if case_ids is not None:
+        query = query.where(c.id.in_(case_ids))
+    return pl.read_database(
+        query,
+        session.connection(),
+        schema_overrides={"report_id": pl.Utf8, "campaign_id": pl.Int64, "status": pl.Utf8},
+    )
+
+
+def refresh_cases(
+    engine: Engine,
+    *,
+    policy: Policy,
+    now: datetime | None = None,
+    case_ids: list[int] | None = None,
+) -> TriageSummary:
+    """Attach new reports to cases and re-score open cases (all, or ``case_ids``)."""
+    now = now or datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        attached, opened = attach_reports(session, now=now)
+        reports = open_case_reports(
+            session, policy=policy, now=int(now.timestamp()), case_ids=case_ids
+        )
+        if reports.is_empty():
+            return TriageSummary(attached, opened, 0, 0)
+        scored, explained = score_cases(
+            reports,
+            policy=policy,
+            campaigns=campaign_links(session, case_ids),
+            base_rate=float(reports["base_rate"][0]),
+            explain=True,
+        )
+        updates = [
+            {
+                "id": int(row["case"]),
+                "priority": round(float(row["priority"]), 6),
+                "reason": row["reason"],
+                "n_reports": int(row["n_reports"]),
+                "n_voices": int(row["n_voices"]),
+                "shielded": bool(row["shielded"]),
+                "explanation": explained.get(row["case"], {}),
+                "updated_at": now,
+            }
+            for row in scored.iter_rows(named=True)
+        ]
+        session.execute(sa.update(Case), updates)
+    return TriageSummary(attached, opened, len(updates), sum(u["shielded"] for u in updates))
+
+
+def queue(
+    engine: Engine,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    reason: str | None = None,
+    shielded: bool | None = None,
+    campaign_id: int | None = None,
+    min_age_hours: float | None = None,
+    now: datetime | None = None,
+) -> list[Case]:
+    """Open cases, highest priority first, with the dashboard's filters."""
+    query = sa.select(Case).where(Case.status == "open")
+    if reason is not None:
+        query = query.where(Case.reason == reason)
+    if shielded is not None:
+        query = query.where(Case.shielded.is_(shielded))
+    if campaign_id is not None:
+        query = query.where(
+            Case.target_id.in_(
+                sa.select(CampaignTarget.target_id).where(CampaignTarget.campaign_id == campaign_id)
+            )
+        )
+    if min_age_hours is not None:
+        cutoff = (now or datetime.now(UTC)).timestamp() - min_age_hours * 3600
+        query = query.where(Case.opened_at <= datetime.fromtimestamp(cutoff, UTC))
+    query = query.order_by(Case.priority.desc(), Case.id).limit(limit).offset(offset)
+    with Session(engine, expire_on_commit=False) as session:
+        return list(session.scalars(query))
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    """What a queue row shows: the case and why it ranks where it does."""
+    explanation = case.explanation or {}
+    return {
+        "id": case.id,
+        "target_id": case.target_id,
+        "priority": case.priority,
+        "probability": explanation.get("probability"),
+        "reason": case.reason,
+        "reports": case.n_reports,
+        "voices": case.n_voices,
+        "shielded": case.shielded,
+        "opened_at": case.opened_at.isoformat(),
+        "claimed_by": case.claimed_by,
+        "why": explanation.get("sentences", []),
+    }

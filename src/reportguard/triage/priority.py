@@ -1,0 +1,368 @@
+"""A case's priority from independent, credible voices, scaled by the severity of the reason.
+
+Why not a count: a hundred reports are a hundred voices only if a hundred independent people
+filed them. Reporters of one case who share a detected campaign, a network address or device, or
+the same text (after normalising case, punctuation and digits) are one voice. Each voice weighs
+what its reporters' credibility says, split into two parts:
+
+- the *earned* part, credibility above the prior, which only upheld reports create; earned
+  weight adds up without limit, so a handful of reporters with good records carry a case;
+- the *base* part, what everyone has without a record. All base weight of a case together
+  saturates toward ``crowd_cap`` (``cap * sum / (sum + crowd_half)``): five, fifty or five
+  hundred accounts without a record never outweigh a few credible ones, while a wave of many
+  still ranks a case higher than a few.
+
+Reports of a campaign a moderator confirmed count for nothing; a case with reports from an
+active or confirmed campaign is shielded (no automatic action may rest on it).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from reportguard.policy.schema import Policy
+
+MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
+LINKS = {"ip_hash": "network address", "device_hash": "device", "text_key": "text"}
+CASE_COLUMNS = {
+    "case": pl.Utf8,
+    "priority": pl.Float64,
+    "probability": pl.Float64,
+    "evidence": pl.Float64,
+    "severity": pl.Float64,
+    "earned": pl.Float64,
+    "crowd": pl.Float64,
+    "n_reports": pl.Int64,
+    "n_voices": pl.Int64,
+    "reason": pl.Utf8,
+    "shielded": pl.Boolean,
+}
+_NOISE = re.compile(r"[\W\d_]+")
+
+
+def text_key(text: str | None) -> str | None:
+    """The text with case, punctuation, digits and spacing removed; None when too short.
+
+    >>> text_key("This account is a SCAM!!! 100% fake") == text_key("this account is a scam, fake")
+    True
+    >>> text_key("spam") is None
+    True
+    """
+    if not text:
+        return None
+    key = _NOISE.sub(" ", text.lower()).strip()
+    key = " ".join(key.split())
+    return key if len(key) >= MIN_TEXT else None
+
+
+def score_cases(
+    reports: pl.DataFrame,
+    *,
+    policy: Policy,
+    campaigns: pl.DataFrame | None = None,
+    base_rate: float | None = None,
+    explain: bool = False,
+) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
+    """Priority per case, and (with ``explain``) each case's explanation.
+
+    ``reports`` has case, report_id, reporter_id, reason, text, ip_hash, device_hash,
+    credibility and record (from :class:`CredibilityModel`). ``campaigns`` maps report_id to
+    campaign_id and status (active, confirmed, dismissed). ``base_rate`` is the platform's share
+    of upheld reports (the prior mean when unknown): voices above it raise a case, voices below
+    it lower it.
+    """
+    if base_rate is None:
+        base_rate = policy.credibility.prior_upheld / (
+            policy.credibility.prior_upheld + policy.credibility.prior_rejected
+        )
+    if reports.is_empty():
+        return pl.DataFrame(schema=CASE_COLUMNS), {}
+    frame = reports.with_columns(
+        pl.col("text").map_elements(text_key, return_dtype=pl.Utf8).alias("text_key")
+    )
+    if campaigns is not None and not campaigns.is_empty():
+        frame = frame.join(
+            campaigns.select("report_id", "campaign_id", "status").unique("report_id"),
+            on="report_id",
+            how="left",
+        )
+    else:
+        frame = frame.with_columns(
+            campaign_id=pl.lit(None, dtype=pl.Int64), status=pl.lit(None, dtype=pl.Utf8)
+        )
+    shield = frame.group_by("case").agg(
+        shielded=pl.col("status").is_in(["active", "confirmed"]).any(),
+        campaigns=pl.col("campaign_id")
+        .filter(pl.col("status").is_in(["active", "confirmed"]))
+        .unique()
+        .drop_nulls(),
+        excluded=(pl.col("status") == "confirmed").sum(),
+        all_reports=pl.len(),
+    )
+    counted = frame.filter(pl.col("status").fill_null("") != "confirmed").with_columns(
+        pl.when(pl.col("status") == "active").then(pl.col("campaign_id")).alias("campaign_link")
+    )
+    voices = _voices(counted)
+    cases, explained = _combine(voices, policy=policy, base_rate=base_rate, explain=explain)
+    cases = (
+        shield.join(cases, on="case", how="left")
+        .with_columns(
+            pl.col(["priority", "probability", "earned", "crowd"]).fill_null(0.0),
+            pl.col("evidence").fill_null(-math.inf),
+            pl.col("severity").fill_null(0.0),
+            pl.col(["n_voices"]).fill_null(0),
+            n_reports=pl.col("all_reports"),
+        )
+        .sort(["priority", "case"], descending=[True, False])
+    )
+    if explain:
+        for row in cases.iter_rows(named=True):
+            entry = explained.setdefault(row["case"], {"voices": []})
+            entry["shielded_by_campaigns"] = sorted(int(c) for c in row["campaigns"])
+            entry["excluded_reports"] = int(row["excluded"])
+            entry["sentences"] = _sentences(row, entry, policy)
+    return cases.select(CASE_COLUMNS.keys()), explained
+
+
+def _voices(frame: pl.DataFrame) -> pl.DataFrame:
+    """Label every report with its voice: reporters of a case joined by shared links."""
+    frame = frame.with_columns(
+        node=pl.struct("case", "reporter_id").rank("dense").cast(pl.Int64) - 1
+    )
+    n_nodes = int(frame["node"].max() or 0) + 1  # type: ignore[operator]
+    hubs = []
+    for column in (*LINKS, "campaign_link"):
+        part = frame.filter(pl.col(column).is_not_null()).select(
+            "node",
+            hub=pl.concat_str(
+                [pl.lit(column), pl.col("case"), pl.col(column).cast(pl.Utf8)], separator="\x1f"
+            ),
+        )
+        hubs.append(part)
+    edges = pl.concat(hubs).unique()
+    if edges.is_empty():
+        labels = np.arange(n_nodes)
+    else:
+        hub_id = edges["hub"].rank("dense").cast(pl.Int64).to_numpy() - 1 + n_nodes
+        rows = edges["node"].to_numpy()
+        size = n_nodes + int(hub_id.max()) + 1
+        graph = coo_matrix((np.ones(len(rows)), (rows, hub_id)), shape=(size, size))
+        _, labels = connected_components(graph, directed=False)
+    return frame.with_columns(voice=pl.Series(labels[frame["node"].to_numpy()], dtype=pl.Int64))
+
+
+def _combine(
+    frame: pl.DataFrame, *, policy: Policy, base_rate: float, explain: bool
+) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
+    cred = policy.credibility
+    prior = cred.prior_upheld / (cred.prior_upheld + cred.prior_rejected)
+    strength = cred.prior_upheld + cred.prior_rejected
+    cap, half, bound = policy.triage.crowd_cap, policy.triage.crowd_half, policy.triage.max_voice
+    rate = min(max(base_rate, 0.01), 0.99)
+    severity = pl.DataFrame(
+        {
+            "reason": list(policy.reasons),
+            "sev": [float(r.severity) for r in policy.reasons.values()],
+        }
+    )
+    other = float(policy.reason("other").severity)
+    frame = frame.join(severity, on="reason", how="left").with_columns(
+        pl.col("sev").fill_null(other)
+    )
+    # A reporter's credibility in this case: the mean over their reports of it.
+    reporters = frame.group_by("case", "voice", "reporter_id").agg(
+        cred=pl.col("credibility").mean(),
+        calibrated=pl.col("calibrated").mean(),
+        record=pl.col("record").first(),
+    )
+    voice = reporters.group_by("case", "voice").agg(
+        size=pl.len(),
+        cred=pl.col("cred").mean(),
+        calibrated=pl.col("calibrated").mean(),
+        record=pl.col("record").mean(),
+        reporters=pl.col("reporter_id").sort().head(5),
+    )
+    # How far a record lets us trust the credibility: none without one, fully with a long one.
+    proven = pl.col("record") / (pl.col("record") + strength)
+    logit = (pl.col("calibrated") / (1 - pl.col("calibrated"))).log()
+    voice = voice.with_columns(
+        earned=(logit - math.log(rate / (1 - rate))).clip(-bound, bound),
+        base=(1 - proven) * pl.min_horizontal(pl.col("cred"), pl.lit(prior)),
+    )
+    per_case = voice.group_by("case").agg(
+        earned=pl.col("earned").sum(),
+        crowd_raw=pl.col("base").sum(),
+        n_voices=pl.len(),
+        unproven=(pl.col("record") < 0.5).sum(),
+    )
+    per_case = per_case.with_columns(
+        crowd=cap * pl.col("crowd_raw") / (pl.col("crowd_raw") + half),
+    ).with_columns(
+        evidence=math.log(rate / (1 - rate)) + pl.col("earned") + pl.col("crowd"),
+        crowd_scale=pl.when(pl.col("crowd_raw") > 0)
+        .then(pl.col("crowd") / pl.col("crowd_raw"))
+        .otherwise(0.0),
+    )
+    voice = voice.join(per_case.select("case", "crowd_scale"), on="case").with_columns(
+        weight=pl.col("earned") + pl.col("base") * pl.col("crowd_scale")
+    )
+    # Each voice's weight is shared among its reports; severity follows the positive weight.
+    weighted = frame.join(
+        voice.select("case", "voice", "weight"), on=["case", "voice"]
+    ).with_columns(w=pl.col("weight").clip(lower_bound=0.0) / pl.len().over("case", "voice"))
+    by_reason = (
+        weighted.group_by("case", "reason")
+        .agg(w=pl.col("w").sum(), n=pl.len())
+        .sort(["case", "w", "n", "reason"], descending=[False, True, True, False])
+    )
+    top_reason = by_reason.group_by("case", maintain_order=True).first().select("case", "reason")
+    sev = weighted.group_by("case").agg(
+        severity=pl.when(pl.col("w").sum() > 0)
+        .then((pl.col("w") * pl.col("sev")).sum() / pl.col("w").sum())
+        .otherwise(pl.col("sev").mean()),
+    )
+    cases = (
+        per_case.join(sev, on="case")
+        .join(top_reason, on="case")
+        .with_columns(
+            probability=1.0 / (1.0 + (-pl.col("evidence")).exp()),
+        )
+        # Severity scales the odds: certain cases come first, and of two equally likely
+        # violations the graver one.
+        .with_columns(priority=pl.col("evidence") + pl.col("severity").log())
+    )
+    explained: dict[str, dict[str, Any]] = {}
+    if explain:
+        explained = _explain_voices(frame, voice, cases, rate, cap)
+    return cases, explained
+
+
+def _explain_voices(
+    frame: pl.DataFrame, voice: pl.DataFrame, cases: pl.DataFrame, rate: float, cap: float
+) -> dict[str, dict[str, Any]]:
+    links = frame.group_by("case", "voice").agg(n_reports=pl.len())
+    for column in (*LINKS, "campaign_link"):
+        shared = (
+            frame.filter(pl.col(column).is_not_null())
+            .group_by("case", "voice", column)
+            .agg(n=pl.col("reporter_id").n_unique())
+            .group_by("case", "voice")
+            .agg((pl.col("n").max() >= 2).alias(column))
+        )
+        links = links.join(shared, on=["case", "voice"], how="left").with_columns(
+            pl.col(column).fill_null(False)
+        )
+    voice = voice.join(links, on=["case", "voice"]).sort(
+        ["case", "weight"], descending=[False, True]
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in cases.iter_rows(named=True):
+        out[row["case"]] = {
+            "priority": round(row["priority"], 4),
+            "evidence": round(row["evidence"], 4),
+            "earned": round(row["earned"], 4),
+            "crowd": round(row["crowd"], 4),
+            "crowd_raw": round(row["crowd_raw"], 4),
+            "unproven_voices": int(row["unproven"]),
+            "crowd_cap": cap,
+            "base_rate": round(rate, 4),
+            "probability": round(row["probability"], 4),
+            "severity": round(row["severity"], 3),
+            "reason": row["reason"],
+            "voices": [],
+        }
+    for row in voice.iter_rows(named=True):
+        entry = out[row["case"]]
+        if len(entry["voices"]) >= 10:
+            entry.setdefault("more_voices", 0)
+            entry["more_voices"] += 1
+            continue
+        entry["voices"].append(
+            {
+                "reporters": row["reporters"],
+                "size": row["size"],
+                "reports": row["n_reports"],
+                "credibility": round(row["cred"], 3),
+                "earned": round(row["earned"], 4),
+                "weight": round(row["weight"], 4),
+                "why": _voice_why(row),
+            }
+        )
+    return out
+
+
+def _voice_why(row: dict[str, Any]) -> str:
+    if row["record"] < 0.05:
+        record = "no decided reports yet"
+    else:
+        record = f"a record of {row['record']:.1f} decided reports (decayed)"
+    direction = (
+        "raises" if row["earned"] > 0 else "lowers" if row["earned"] < 0 else "does not move"
+    )
+    if row["size"] == 1:
+        return (
+            f"one reporter, credibility {row['cred']:.2f}, {record}; "
+            f"{direction} the case by {abs(row['earned']):.2f}"
+        )
+    joined = [name for column, name in LINKS.items() if row[column]]
+    if row["campaign_link"]:
+        joined.insert(0, "detected campaign")
+    return (
+        f"{row['size']} reporters counted as one voice: they share a "
+        + ", ".join(joined)
+        + f"; mean credibility {row['cred']:.2f}, {record}; "
+        f"{direction} the case by {abs(row['earned']):.2f}"
+    )
+
+
+def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> list[str]:
+    sentences = []
+    n_voices, n_reports = row["n_voices"], row["n_reports"]
+    if n_reports:
+        sentences.append(f"{n_reports} reports from {n_voices} independent voices.")
+    if abs(entry.get("earned", 0)) >= 0.01:
+        direction = "raise" if entry["earned"] > 0 else "lower"
+        sentences.append(
+            f"Reporters' records {direction} the log-odds of a violation by "
+            f"{abs(entry['earned']):.2f} (platform base rate {entry['base_rate']:.2f}); "
+            f"P(violation) {entry['probability']:.2f}."
+        )
+    if entry.get("unproven_voices", 0) > 0:
+        sentences.append(
+            f"{entry['unproven_voices']} voices without a record of decided reports add "
+            f"{entry['crowd']:.2f} together (never more than {policy.triage.crowd_cap:g})."
+        )
+    if row["reason"]:
+        reason = policy.reason(row["reason"])
+        sentences.append(
+            f"Most weight rests on '{row['reason']}' ({reason.clause}), severity "
+            f"{row['severity']:.1f} of 5."
+        )
+    if entry["excluded_reports"]:
+        sentences.append(
+            f"{entry['excluded_reports']} reports from a confirmed campaign count for nothing."
+        )
+    if row["shielded"]:
+        sentences.append(
+            "Shielded: reports from a detected campaign "
+            f"(#{', #'.join(str(c) for c in entry['shielded_by_campaigns'])}); "
+            "no automatic action may rest on them."
+        )
+    return sentences
+
+
+def crowd_weight(n: int, credibility: float, *, cap: float, half: float) -> float:
+    """The weight of ``n`` reporters without a record: it rises with ``n`` but never past ``cap``.
+
+    >>> [round(crowd_weight(n, 0.1, cap=1.0, half=10.0), 3) for n in (5, 50, 500, 5_000_000)]
+    [0.048, 0.333, 0.833, 1.0]
+    """
+    raw = n * credibility
+    return cap * raw / (raw + half)

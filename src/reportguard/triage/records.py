@@ -1,0 +1,93 @@
+"""Reporter records in the database: read them for scoring, update them when a decision lands."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from reportguard.store.models import ReporterCredibility
+from reportguard.triage.credibility import ALL, RECORD_SCHEMA, VERDICTS, CredibilityModel
+
+
+def load_records(session: Session, reporter_ids: Iterable[str] | None = None) -> pl.DataFrame:
+    """Decayed counts per reporter and reason, as stored (``t_updated`` in epoch seconds)."""
+    query = sa.select(ReporterCredibility)
+    ids = None if reporter_ids is None else sorted(set(reporter_ids))
+    rows: list[tuple[object, ...]] = []
+    chunks = [None] if ids is None else [ids[i : i + 10_000] for i in range(0, len(ids), 10_000)]
+    for chunk in chunks:
+        q = query if chunk is None else query.where(ReporterCredibility.reporter_id.in_(chunk))
+        for r in session.scalars(q):
+            rows.append(
+                (
+                    r.reporter_id,
+                    r.reason,
+                    r.upheld,
+                    r.rejected,
+                    r.unfounded,
+                    int(r.updated_at.timestamp()),
+                )
+            )
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA, orient="row")
+
+
+def apply_verdicts(
+    session: Session,
+    verdicts: Iterable[tuple[str, str, str]],
+    *,
+    at: datetime,
+    model: CredibilityModel,
+) -> list[dict[str, object]]:
+    """Add verdicts (reporter_id, reason, verdict) to the records; return each reporter's change.
+
+    Counts are decayed to ``at`` before the new ones are added, so a record always holds its
+    value as of its ``updated_at``.
+    """
+    added: dict[tuple[str, str], dict[str, float]] = defaultdict(
+        lambda: dict.fromkeys(VERDICTS, 0.0)
+    )
+    for reporter, reason, verdict in verdicts:
+        if verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}")
+        added[(reporter, reason)][verdict] += 1.0
+        added[(reporter, ALL)][verdict] += 1.0
+    changes: list[dict[str, object]] = []
+    for (reporter, reason), counts in sorted(added.items()):
+        row = session.get(ReporterCredibility, (reporter, reason))
+        if row is None:
+            row = ReporterCredibility(
+                reporter_id=reporter,
+                reason=reason,
+                upheld=0.0,
+                rejected=0.0,
+                unfounded=0.0,
+                updated_at=at,
+            )
+            session.add(row)
+        factor = float(model.decay((at - row.updated_at).total_seconds()))
+        before = model.mean(
+            upheld=row.upheld * factor,
+            rejected=row.rejected * factor,
+            unfounded=row.unfounded * factor,
+        )
+        row.upheld = row.upheld * factor + counts["upheld"]
+        row.rejected = row.rejected * factor + counts["rejected"]
+        row.unfounded = row.unfounded * factor + counts["unfounded"]
+        row.updated_at = max(at, row.updated_at)
+        if reason == ALL:
+            after = model.mean(upheld=row.upheld, rejected=row.rejected, unfounded=row.unfounded)
+            changes.append(
+                {
+                    "reporter_id": reporter,
+                    "before": round(before, 4),
+                    "after": round(after, 4),
+                    **{k: int(v) for k, v in counts.items() if v},
+                }
+            )
+    session.flush()
+    return changes
