@@ -19,4 +19,8 @@ echo
 echo "== reportguard detect"
 "$VENV/bin/reportguard" detect --show 3
 echo
+echo "== reportguard triage && reportguard queue"
+"$VENV/bin/reportguard" triage
+"$VENV/bin/reportguard" queue --limit 5
+echo
 echo "Next: point it at your own export:  $VENV/bin/reportguard --db demo/reportguard.db ingest YOUR-EXPORT.jsonl"

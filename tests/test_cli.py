@@ -33,7 +33,24 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert (code, out.strip()) == (0, f"reportguard {__version__}")
 
 
-@pytest.mark.parametrize("command", ["ingest", "stats", "simulate", "evaluate", "detect"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "ingest",
+        "stats",
+        "simulate",
+        "evaluate",
+        "detect",
+        "triage",
+        "queue",
+        "automate",
+        "policy",
+        "audit",
+        "campaign",
+        "export",
+        "webhooks",
+    ],
+)
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
     code, out, _ = run(capsys, command, "--help")
     assert code == 0
@@ -181,3 +198,63 @@ def test_simulate_and_evaluate_errors(
     assert code != 0
     assert message in out + err
     assert "Traceback" not in out + err
+
+
+def test_triage_queue_campaign_audit_and_export_from_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "rg.db")
+    records = [report(i, target_id="t-busy" if i % 3 else f"t-{i}") for i in range(60)]
+    run(capsys, "--db", db, "ingest", str(write_jsonl(tmp_path / "r.jsonl", records)))
+    code, out, _ = run(capsys, "--db", db, "triage")
+    assert code == 0
+    assert "60 new reports into cases" in out
+    code, out, _ = run(capsys, "--db", db, "queue", "--json", "--limit", "3")
+    rows = json.loads(out)
+    assert code == 0
+    assert rows[0]["target_id"] == "t-busy"
+    assert rows[0]["why"]
+    code, _, err = run(capsys, "--db", db, "campaign", "confirm", "99", "--as", "mod")
+    assert code == 1
+    assert "campaign 99 does not exist" in err
+    code, out, _ = run(capsys, "--db", db, "audit", "verify")
+    assert (code, "audit log intact: 0 entries" in out) == (0, True)
+    code, out, _ = run(
+        capsys,
+        "--db",
+        db,
+        "export",
+        "transparency",
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-01",
+        "--out",
+        str(tmp_path / "fig"),
+    )
+    assert code == 0
+    assert json.loads((tmp_path / "fig" / "transparency.json").read_text())["reports_total"] == 60
+
+
+def test_policy_check_names_the_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from reportguard.policy.schema import resources
+
+    good = tmp_path / "good.toml"
+    good.write_text(resources.files("reportguard.policy").joinpath("default.toml").read_text())
+    code, out, _ = run(capsys, "policy", "check", str(good))
+    assert code == 0
+    assert "valid" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text(good.read_text().replace('action = "ban"', 'action = "banish"'))
+    code, _, err = run(capsys, "policy", "check", str(bad))
+    assert code == 2
+    assert "ladder.5.action" in err
+    assert "Traceback" not in err
+
+
+def test_webhooks_deliver_without_an_address_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "--db", str(tmp_path / "rg.db"), "webhooks", "deliver", "--once")
+    assert code == 2
+    assert "REPORTGUARD_WEBHOOK_URL" in err

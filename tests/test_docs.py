@@ -13,12 +13,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _commands() -> dict[str, list[str]]:
-    group = typer.main.get_command(app)
-    commands = getattr(group, "commands", {})
-    return {
-        name: [opt for p in cmd.params for opt in getattr(p, "opts", []) if opt.startswith("--")]
-        for name, cmd in commands.items()
-    }
+    """Every command, sub-commands as "group sub", with its long options."""
+    found: dict[str, list[str]] = {}
+
+    def walk(prefix: str, command: object) -> None:
+        for name, cmd in getattr(command, "commands", {}).items():
+            full = f"{prefix} {name}".strip()
+            if getattr(cmd, "commands", None):
+                walk(full, cmd)
+                continue
+            found[full] = [
+                opt for p in cmd.params for opt in getattr(p, "opts", []) if opt.startswith("--")
+            ]
+
+    walk("", typer.main.get_command(app))
+    return found
 
 
 def test_every_command_and_option_is_in_docs_cli() -> None:

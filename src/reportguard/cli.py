@@ -333,7 +333,7 @@ def simulate(  # noqa: PLR0917 - Typer maps parameters to options
 
 
 @app.command()
-def evaluate(
+def evaluate(  # noqa: PLR0917 - Typer maps parameters to options
     truth_dir: Annotated[Path, typer.Argument(help="A folder written by `reportguard simulate`.")],
     results: Annotated[
         list[Path] | None, typer.Option("--result", help="A detection result JSON (repeatable).")
@@ -347,8 +347,28 @@ def evaluate(
     per_campaign: Annotated[
         bool, typer.Option("--campaigns", help="Show each planted campaign.")
     ] = False,
+    triage: Annotated[
+        bool,
+        typer.Option(
+            "--triage", help="Rank the queue by priority and by count; score both on the truth."
+        ),
+    ] = False,
+    history: Annotated[
+        float,
+        typer.Option(min=0.0, max=0.95, help="With --triage: share of the time span decided."),
+    ] = 0.5,
 ) -> None:
     """Score detection results against the ground truth of a simulated platform."""
+    if triage:
+        from reportguard.evaluate.report import print_triage
+        from reportguard.evaluate.triage import evaluate_triage
+
+        runs = [evaluate_triage(truth_dir, history=h) for h in sorted({0.0, history})]
+        print_triage(console, runs)
+        if json_out is not None:
+            json_out.write_text(json.dumps([vars(r) for r in runs], indent=1, default=str))
+            console.print(f"wrote {json_out}")
+        return
     from reportguard.evaluate.baselines import burst_threshold
     from reportguard.evaluate.harness import DetectionResult, Truth
     from reportguard.evaluate.harness import evaluate as score

@@ -20,7 +20,11 @@ audit_app = typer.Typer(help="Verify the hash-chained audit log.", no_args_is_he
 campaign_app = typer.Typer(help="Confirm or dismiss a detected campaign.", no_args_is_help=True)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
+export_app = typer.Typer(help="Export figures for reports and regulators.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="Deliver queued events to the platform.", no_args_is_help=True)
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(export_app, name="export")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @app.command()
@@ -172,3 +176,89 @@ def audit_verify(ctx: typer.Context) -> None:
     for problem in result.problems:
         err_console.print(f"[red]tampered:[/red] {problem}", highlight=False)
     raise typer.Exit(1)
+
+
+@app.command()
+def automate(ctx: typer.Context) -> None:
+    """Action the open cases the policy lets be actioned automatically (never shielded ones)."""
+    from reportguard.enforce.automation import auto_enforce
+
+    settings = _settings(ctx)
+    policy = settings.policy()
+    if not policy.automation.enabled:
+        console.print(
+            "automation is off in the policy ([automation] enabled = false): nothing done"
+        )
+        return
+    engine = _open(ctx)
+    done = auto_enforce(engine, policy=policy)
+    engine.dispose()
+    console.print(f"{len(done):,} cases actioned automatically")
+
+
+@export_app.command("transparency")
+def export_transparency(
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", help="Start of the period (ISO 8601).")],
+    end: Annotated[str, typer.Option("--to", help="End of the period, exclusive (ISO 8601).")],
+    out: Annotated[Path, typer.Option(help="Folder for transparency.json and .csv.")] = Path("."),
+) -> None:
+    """Counts for a transparency report: reports, decisions, actions, appeals, misuse."""
+    from datetime import UTC, datetime
+
+    from reportguard import transparency
+
+    def moment(value: str, name: str) -> datetime:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise typer.BadParameter(
+                f"{value!r} is not an ISO 8601 time", param_hint=name
+            ) from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+    first, last = moment(start, "--from"), moment(end, "--to")
+    if last <= first:
+        raise typer.BadParameter("--to must be after --from", param_hint="--to")
+    engine = _open(ctx)
+    data = transparency.figures(engine, start=first, end=last)
+    engine.dispose()
+    json_path, csv_path = transparency.write(data, out)
+    console.print(
+        f"{data['reports_total']:,} reports, {sum(data['decisions_by_outcome'].values()):,} "
+        f"decisions, {sum(data['actions_by_type'].values()):,} actions; wrote {json_path} and "
+        f"{csv_path}"
+    )
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="One pass over due events, then exit.")
+    ] = False,
+    interval: Annotated[float, typer.Option(min=0.5, help="Seconds between passes.")] = 5.0,
+) -> None:
+    """Post due events to REPORTGUARD_WEBHOOK_URL, signed; retry failures with backoff."""
+    import time
+
+    from reportguard.enforce.webhooks import Dispatcher
+    from reportguard.errors import ConfigError
+
+    settings = _settings(ctx)
+    if not settings.webhook_url:
+        raise ConfigError("no webhook address: set REPORTGUARD_WEBHOOK_URL")
+    engine = _open(ctx)
+    dispatcher = Dispatcher(
+        engine, url=settings.webhook_url, secret=settings.webhook_signing_secret()
+    )
+    while True:
+        report = dispatcher.deliver_due()
+        if report.attempted or once:
+            console.print(
+                f"{report.delivered} delivered, {report.failed} to retry, {report.gave_up} given up"
+            )
+        if once:
+            break
+        time.sleep(interval)
+    engine.dispose()

@@ -37,6 +37,24 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     policy_file: Path | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_secret_file: Path | None = None
+
+    def webhook_signing_secret(self) -> str:
+        """The webhook secret: ``REPORTGUARD_WEBHOOK_SECRET``, else the file it names."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        if self.webhook_secret_file is not None:
+            try:
+                return self.webhook_secret_file.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self.webhook_secret_file}: cannot read the webhook secret: {exc.strerror}"
+                ) from exc
+        raise ConfigError(
+            "no webhook secret: set REPORTGUARD_WEBHOOK_SECRET or REPORTGUARD_WEBHOOK_SECRET_FILE"
+        )
 
     def policy(self) -> Policy:
         """The enforcement policy: ``REPORTGUARD_POLICY_FILE``, else the one shipped."""

@@ -17,9 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard import audit
+from reportguard.appeals import propose_remediation
+from reportguard.enforce.carry_out import action_view, active_points, carry_out
+from reportguard.enforce.misuse import apply_misuse_rules
+from reportguard.enforce.plan import plan_violation
 from reportguard.errors import ReportGuardError
 from reportguard.policy import Policy
 from reportguard.store.models import (
+    Action,
     Campaign,
     CampaignReport,
     Case,
@@ -52,6 +57,8 @@ class DecisionOutcome:
     clause: str | None
     verdicts: dict[str, int]
     credibility: list[dict[str, Any]] = field(default_factory=list)
+    action: dict[str, Any] | None = None
+    misuse: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _now(now: datetime | None) -> datetime:
@@ -93,6 +100,38 @@ def release(engine: Engine, case_id: int, moderator: str) -> None:
             case.claim_expires_at = None
 
 
+def enforce_violation(
+    session: Session,
+    case: Case,
+    decision: Decision,
+    *,
+    policy: Policy,
+    actor: str,
+    now: datetime,
+    automated: bool = False,
+) -> Action:
+    """Plan the action for a violation on the target's record, then carry it out."""
+    explanation = case.explanation or {}
+    plan = plan_violation(
+        account_id=case.target_id,
+        category=case.reason or "other",
+        clause=decision.policy_clause,
+        active_points=active_points(session, case.target_id, now),
+        policy=policy,
+        now=now,
+        automated=automated,
+        facts={
+            "case_id": case.id,
+            "reports": case.n_reports,
+            "independent_voices": case.n_voices,
+            "reason": case.reason,
+            "assessment": explanation.get("sentences", [])[:4],
+            "moderator_note": decision.reason,
+        },
+    )
+    return carry_out(session, plan, decision_id=decision.id, actor=actor, now=now)
+
+
 def _verdict(outcome: str, unfounded: bool) -> str | None:
     if unfounded:
         return "unfounded"
@@ -111,8 +150,9 @@ def decide(
     reason: str | None = None,
     unfounded: list[str] | None = None,
     now: datetime | None = None,
+    automated: bool = False,
 ) -> DecisionOutcome:
-    """Rule on a claimed case; verdicts and credibility change in the same transaction."""
+    """Rule on a claimed case; verdicts, credibility, the action and its webhook in one go."""
     now = _now(now)
     if outcome not in OUTCOMES:
         raise ReviewError(f"outcome must be one of {', '.join(OUTCOMES)}", status=422)
@@ -120,11 +160,10 @@ def decide(
         case = _case(session, case_id)
         if case.status != "open":
             raise ReviewError(f"case {case_id} is already {case.status}")
-        if (
-            case.claimed_by != moderator
-            or not case.claim_expires_at
-            or case.claim_expires_at <= now
-        ):
+        claimed = case.claimed_by == moderator and bool(
+            case.claim_expires_at and case.claim_expires_at > now
+        )
+        if not (claimed or automated):
             raise ReviewError(f"claim case {case_id} before deciding it (or your claim expired)")
         if outcome == "violation":
             clause = clause or (policy.reason(case.reason).clause if case.reason else None)
@@ -189,6 +228,24 @@ def decide(
         case.claimed_by = None
         case.claim_expires_at = None
         case.updated_at = now
+        action = None
+        if outcome == "violation":
+            action = enforce_violation(
+                session,
+                case,
+                decision,
+                policy=policy,
+                actor=moderator,
+                now=now,
+                automated=automated,
+            )
+        measures = apply_misuse_rules(
+            session,
+            [r for r, _, v in verdicts if v == "unfounded"],
+            policy=policy,
+            actor=moderator,
+            now=now,
+        )
         audit.record(
             session,
             actor=moderator,
@@ -224,6 +281,8 @@ def decide(
             clause=clause,
             verdicts=counts,
             credibility=changes,
+            action=action_view(action) if action is not None else None,
+            misuse=measures,
         )
 
 
@@ -256,6 +315,8 @@ def judge_campaign(
         campaign.decided_by = moderator
         campaign.decided_at = now
         changes: list[dict[str, Any]] = []
+        measures: list[dict[str, Any]] = []
+        proposals: list[int] = []
         marked = 0
         if status == "confirmed":
             rows = session.execute(
@@ -284,6 +345,10 @@ def judge_campaign(
             changes = apply_verdicts(
                 session, verdicts, at=now, model=CredibilityModel(policy.credibility)
             )
+            measures = apply_misuse_rules(
+                session, [r for r, _, _ in verdicts], policy=policy, actor=moderator, now=now
+            )
+            proposals = propose_remediation(session, campaign_id, actor=moderator, now=now)
         audit.record(
             session,
             actor=moderator,
@@ -312,4 +377,6 @@ def judge_campaign(
             "status": status,
             "reports_marked_unfounded": marked,
             "credibility": changes,
+            "misuse": measures,
+            "remediation_appeals": proposals,
         }

@@ -173,7 +173,9 @@ class CampaignEngine:
             )
             .with_columns((pl.col("evidence") >= self.min_evidence).alias("flagged"))
         )
-        members = self._members(table, wave_reports, signals, frame)
+        members = self._members(
+            table, wave_reports, signals, frame, bucket_seconds=burst.bucket_minutes * 60
+        )
         campaigns = self._fuse(table, members, [burst, *signals])
         campaigns += self._lockstep_rings(signals, campaigns)
         return Detection(campaigns, table, time.perf_counter() - started)
@@ -259,6 +261,8 @@ class CampaignEngine:
         wave_reports: pl.DataFrame,
         signals: list[Any],
         frame: ReportFrame,
+        *,
+        bucket_seconds: int,
     ) -> pl.DataFrame:
         """The reports of flagged waves that carry a trait of the coordination found there.
 
@@ -278,13 +282,23 @@ class CampaignEngine:
             carried.select(pl.any_horizontal(pl.all())).to_series().alias("trait")
         )
         # How many reporters without any trait could be bystanders? The burst baseline says how
-        # many reports the target draws by itself in that window; far more trait-less reporters
-        # than that are members whose traits are simply not visible (no referral, own words).
+        # many reports the target draws by itself over the wave's whole span (a wave can span
+        # days when its busiest window is a long one); far more trait-less reporters than that
+        # are members whose traits are simply not visible (no referral, own words).
+        span = (pl.col("end") - pl.col("start")) / bucket_seconds
         plain = (
             inside.filter(~pl.col("trait"))
             .group_by("wave")
             .agg(pl.col("reporter_id").n_unique().alias("plain"))
-            .join(flagged.select("wave", "expected"), on="wave")
+            .join(
+                flagged.select(
+                    "wave",
+                    (pl.col("expected") / pl.col("window") * span)
+                    .clip(lower_bound=pl.col("expected"))
+                    .alias("expected"),
+                ),
+                on="wave",
+            )
         )
         p = poisson.sf(plain["plain"].to_numpy() - 1, plain["expected"].to_numpy() + 0.5)
         members_too = set(plain.filter(pl.Series(p < self.bystander_p))["wave"].to_list())

@@ -132,3 +132,22 @@ def print_campaigns(console: Console, score: dict[str, Any]) -> None:
             _f(c["minutes_to_detect"], 1),
         )
     console.print(table)
+
+
+def print_triage(console: Console, runs: list[Any]) -> None:
+    """One row per ranking and history: precision and NDCG at k, brigades and viral waves."""
+    table = Table(box=box.SIMPLE_HEAD, title="triage queue against the truth (violating targets)")
+    keys = [k for k in runs[0].scores["count"] if k not in ("viral_ranks",)]
+    for name in ("history", "ranking", "open reports", "cases", *keys, "viral ranks"):
+        table.add_column(name, justify="right" if name != "ranking" else "left")
+    for run in runs:
+        for ranking, scores in run.scores.items():
+            table.add_row(
+                f"{run.history:.0%}",
+                ranking,
+                f"{run.open_reports:,}",
+                f"{run.cases:,}",
+                *(str(scores[k]) for k in keys),
+                str(scores["viral_ranks"]),
+            )
+    console.print(table)

@@ -38,7 +38,8 @@ class TriageRun:
     """The two rankings of one open queue and their scores."""
 
     name: str
-    scores: dict[str, dict[str, float | int]]
+    history: float
+    scores: dict[str, dict[str, Any]]
     open_reports: int
     cases: int
     seconds: float
@@ -83,7 +84,14 @@ def open_queue(
     return model.score(open_reports, records, now=now)
 
 
-def rank_scores(ranking: list[str], truth: Truth, ks: tuple[int, ...] = KS) -> dict[str, Any]:
+def rank_scores(
+    ranking: list[str], truth: Truth, waves: set[str], ks: tuple[int, ...] = KS
+) -> dict[str, Any]:
+    """Precision and NDCG at k for violating targets; where brigades and viral waves landed.
+
+    ``waves`` are the viral targets whose wave is in the open queue (50 or more open reports);
+    a viral target whose wave was decided before the split is no wave any more.
+    """
     scores: dict[str, Any] = {}
     for k in ks:
         scores[f"p@{k}"] = round(precision_at_k(ranking, truth.violating, k), 4)
@@ -91,8 +99,10 @@ def rank_scores(ranking: list[str], truth: Truth, ks: tuple[int, ...] = KS) -> d
     innocent_brigaded = truth.brigaded - truth.violating
     scores["brigaded_in_top_50"] = len(set(ranking[:50]) & innocent_brigaded)
     position = {target: i + 1 for i, target in enumerate(ranking)}
-    viral = sorted(position[t] for t in truth.viral if t in position)
-    scores["viral_ranks"] = ",".join(str(p) for p in viral) or "-"
+    viral = sorted(position[t] for t in waves if t in position)
+    scores["viral_ranks"] = (
+        f"{len(viral)}: median {viral[len(viral) // 2]:,}, worst {viral[-1]:,}" if viral else "-"
+    )
     return scores
 
 
@@ -132,17 +142,17 @@ def evaluate_triage(
         queue, policy=policy, campaigns=campaigns, base_rate=model.base_rate(records)
     )
     seconds = time.perf_counter() - started
-    counts = (
-        queue.group_by("target_id")
-        .len()
-        .sort(["len", "target_id"], descending=[True, False])["target_id"]
-        .to_list()
+    per_target = (
+        queue.group_by("target_id").len().sort(["len", "target_id"], descending=[True, False])
     )
+    counts = per_target["target_id"].to_list()
+    waves = set(per_target.filter(pl.col("len") >= 50)["target_id"].to_list()) & truth.viral
     return TriageRun(
         name=directory.name,
+        history=history,
         scores={
-            "count": rank_scores(counts, truth),
-            "reportguard": rank_scores(cases["case"].to_list(), truth),
+            "count": rank_scores(counts, truth, waves),
+            "reportguard": rank_scores(cases["case"].to_list(), truth, waves),
         },
         open_reports=len(queue),
         cases=len(cases),

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reportguard.errors import ReportGuardError
+from reportguard.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -99,6 +99,7 @@ class Triage(_Strict):
     crowd_cap: float = Field(1.0, gt=0)
     crowd_half: float = Field(10.0, gt=0)
     max_voice: float = Field(3.0, gt=0)
+    witness: float = Field(0.2, ge=0)
     claim_minutes: int = Field(15, ge=1)
 
 
@@ -135,7 +136,7 @@ class Policy(_Strict):
         return reached[-1] if reached else None
 
 
-class PolicyError(ReportGuardError):
+class PolicyError(ConfigError):
     """A policy file that cannot be used; the message lists every problem with its location."""
 
 

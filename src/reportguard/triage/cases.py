@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.detect.frame import epoch_expr
+from reportguard.enforce.misuse import suspended_reporters
 from reportguard.policy import Policy
 from reportguard.store.models import (
     Account,
@@ -73,7 +74,7 @@ def attach_reports(session: Session, *, now: datetime) -> tuple[int, int]:
             .where(c.status == "open", unassigned),
         )
     )
-    return int(result.rowcount or 0), len(targets)
+    return int(getattr(result, "rowcount", 0) or 0), len(targets)
 
 
 def open_case_reports(
@@ -108,6 +109,10 @@ def open_case_reports(
     if case_ids is not None:
         query = query.where(c.id.in_(case_ids))
     frame = pl.read_database(query, session.connection(), infer_schema_length=None)
+    # A reporter whose report processing is suspended for misuse is not heard meanwhile.
+    suspended = suspended_reporters(session, now=datetime.fromtimestamp(now, UTC))
+    if suspended:
+        frame = frame.filter(~pl.col("reporter_id").is_in(sorted(suspended)))
     if frame.is_empty():
         return frame
     new_after = policy.credibility.new_account_days * DAY

@@ -136,7 +136,7 @@ def _voices(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         node=pl.struct("case", "reporter_id").rank("dense").cast(pl.Int64) - 1
     )
-    n_nodes = int(frame["node"].max() or 0) + 1  # type: ignore[operator]
+    n_nodes = len(frame.select("case", "reporter_id").unique())
     hubs = []
     for column in (*LINKS, "campaign_link"):
         part = frame.filter(pl.col(column).is_not_null()).select(
@@ -165,6 +165,7 @@ def _combine(
     prior = cred.prior_upheld / (cred.prior_upheld + cred.prior_rejected)
     strength = cred.prior_upheld + cred.prior_rejected
     cap, half, bound = policy.triage.crowd_cap, policy.triage.crowd_half, policy.triage.max_voice
+    witness = policy.triage.witness
     rate = min(max(base_rate, 0.01), 0.99)
     severity = pl.DataFrame(
         {
@@ -193,7 +194,7 @@ def _combine(
     proven = pl.col("record") / (pl.col("record") + strength)
     logit = (pl.col("calibrated") / (1 - pl.col("calibrated"))).log()
     voice = voice.with_columns(
-        earned=(logit - math.log(rate / (1 - rate))).clip(-bound, bound),
+        earned=(proven * witness + logit - math.log(rate / (1 - rate))).clip(-bound, bound),
         base=(1 - proven) * pl.min_horizontal(pl.col("cred"), pl.lit(prior)),
     )
     per_case = voice.group_by("case").agg(

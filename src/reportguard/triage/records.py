@@ -38,12 +38,14 @@ def load_records(session: Session, reporter_ids: Iterable[str] | None = None) ->
 
 def apply_verdicts(
     session: Session,
-    verdicts: Iterable[tuple[str, str, str]],
+    verdicts: Iterable[tuple[str, str, str] | tuple[str, str, str, float]],
     *,
     at: datetime,
     model: CredibilityModel,
 ) -> list[dict[str, object]]:
-    """Add verdicts (reporter_id, reason, verdict) to the records; return each reporter's change.
+    """Add verdicts (reporter_id, reason, verdict[, weight]) to the records; return the changes.
+
+    A weight of -1 takes a verdict back (an overturned decision), never below zero.
 
     Counts are decayed to ``at`` before the new ones are added, so a record always holds its
     value as of its ``updated_at``.
@@ -51,11 +53,13 @@ def apply_verdicts(
     added: dict[tuple[str, str], dict[str, float]] = defaultdict(
         lambda: dict.fromkeys(VERDICTS, 0.0)
     )
-    for reporter, reason, verdict in verdicts:
+    for item in verdicts:
+        reporter, reason, verdict = item[:3]
+        weight = float(item[3]) if len(item) > 3 else 1.0
         if verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {verdict!r}")
-        added[(reporter, reason)][verdict] += 1.0
-        added[(reporter, ALL)][verdict] += 1.0
+        added[(reporter, reason)][verdict] += weight
+        added[(reporter, ALL)][verdict] += weight
     changes: list[dict[str, object]] = []
     for (reporter, reason), counts in sorted(added.items()):
         row = session.get(ReporterCredibility, (reporter, reason))
@@ -75,9 +79,9 @@ def apply_verdicts(
             rejected=row.rejected * factor,
             unfounded=row.unfounded * factor,
         )
-        row.upheld = row.upheld * factor + counts["upheld"]
-        row.rejected = row.rejected * factor + counts["rejected"]
-        row.unfounded = row.unfounded * factor + counts["unfounded"]
+        row.upheld = max(row.upheld * factor + counts["upheld"], 0.0)
+        row.rejected = max(row.rejected * factor + counts["rejected"], 0.0)
+        row.unfounded = max(row.unfounded * factor + counts["unfounded"], 0.0)
         row.updated_at = max(at, row.updated_at)
         if reason == ALL:
             after = model.mean(upheld=row.upheld, rejected=row.rejected, unfounded=row.unfounded)

@@ -1,0 +1,1 @@
+"""Enforcement: a decision becomes an action as data (plan), which a separate step carries out."""

@@ -1,0 +1,448 @@
+"""Triage: credibility, independent voices, the queue, and review on a real database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from tests.conftest import TEST_KEY
+
+from reportguard import audit
+from reportguard.ingest.hashing import IdentifierHasher
+from reportguard.ingest.importer import Importer
+from reportguard.policy import load_policy
+from reportguard.review import ReviewError, claim, decide, judge_campaign
+from reportguard.store.models import (
+    AuditEntry,
+    Campaign,
+    CampaignMember,
+    CampaignReport,
+    CampaignTarget,
+    Report,
+    ReporterCredibility,
+)
+from reportguard.triage.cases import queue, refresh_cases
+from reportguard.triage.credibility import CredibilityModel, empty_records
+from reportguard.triage.priority import score_cases
+
+POLICY = load_policy()
+OWN_WORDS = [
+    "keeps sending me threats in private messages",
+    "posted my home address under every one of my photos",
+    "this profile spams crypto links in all the groups",
+    "called my friend names for an hour last night",
+    "their video shows someone being hurt on purpose",
+    "pretends to be our school and asks for passwords",
+]
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+class Platform:
+    """Hand-made reports and accounts, stored through the real importer."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.records: list[tuple[str, dict[str, Any]]] = []
+        self.n = 0
+
+    def account(self, account_id: str, *, age_days: float) -> str:
+        created = T0 - timedelta(days=age_days)
+        self.records.append(
+            ("-", {"account_id": account_id, "created_at": created.isoformat(), "followers": 5})
+        )
+        return account_id
+
+    def report(
+        self, reporter: str, target: str, *, at: datetime, reason: str = "harassment", **extra: Any
+    ) -> str:
+        self.n += 1
+        rid = f"r{self.n}"
+        self.records.append(
+            (
+                str(self.n),
+                {
+                    "report_id": rid,
+                    "reporter_id": reporter,
+                    "target_id": target,
+                    "reason": reason,
+                    "created_at": at.isoformat(),
+                    "text": extra.pop("text", f"what {reporter} saw on {target}, in own words"),
+                    **extra,
+                },
+            )
+        )
+        return rid
+
+    def store(self) -> None:
+        Importer(self.engine, IdentifierHasher(TEST_KEY.encode())).import_records(
+            self.records, source="test"
+        )
+        self.records = []
+
+
+def credible_history(platform: Platform, reporters: list[str], *, upheld: int) -> None:
+    """Past cases on other violators, decided as violations: the reporters earn a record."""
+    for i in range(upheld):
+        for reporter in reporters:
+            platform.report(reporter, f"past-violator-{i}", at=T0 - timedelta(days=20 - i % 10))
+    platform.store()
+    refresh_cases(platform.engine, policy=POLICY, now=T0)
+    for i in range(upheld):
+        _decide_target(platform.engine, f"past-violator-{i}", "violation", now=T0)
+
+
+def _case_id(engine: Engine, target: str) -> int:
+    with Session(engine) as session:
+        return session.scalar(
+            sa.text("SELECT id FROM cases WHERE target_id = :t AND status = 'open'"), {"t": target}
+        )
+
+
+def _decide_target(engine: Engine, target: str, outcome: str, *, now: datetime, **kw: Any) -> Any:
+    case_id = _case_id(engine, target)
+    claim(engine, case_id, "mod-a", policy=POLICY, now=now)
+    return decide(engine, case_id, "mod-a", outcome=outcome, policy=POLICY, now=now, **kw)
+
+
+def _ranking(engine: Engine) -> list[str]:
+    return [case.target_id for case in queue(engine, limit=100)]
+
+
+def test_brigade_of_500_fresh_accounts_ranks_below_three_credible_reports(engine: Engine) -> None:
+    platform = Platform(engine)
+    credible = [platform.account(f"good{i}", age_days=900) for i in range(3)]
+    credible_history(platform, credible, upheld=6)
+    now = T0 + timedelta(days=1)
+    for reporter in credible:
+        platform.report(reporter, "real-violator", at=now - timedelta(hours=5), reason="harassment")
+    for i in range(500):  # new accounts, distinct addresses, no campaign detected: worst case
+        fresh = platform.account(f"fresh{i}", age_days=2)
+        platform.report(fresh, "innocent", at=now - timedelta(minutes=i % 50), reason="hate_speech")
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=now)
+    ranking = _ranking(engine)
+    assert ranking.index("real-violator") < ranking.index("innocent")
+    top = queue(engine, limit=1)[0]
+    assert top.target_id == "real-violator"
+    assert any("raise the log-odds" in s for s in top.explanation["sentences"])
+
+
+def test_discourse_weighting_versus_reportguard_with_the_numbers() -> None:
+    """Discourse: flag weight 1 + trust level + accuracy bonus (only after > 5 resolved flags).
+
+    On a young site five fresh accounts reach its auto-hide threshold; in ReportGuard five,
+    fifty or five hundred fresh accounts never outweigh three reporters with good records.
+    """
+
+    def discourse(trust_level: int, resolved: int, agreed: float) -> float:
+        bonus = 0.0 if resolved <= 5 else 5 * (agreed - 0.5)  # any bonus; zero for new flaggers
+        return 1 + trust_level + bonus
+
+    credible = 3 * discourse(trust_level=1, resolved=5, agreed=1.0)  # history not yet counted
+    model = CredibilityModel(POLICY.credibility)
+
+    def queue_of(groups: list[tuple[str, int, str, bool, float]]) -> pl.DataFrame:
+        rows, records = [], []
+        for target, n, reason, new, upheld in groups:
+            for i in range(n):
+                reporter = f"{target}-{i}"
+                rows.append((target, f"{target}-r{i}", reporter, reason, new))
+                if upheld:
+                    records.append((reporter, "", upheld, 0.0, 0.0, 0))
+        reports = pl.DataFrame(
+            rows, schema=["case", "report_id", "reporter_id", "reason", "new_account"], orient="row"
+        ).with_columns(
+            text=pl.lit(None, pl.Utf8),
+            ip_hash=pl.lit(None, pl.Utf8),
+            device_hash=pl.lit(None, pl.Utf8),
+        )
+        recs = pl.concat(
+            [empty_records(), pl.DataFrame(records, schema=empty_records().schema, orient="row")]
+        )
+        scored = model.score(reports, recs, now=0, base_rate=0.3)
+        cases, _ = score_cases(scored, policy=POLICY, base_rate=0.3)
+        return cases
+
+    for n in (5, 50, 500):
+        assert n * discourse(trust_level=0, resolved=0, agreed=0) >= 5  # Discourse: hidden
+        cases = queue_of(
+            [("fresh", n, "harassment", True, 0.0), ("credible", 3, "harassment", False, 6.0)]
+        )
+        order = cases["case"].to_list()
+        assert order.index("credible") < order.index("fresh"), (n, cases)
+        fresh = cases.filter(pl.col("case") == "fresh")
+        assert fresh["crowd"][0] < POLICY.triage.crowd_cap
+    # Discourse: 5 fresh flags (weight 1 each) already reach a threshold of 5 = 3 credible + 2.
+    assert 5 * discourse(0, 0, 0) >= 5
+    assert 500 * discourse(0, 0, 0) > credible
+
+
+def test_organic_viral_wave_rises_to_the_top(engine: Engine) -> None:
+    platform = Platform(engine)
+    # A platform with a decided past: most reporters have a mixed, honest record.
+    honest = [platform.account(f"old{i}", age_days=400 + i) for i in range(150)]
+    credible_history(platform, honest[:60], upheld=2)
+    now = T0 + timedelta(days=2)
+    for i, reporter in enumerate(honest):  # the viral wave: varied text, hours apart
+        platform.report(
+            reporter,
+            "viral-violator",
+            at=now - timedelta(minutes=7 * i),
+            reason="hate_speech",
+            text=f"account {i} keeps posting slurs, see post {i}",
+        )
+    for j in range(40):  # ordinary cases: a few reports each
+        for k in range(3):
+            platform.report(honest[(j * 3 + k) % 150], f"ordinary{j}", at=now - timedelta(hours=k))
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=now)
+    assert _ranking(engine)[0] == "viral-violator"
+
+
+def test_shared_address_text_and_campaign_each_make_one_voice() -> None:
+    model = CredibilityModel(POLICY.credibility)
+    base = {"reason": "spam", "new_account": False, "device_hash": None}
+    rows = []
+    for i in range(6):  # six reporters behind one address
+        rows.append(
+            {
+                **base,
+                "case": "ip",
+                "report_id": f"a{i}",
+                "reporter_id": f"a{i}",
+                "ip_hash": "same",
+                "text": None,
+            }
+        )
+    for i in range(6):  # six reporters pasting one text (with small edits of case and digits)
+        rows.append(
+            {
+                **base,
+                "case": "text",
+                "report_id": f"b{i}",
+                "reporter_id": f"b{i}",
+                "ip_hash": f"ip{i}",
+                "text": f"This ACCOUNT is a bot farm!! #{i}",
+            }
+        )
+    for i in range(6):  # six in a detected campaign
+        rows.append(
+            {
+                **base,
+                "case": "camp",
+                "report_id": f"c{i}",
+                "reporter_id": f"c{i}",
+                "ip_hash": f"ipc{i}",
+                "text": None,
+            }
+        )
+    for i in range(6):  # six independent
+        rows.append(
+            {
+                **base,
+                "case": "free",
+                "report_id": f"d{i}",
+                "reporter_id": f"d{i}",
+                "ip_hash": f"ipd{i}",
+                "text": OWN_WORDS[i],
+            }
+        )
+    reports = model.score(pl.DataFrame(rows), empty_records(), now=0)
+    campaigns = pl.DataFrame(
+        {"report_id": [f"c{i}" for i in range(6)], "campaign_id": [7] * 6, "status": ["active"] * 6}
+    )
+    cases, explained = score_cases(reports, policy=POLICY, campaigns=campaigns, explain=True)
+    voices = dict(zip(cases["case"], cases["n_voices"], strict=True))
+    assert voices == {"ip": 1, "text": 1, "camp": 1, "free": 6}
+    shielded = dict(zip(cases["case"], cases["shielded"], strict=True))
+    assert shielded["camp"]
+    assert not shielded["free"]
+    assert "network address" in explained["ip"]["voices"][0]["why"]
+    assert "text" in explained["text"]["voices"][0]["why"]
+    assert "detected campaign" in explained["camp"]["voices"][0]["why"]
+    assert cases["case"][0] == "free"
+
+
+def test_credibility_rises_falls_and_decays_toward_the_prior() -> None:
+    model = CredibilityModel(POLICY.credibility)
+    prior = model.mean(upheld=0, rejected=0, unfounded=0)
+    assert prior == pytest.approx(0.25)
+    assert model.mean(upheld=0, rejected=0, unfounded=0, new=True) < prior
+    good = model.mean(upheld=10, rejected=1, unfounded=0)
+    rejected = model.mean(upheld=0, rejected=3, unfounded=0)
+    unfounded = model.mean(upheld=0, rejected=0, unfounded=3)
+    assert good > 0.7
+    assert unfounded < rejected < prior
+    half_life = POLICY.credibility.half_life_days * 86_400
+    records = pl.DataFrame(
+        {
+            "reporter_id": ["x"],
+            "reason": [""],
+            "upheld": [10.0],
+            "rejected": [0.0],
+            "unfounded": [0.0],
+            "t_updated": [0],
+        }
+    )
+    reports = pl.DataFrame({"reporter_id": ["x"], "reason": ["spam"], "new_account": [False]})
+    fresh = model.score(reports, records, now=0)["credibility"][0]
+    later = model.score(reports, records, now=int(half_life))["credibility"][0]
+    much_later = model.score(reports, records, now=int(20 * half_life))["credibility"][0]
+    assert fresh > later > much_later
+    assert much_later == pytest.approx(prior, abs=0.01)
+
+
+def test_credibility_per_reason_refines_the_overall_record() -> None:
+    model = CredibilityModel(POLICY.credibility)
+    records = pl.DataFrame(
+        {
+            "reporter_id": ["x", "x", "x"],
+            "reason": ["", "spam", "hate_speech"],
+            "upheld": [10.0, 10.0, 0.0],
+            "rejected": [6.0, 0.0, 6.0],
+            "unfounded": [0.0] * 3,
+            "t_updated": [0, 0, 0],
+        }
+    )
+    reports = pl.DataFrame(
+        {
+            "reporter_id": ["x", "x"],
+            "reason": ["spam", "hate_speech"],
+            "new_account": [False, False],
+        }
+    )
+    spam, hate = model.score(reports, records, now=0)["credibility"].to_list()
+    assert spam > 0.6 > hate
+
+
+def test_decisions_update_credibility_at_once_and_are_audited(engine: Engine) -> None:
+    platform = Platform(engine)
+    platform.report("alice", "t1", at=T0)
+    platform.report("bob", "t1", at=T0)
+    rid = platform.report("carol", "t1", at=T0)
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0)
+    result = _decide_target(engine, "t1", "no_violation", now=T0, unfounded=[rid])
+    assert result.verdicts == {"upheld": 0, "rejected": 2, "unfounded": 1}
+    with Session(engine) as session:
+        rows = {
+            r.reporter_id: r
+            for r in session.scalars(
+                sa.select(ReporterCredibility).where(ReporterCredibility.reason == "")
+            )
+        }
+        assert rows["alice"].rejected == 1
+        assert rows["carol"].unfounded == 1
+        events = session.scalars(sa.select(AuditEntry.event).order_by(AuditEntry.seq)).all()
+    assert events == ["decision", "credibility"]
+    changes = {c["reporter_id"]: c for c in result.credibility}
+    assert changes["carol"]["after"] < changes["alice"]["after"] < changes["alice"]["before"]
+    assert audit.verify(engine).ok
+
+
+def test_a_claim_locks_the_case_until_it_expires(engine: Engine) -> None:
+    platform = Platform(engine)
+    platform.report("alice", "t1", at=T0)
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0)
+    case_id = _case_id(engine, "t1")
+    claim(engine, case_id, "mod-a", policy=POLICY, now=T0)
+    with pytest.raises(ReviewError, match="claimed by mod-a"):
+        claim(engine, case_id, "mod-b", policy=POLICY, now=T0 + timedelta(minutes=5))
+    with pytest.raises(ReviewError, match="claim case"):
+        decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=T0)
+    later = T0 + timedelta(minutes=POLICY.triage.claim_minutes + 1)
+    claim(engine, case_id, "mod-b", policy=POLICY, now=later)
+    decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=later)
+    with pytest.raises(ReviewError, match="already decided"):
+        decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=later)
+
+
+def _plant_campaign(engine: Engine, target: str, members: list[str]) -> int:
+    with Session(engine) as session, session.begin():
+        campaign = Campaign(
+            campaign_key=f"k-{target}",
+            status="active",
+            score=0.9,
+            first_report_at=T0,
+            last_report_at=T0,
+            detected_at=T0,
+            n_members=len(members),
+            n_targets=1,
+            n_reports=len(members),
+            evidence={},
+        )
+        session.add(campaign)
+        session.flush()
+        pks = session.scalars(sa.select(Report.id).where(Report.target_id == target)).all()
+        session.add_all([CampaignMember(campaign_id=campaign.id, reporter_id=m) for m in members])
+        session.add(CampaignTarget(campaign_id=campaign.id, target_id=target))
+        session.add_all([CampaignReport(campaign_id=campaign.id, report_pk=pk) for pk in pks])
+        return campaign.id
+
+
+def test_confirmed_campaign_lowers_members_credibility_and_lifts_nothing(engine: Engine) -> None:
+    platform = Platform(engine)
+    members = [f"m{i}" for i in range(20)]
+    for i, member in enumerate(members):
+        platform.report(member, "victim", at=T0 + timedelta(minutes=i), text="same words for all")
+    platform.store()
+    campaign_id = _plant_campaign(engine, "victim", members)
+    refresh_cases(engine, policy=POLICY, now=T0)
+    case = queue(engine, limit=1)[0]
+    assert case.shielded
+    assert case.n_voices == 1
+    model = CredibilityModel(POLICY.credibility)
+    before = model.mean(upheld=0, rejected=0, unfounded=0)
+    result = judge_campaign(engine, campaign_id, "mod-a", status="confirmed", policy=POLICY, now=T0)
+    assert result["reports_marked_unfounded"] == 20
+    assert all(c["after"] < before for c in result["credibility"])
+    refresh_cases(engine, policy=POLICY, now=T0)
+    case = queue(engine, limit=1)[0]
+    assert case.shielded
+    assert case.explanation["excluded_reports"] == 20
+    with pytest.raises(ReviewError, match="already confirmed"):
+        judge_campaign(engine, campaign_id, "mod-b", status="confirmed", policy=POLICY)
+
+
+def test_tampered_or_removed_audit_entries_are_detected(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        for i in range(5):
+            audit.record(
+                session,
+                actor="mod-a",
+                event="decision",
+                subject_type="case",
+                subject_id=i,
+                payload={"outcome": "violation"},
+            )
+    assert audit.verify(engine).ok
+    assert audit.verify(engine).entries == 5
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE audit_log SET payload = :p WHERE seq = 3"),
+            {"p": '{"outcome": "no_violation"}'},
+        )
+    result = audit.verify(engine)
+    assert not result.ok
+    assert any("entry 3" in p and "altered" in p for p in result.problems)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 3"))
+    result = audit.verify(engine)
+    assert any("entry 3 missing" in p for p in result.problems)
+
+
+def test_triage_beats_count_ranking_on_the_small_preset(small_simulation: Path) -> None:
+    from reportguard.evaluate.triage import evaluate_triage
+
+    run = evaluate_triage(small_simulation, history=0.5)
+    ours, count = run.scores["reportguard"], run.scores["count"]
+    assert ours["p@50"] > count["p@50"]
+    assert ours["ndcg@100"] > count["ndcg@100"]
+    assert ours["brigaded_in_top_50"] == 0
