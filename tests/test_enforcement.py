@@ -400,3 +400,25 @@ def test_policy_check_explains_each_problem(tmp_path: Path) -> None:
     (tmp_path / "broken.toml").write_text("name = ")
     with pytest.raises(PolicyError, match="not valid TOML"):
         load_policy(tmp_path / "broken.toml")
+
+
+def test_a_policy_change_is_written_to_the_audit_log(engine: Engine) -> None:
+    platform = Platform(engine)
+    for target in ("a", "b", "c"):
+        platform.report("r", target, at=T0, reason="spam")
+    platform.store()
+    stricter = POLICY.model_copy(update={"version": "2026-12-01"})
+    for target, policy in (("a", POLICY), ("b", POLICY), ("c", stricter)):
+        refresh_cases(engine, policy=policy, now=T0)
+        case_id = _case_id(engine, target)
+        claim(engine, case_id, "mod-a", policy=policy, now=T0)
+        decide(engine, case_id, "mod-a", outcome="no_violation", policy=policy, now=T0)
+    with Session(engine) as session:
+        rows = session.execute(
+            sa.text("SELECT subject_id, payload FROM audit_log WHERE event = 'policy' ORDER BY seq")
+        ).all()
+    assert [r[0] for r in rows] == [
+        "ReportGuard default policy 2026-11-24",
+        "ReportGuard default policy 2026-12-01",
+    ]
+    assert audit.verify(engine).ok

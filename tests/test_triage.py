@@ -340,7 +340,7 @@ def test_decisions_update_credibility_at_once_and_are_audited(engine: Engine) ->
         assert rows["alice"].rejected == 1
         assert rows["carol"].unfounded == 1
         events = session.scalars(sa.select(AuditEntry.event).order_by(AuditEntry.seq)).all()
-    assert events == ["decision", "credibility"]
+    assert events == ["policy", "decision", "credibility"]
     changes = {c["reporter_id"]: c for c in result.credibility}
     assert changes["carol"]["after"] < changes["alice"]["after"] < changes["alice"]["before"]
     assert audit.verify(engine).ok

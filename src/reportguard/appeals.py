@@ -240,6 +240,7 @@ def decide_appeal(
                 f"{moderator} took the decision under appeal; another moderator must decide it",
                 status=403,
             )
+        audit.note_policy(session, policy, actor=moderator, at=now)
         appeal.status, appeal.decided_by, appeal.decided_at = outcome, moderator, now
         result: dict[str, Any] = {"appeal_id": appeal_id, "kind": appeal.kind, "outcome": outcome}
         if outcome == "overturned":

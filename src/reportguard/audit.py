@@ -108,3 +108,34 @@ def verify(engine: Engine, *, limit_problems: int = 20) -> Verification:
             if len(problems) >= limit_problems:
                 break
     return Verification(ok=not problems, entries=count, head=prev, problems=problems)
+
+
+def note_policy(session: Session, policy: Any, *, actor: str, at: datetime | None = None) -> bool:
+    """Record the policy in force when it differs from the last one recorded (a policy change).
+
+    Called by every step that decides under a policy, so the log shows which rules applied.
+    """
+    body = policy.model_dump(mode="json")
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    last = session.scalars(
+        sa.select(AuditEntry.payload)
+        .where(AuditEntry.event == "policy")
+        .order_by(AuditEntry.seq.desc())
+        .limit(1)
+    ).first()
+    if last is not None and last.get("sha256") == digest:
+        return False
+    record(
+        session,
+        actor=actor,
+        event="policy",
+        subject_type="policy",
+        subject_id=f"{body.get('name')} {body.get('version')}",
+        payload={
+            "sha256": digest,
+            "previous": last.get("sha256") if last else None,
+            "policy": body,
+        },
+        at=at,
+    )
+    return True

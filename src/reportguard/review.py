@@ -192,6 +192,7 @@ def decide(
                 f"not reports of case {case_id}: {', '.join(sorted(marked - known)[:5])}",
                 status=422,
             )
+        audit.note_policy(session, policy, actor=moderator, at=now)
         decision = Decision(
             case_id=case_id,
             moderator=moderator,
@@ -311,6 +312,7 @@ def judge_campaign(
             raise ReviewError(f"campaign {campaign_id} does not exist", status=404)
         if campaign.status == status:
             raise ReviewError(f"campaign {campaign_id} is already {status}")
+        audit.note_policy(session, policy, actor=moderator, at=now)
         campaign.status = status
         campaign.decided_by = moderator
         campaign.decided_at = now
