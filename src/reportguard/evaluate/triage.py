@@ -23,7 +23,6 @@ from reportguard.evaluate.harness import Truth
 from reportguard.evaluate.metrics import ndcg_at_k, precision_at_k
 from reportguard.policy import Policy, load_policy
 from reportguard.triage.credibility import (
-    DAY,
     CredibilityModel,
     empty_records,
     records_from_verdicts,
@@ -67,8 +66,7 @@ def open_queue(
 ) -> pl.DataFrame:
     """The open reports after ``split`` with each report's credibility and new-account flag."""
     model = CredibilityModel(policy.credibility)
-    new_after = policy.credibility.new_account_days * DAY
-    open_reports = (
+    open_reports = model.flag_new_accounts(
         frame.reports.filter(pl.col("t") >= split)
         .join(
             frame.accounts.select("account_id", "account_created"),
@@ -76,10 +74,7 @@ def open_queue(
             right_on="account_id",
             how="left",
         )
-        .with_columns(
-            case=pl.col("target_id"),
-            new_account=(pl.col("t") - pl.col("account_created")) < new_after,
-        )
+        .with_columns(case=pl.col("target_id"))
     )
     return model.score(open_reports, records, now=now)
 

@@ -29,9 +29,9 @@ from reportguard.store.models import (
     CaseReport,
     Report,
 )
-from reportguard.triage.credibility import DAY, CredibilityModel
+from reportguard.triage.credibility import CredibilityModel
 from reportguard.triage.priority import score_cases
-from reportguard.triage.records import load_records
+from reportguard.triage.records import load_records, stored_base_rate
 
 
 @dataclass
@@ -79,8 +79,8 @@ def attach_reports(session: Session, *, now: datetime) -> tuple[int, int]:
 
 def open_case_reports(
     session: Session, *, policy: Policy, now: int, case_ids: list[int] | None = None
-) -> pl.DataFrame:
-    """The reports of open cases with each reporter's credibility, ready for scoring."""
+) -> tuple[pl.DataFrame, float]:
+    """The reports of open cases with each reporter's credibility, and the platform base rate."""
     r, cr, c, a = (
         Report.__table__.c,
         CaseReport.__table__.c,
@@ -113,19 +113,19 @@ def open_case_reports(
     suspended = suspended_reporters(session, now=datetime.fromtimestamp(now, UTC))
     if suspended:
         frame = frame.filter(~pl.col("reporter_id").is_in(sorted(suspended)))
-    if frame.is_empty():
-        return frame
-    new_after = policy.credibility.new_account_days * DAY
-    frame = frame.with_columns(
-        case=pl.col("case_id").cast(pl.Utf8),
-        t=epoch_expr(pl.col("created_at")),
-        account_created=epoch_expr(pl.col("account_created")),
-    ).with_columns(new_account=(pl.col("t") - pl.col("account_created")) < new_after)
     model = CredibilityModel(policy.credibility)
+    rate = stored_base_rate(session, model)
+    if frame.is_empty():
+        return frame, rate
+    frame = model.flag_new_accounts(
+        frame.with_columns(
+            case=pl.col("case_id").cast(pl.Utf8),
+            t=epoch_expr(pl.col("created_at")),
+            account_created=epoch_expr(pl.col("account_created")),
+        )
+    )
     records = load_records(session, frame["reporter_id"].unique().to_list())
-    all_records = load_records(session) if len(records) else records
-    rate = model.base_rate(all_records)
-    return model.score(frame, records, now=now, base_rate=rate).with_columns(base_rate=pl.lit(rate))
+    return model.score(frame, records, now=now, base_rate=rate), rate
 
 
 def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
@@ -168,7 +168,7 @@ def refresh_cases(
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
         attached, opened = attach_reports(session, now=now)
-        reports = open_case_reports(
+        reports, rate = open_case_reports(
             session, policy=policy, now=int(now.timestamp()), case_ids=case_ids
         )
         if reports.is_empty():
@@ -177,7 +177,7 @@ def refresh_cases(
             reports,
             policy=policy,
             campaigns=campaign_links(session, case_ids),
-            base_rate=float(reports["base_rate"][0]),
+            base_rate=rate,
             explain=True,
         )
         updates = [

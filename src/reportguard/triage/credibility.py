@@ -143,14 +143,21 @@ class CredibilityModel:
             credibility=m, prior=a0 / (a0 + b0), record=record, calibrated=calibrated
         ).drop([f"{v}_r" for v in VERDICTS])
 
-    def base_rate(self, records: pl.DataFrame, *, minimum: float = 50.0) -> float:
+    def base_rate(self, records: pl.DataFrame) -> float:
         """The platform's share of upheld reports; the prior mean until enough are decided."""
         overall = records.filter(pl.col("reason") == ALL)
-        upheld = float(overall["upheld"].sum())
-        decided = upheld + float(overall["rejected"].sum()) + float(overall["unfounded"].sum())
-        if decided < minimum:
-            return self.prior_mean
-        return upheld / decided
+        return self.rate_from_counts(
+            upheld=float(overall["upheld"].sum()),
+            decided=float(overall.select(pl.sum_horizontal(VERDICTS)).to_series().sum()),
+        )
+
+    def rate_from_counts(self, *, upheld: float, decided: float, minimum: float = 50.0) -> float:
+        return upheld / decided if decided >= minimum else self.prior_mean
+
+    def flag_new_accounts(self, reports: pl.DataFrame) -> pl.DataFrame:
+        """``new_account``: the reporter's account was younger than ``new_account_days``."""
+        young = (pl.col("t") - pl.col("account_created")) < self.config.new_account_days * DAY
+        return reports.with_columns(new_account=young)
 
 
 def records_from_verdicts(

@@ -19,7 +19,6 @@ active or confirmed campaign is shielded (no automatic action may rest on it).
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from reportguard.policy.schema import Policy
+from reportguard.triage.credibility import CredibilityModel
 
 MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
 LINKS = {"ip_hash": "network address", "device_hash": "device", "text_key": "text"}
@@ -44,22 +44,18 @@ CASE_COLUMNS = {
     "reason": pl.Utf8,
     "shielded": pl.Boolean,
 }
-_NOISE = re.compile(r"[\W\d_]+")
 
 
-def text_key(text: str | None) -> str | None:
-    """The text with case, punctuation, digits and spacing removed; None when too short.
+def text_key(text: pl.Expr) -> pl.Expr:
+    """The text with case, punctuation, digits and spacing removed; null when too short.
 
-    >>> text_key("This account is a SCAM!!! 100% fake") == text_key("this account is a scam, fake")
-    True
-    >>> text_key("spam") is None
-    True
+    >>> keys = pl.DataFrame({"t": ["This account is a SCAM!!! 100% fake",
+    ...                            "this account is a scam, fake", "spam", None]})
+    >>> keys.select(text_key(pl.col("t")))["t"].to_list()
+    ['this account is a scam fake', 'this account is a scam fake', None, None]
     """
-    if not text:
-        return None
-    key = _NOISE.sub(" ", text.lower()).strip()
-    key = " ".join(key.split())
-    return key if len(key) >= MIN_TEXT else None
+    key = text.str.to_lowercase().str.replace_all(r"[\W\d_]+", " ").str.strip_chars()
+    return pl.when(key.str.len_chars() >= MIN_TEXT).then(key)
 
 
 def score_cases(
@@ -79,14 +75,10 @@ def score_cases(
     it lower it.
     """
     if base_rate is None:
-        base_rate = policy.credibility.prior_upheld / (
-            policy.credibility.prior_upheld + policy.credibility.prior_rejected
-        )
+        base_rate = CredibilityModel(policy.credibility).prior_mean
     if reports.is_empty():
         return pl.DataFrame(schema=CASE_COLUMNS), {}
-    frame = reports.with_columns(
-        pl.col("text").map_elements(text_key, return_dtype=pl.Utf8).alias("text_key")
-    )
+    frame = reports.with_columns(text_key(pl.col("text")).alias("text_key"))
     if campaigns is not None and not campaigns.is_empty():
         frame = frame.join(
             campaigns.select("report_id", "campaign_id", "status").unique("report_id"),
@@ -162,7 +154,7 @@ def _combine(
     frame: pl.DataFrame, *, policy: Policy, base_rate: float, explain: bool
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     cred = policy.credibility
-    prior = cred.prior_upheld / (cred.prior_upheld + cred.prior_rejected)
+    prior = CredibilityModel(cred).prior_mean
     strength = cred.prior_upheld + cred.prior_rejected
     cap, half, bound = policy.triage.crowd_cap, policy.triage.crowd_half, policy.triage.max_voice
     witness = policy.triage.witness

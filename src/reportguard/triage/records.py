@@ -95,3 +95,19 @@ def apply_verdicts(
             )
     session.flush()
     return changes
+
+
+def stored_base_rate(session: Session, model: CredibilityModel) -> float:
+    """The platform's share of upheld reports over every stored record, summed in the database."""
+    c = ReporterCredibility
+    upheld, rejected, unfounded = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(c.upheld), 0.0),
+            sa.func.coalesce(sa.func.sum(c.rejected), 0.0),
+            sa.func.coalesce(sa.func.sum(c.unfounded), 0.0),
+        ).where(c.reason == ALL)
+    ).one()
+    upheld = float(upheld)
+    return model.rate_from_counts(
+        upheld=upheld, decided=upheld + float(rejected) + float(unfounded)
+    )
