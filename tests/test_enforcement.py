@@ -44,6 +44,44 @@ def _work(engine: Engine, target: str, moderator: str, outcome: str, now: Any, *
     return decide(engine, case_id, moderator, outcome=outcome, policy=POLICY, now=now, **kw)
 
 
+def _brigade_rounds(
+    platform: Platform, members: list[str], rounds: range, *, at: Any
+) -> list[dict[str, Any]]:
+    """The brigade reports a new victim per round; each case is decided with every report
+    marked manifestly unfounded. Returns the misuse measures taken."""
+    engine = platform.engine
+    for round_ in rounds:
+        for member in members:
+            platform.report(
+                member, f"victim{round_}", at=at + timedelta(minutes=round_), reason="harassment"
+            )
+    platform.store()
+    measures: list[dict[str, Any]] = []
+    for round_ in rounds:
+        refresh_cases(engine, policy=POLICY, now=at)
+        case_id = _case_id(engine, f"victim{round_}")
+        claim(engine, case_id, "mod-c", policy=POLICY, now=at)
+        with Session(engine) as session:
+            rids = session.scalars(
+                sa.text(
+                    "SELECT r.report_id FROM reports r JOIN case_reports cr ON cr.report_pk = r.id "
+                    "WHERE cr.case_id = :c"
+                ),
+                {"c": case_id},
+            ).all()
+        outcome = decide(
+            engine,
+            case_id,
+            "mod-c",
+            outcome="no_violation",
+            policy=POLICY,
+            now=at,
+            unfounded=list(rids),
+        )
+        measures.extend(outcome.misuse)
+    return measures
+
+
 def test_brigade_suspension_is_reversed_and_the_brigaders_lose_their_reporting(
     engine: Engine,
 ) -> None:
@@ -95,63 +133,10 @@ def test_brigade_suspension_is_reversed_and_the_brigaders_lose_their_reporting(
 
     # The same brigade comes back at other victims: its reports are judged unfounded this time.
     later = now + timedelta(days=2)
-    for round_ in range(3):
-        for member in members:
-            platform.report(
-                member, f"victim{round_}", at=later + timedelta(minutes=round_), reason="harassment"
-            )
-    platform.store()
-    measures = []
-    for round_ in range(3):
-        refresh_cases(engine, policy=POLICY, now=later)
-        case_id = _case_id(engine, f"victim{round_}")
-        claim(engine, case_id, "mod-c", policy=POLICY, now=later)
-        with Session(engine) as session:
-            rids = session.scalars(
-                sa.text(
-                    "SELECT r.report_id FROM reports r JOIN case_reports cr ON cr.report_pk = r.id "
-                    "WHERE cr.case_id = :c"
-                ),
-                {"c": case_id},
-            ).all()
-        outcome = decide(
-            engine,
-            case_id,
-            "mod-c",
-            outcome="no_violation",
-            policy=POLICY,
-            now=later,
-            unfounded=list(rids),
-        )
-        measures.extend(outcome.misuse)
+    measures = _brigade_rounds(platform, members, range(3), at=later)
     kinds = {m["kind"] for m in measures}
     assert kinds == {"warning"}  # 3 unfounded each out of 4 decided: warned first
-    for round_ in range(3, 6):
-        for member in members:
-            platform.report(member, f"victim{round_}", at=later, reason="harassment")
-    platform.store()
-    for round_ in range(3, 6):
-        refresh_cases(engine, policy=POLICY, now=later)
-        case_id = _case_id(engine, f"victim{round_}")
-        claim(engine, case_id, "mod-c", policy=POLICY, now=later)
-        with Session(engine) as session:
-            rids = session.scalars(
-                sa.text(
-                    "SELECT r.report_id FROM reports r JOIN case_reports cr ON cr.report_pk = r.id "
-                    "WHERE cr.case_id = :c"
-                ),
-                {"c": case_id},
-            ).all()
-        outcome = decide(
-            engine,
-            case_id,
-            "mod-c",
-            outcome="no_violation",
-            policy=POLICY,
-            now=later,
-            unfounded=list(rids),
-        )
-        measures.extend(outcome.misuse)
+    measures += _brigade_rounds(platform, members, range(3, 6), at=later)
     suspended = {m["reporter_id"] for m in measures if m["kind"] == "suspension"}
     assert suspended == set(members)
     # Their new reports are not heard while the suspension runs.

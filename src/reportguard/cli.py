@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -436,16 +437,17 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         console.print(f"wrote {json_out}")
 
 
-def _epoch_option(value: str | None, name: str) -> int | None:
-    if value is None:
-        return None
-    from datetime import UTC, datetime
-
+def _time_option(value: str, name: str) -> datetime:
+    """An ISO 8601 option value as an aware time (UTC when it names no offset)."""
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not an ISO 8601 time", param_hint=name) from None
-    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _epoch_option(value: str | None, name: str) -> int | None:
+    return None if value is None else int(_time_option(value, name).timestamp())
 
 
 # Commands from triage on live in their own module; importing it registers them.

@@ -13,7 +13,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from reportguard.cli import _open, _settings, app, console, err_console
+from reportguard.cli import _open, _settings, _time_option, app, console, err_console
 
 policy_app = typer.Typer(help="Check and show the enforcement policy.", no_args_is_help=True)
 audit_app = typer.Typer(help="Verify the hash-chained audit log.", no_args_is_help=True)
@@ -204,20 +204,9 @@ def export_transparency(
     out: Annotated[Path, typer.Option(help="Folder for transparency.json and .csv.")] = Path("."),
 ) -> None:
     """Counts for a transparency report: reports, decisions, actions, appeals, misuse."""
-    from datetime import UTC, datetime
-
     from reportguard import transparency
 
-    def moment(value: str, name: str) -> datetime:
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise typer.BadParameter(
-                f"{value!r} is not an ISO 8601 time", param_hint=name
-            ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-    first, last = moment(start, "--from"), moment(end, "--to")
+    first, last = _time_option(start, "--from"), _time_option(end, "--to")
     if last <= first:
         raise typer.BadParameter("--to must be after --from", param_hint="--to")
     engine = _open(ctx)
