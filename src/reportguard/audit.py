@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +25,17 @@ from reportguard.store.models import AuditEntry
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x5245504F  # PostgreSQL advisory lock id: one appender at a time
+_via_key: ContextVar[str | None] = ContextVar("reportguard_audit_via_key", default=None)
+
+
+@contextmanager
+def via_key(key_id: str) -> Iterator[None]:
+    """Every entry recorded inside names the API key that asked for the change."""
+    token = _via_key.set(key_id)
+    try:
+        yield
+    finally:
+        _via_key.reset(token)
 
 
 def _digest(prev_hash: str, entry: AuditEntry) -> str:
@@ -60,7 +74,10 @@ def record(
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = at or datetime.now(UTC)
-    body = json.loads(json.dumps(payload or {}, default=str))  # what the JSON column will hold
+    payload = dict(payload or {})
+    if (key_id := _via_key.get()) is not None:
+        payload["via_key"] = key_id
+    body = json.loads(json.dumps(payload, default=str))  # what the JSON column will hold
     entry = AuditEntry(
         seq=seq,
         at=at,

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_secret_file: Path | None = None
+    api_rate_limit: str = "100/second"
+    api_max_body_bytes: int = 8 * 1024 * 1024
+    api_live_detection: bool = True
 
     def webhook_signing_secret(self) -> str:
         """The webhook secret: ``REPORTGUARD_WEBHOOK_SECRET``, else the file it names."""

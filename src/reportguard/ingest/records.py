@@ -45,7 +45,7 @@ Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_l
 OptionalId = Id | None
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
 OptionalTimestamp = Timestamp | None
-Count = Annotated[int, Field(ge=0)] | None
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)] | None  # fits a database BIGINT
 ReportText = Annotated[str, Field(max_length=MAX_TEXT)] | None
 Label = Annotated[str, Field(max_length=64)] | None
 Handle = Annotated[str, Field(max_length=200)] | None

@@ -366,6 +366,7 @@ class ApiKey(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]
+    rate_limit: Mapped[str | None] = mapped_column(String(64))  # e.g. "100/second"; None: default
 
 
 class IdempotencyRecord(Base):

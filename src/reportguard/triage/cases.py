@@ -108,7 +108,13 @@ def open_case_reports(
     )
     if case_ids is not None:
         query = query.where(c.id.in_(case_ids))
-    frame = pl.read_database(query, session.connection(), infer_schema_length=None)
+    text_columns = ("report_id", "reporter_id", "reason", "text", "ip_hash", "device_hash")
+    frame = pl.read_database(
+        query,
+        session.connection(),
+        infer_schema_length=None,
+        schema_overrides=dict.fromkeys(text_columns, pl.Utf8),
+    )
     # A reporter whose report processing is suspended for misuse is not heard meanwhile.
     suspended = suspended_reporters(session, now=datetime.fromtimestamp(now, UTC))
     if suspended:
@@ -163,11 +169,24 @@ def refresh_cases(
     policy: Policy,
     now: datetime | None = None,
     case_ids: list[int] | None = None,
+    target_ids: list[str] | None = None,
 ) -> TriageSummary:
-    """Attach new reports to cases and re-score open cases (all, or ``case_ids``)."""
+    """Attach new reports to cases and re-score open cases (all, ``case_ids``, or the open cases
+    of ``target_ids``: what a live feed touched)."""
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
         attached, opened = attach_reports(session, now=now)
+        if target_ids is not None:
+            case_ids = list(case_ids or [])
+            wanted = sorted(set(target_ids))
+            for i in range(0, len(wanted), 5000):
+                case_ids += session.scalars(
+                    sa.select(Case.id).where(
+                        Case.status == "open", Case.target_id.in_(wanted[i : i + 5000])
+                    )
+                ).all()
+            if not case_ids:
+                return TriageSummary(attached, opened, 0, 0)
         reports, rate = open_case_reports(
             session, policy=policy, now=int(now.timestamp()), case_ids=case_ids
         )
@@ -197,19 +216,19 @@ def refresh_cases(
     return TriageSummary(attached, opened, len(updates), sum(u["shielded"] for u in updates))
 
 
-def queue(
-    engine: Engine,
+def queue_query(
     *,
-    limit: int = 20,
-    offset: int = 0,
+    status: str | None = "open",
     reason: str | None = None,
     shielded: bool | None = None,
     campaign_id: int | None = None,
     min_age_hours: float | None = None,
     now: datetime | None = None,
-) -> list[Case]:
-    """Open cases, highest priority first, with the dashboard's filters."""
-    query = sa.select(Case).where(Case.status == "open")
+) -> sa.Select[Any]:
+    """Cases (open ones unless ``status`` says otherwise) with the dashboard's filters."""
+    query = sa.select(Case)
+    if status is not None:
+        query = query.where(Case.status == status)
     if reason is not None:
         query = query.where(Case.reason == reason)
     if shielded is not None:
@@ -223,9 +242,21 @@ def queue(
     if min_age_hours is not None:
         cutoff = (now or datetime.now(UTC)).timestamp() - min_age_hours * 3600
         query = query.where(Case.opened_at <= datetime.fromtimestamp(cutoff, UTC))
-    query = query.order_by(Case.priority.desc(), Case.id).limit(limit).offset(offset)
+    return query
+
+
+def queue(engine: Engine, *, limit: int = 20, offset: int = 0, **filters: Any) -> list[Case]:
+    """Cases by priority, highest first; ``filters`` as :func:`queue_query` takes them."""
+    query = queue_query(**filters).order_by(Case.priority.desc(), Case.id).limit(limit)
     with Session(engine, expire_on_commit=False) as session:
-        return list(session.scalars(query))
+        return list(session.scalars(query.offset(offset)))
+
+
+def queue_size(engine: Engine, **filters: Any) -> int:
+    """How many cases the same filters select (for paging)."""
+    query = sa.select(sa.func.count()).select_from(queue_query(**filters).subquery())
+    with Session(engine) as session:
+        return int(session.scalar(query) or 0)
 
 
 def case_summary(case: Case) -> dict[str, Any]:

@@ -1,0 +1,264 @@
+"""Cases: the queue, one case with everything a moderator needs, claims and decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+
+from reportguard import audit
+from reportguard.api.errors import ApiError, error_responses
+from reportguard.api.idempotency import request_hash, run_once
+from reportguard.api.routes.ingest import IdempotencyKey
+from reportguard.api.schemas import (
+    ActionRow,
+    AppealRow,
+    AuditRow,
+    CaseDetail,
+    CasePage,
+    CaseReportRow,
+    CaseRow,
+    Claim,
+    DecisionIn,
+    DecisionOut,
+    DecisionRow,
+)
+from reportguard.api.security import Moderator
+from reportguard.enforce.carry_out import action_view
+from reportguard.review import claim, decide, release
+from reportguard.store.models import (
+    Action,
+    Appeal,
+    AuditEntry,
+    Campaign,
+    CampaignReport,
+    Case,
+    CaseReport,
+    Decision,
+    Report,
+    ReportVerdict,
+)
+from reportguard.triage.cases import case_summary, queue, queue_size
+
+router = APIRouter(tags=["cases"])
+_READ = error_responses(401, 403, 404, 422, 429)
+_WRITE = error_responses(401, 403, 404, 409, 422, 429)
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+MAX_CASE_REPORTS = 500
+
+
+def case_row(case: Case) -> CaseRow:
+    return CaseRow(status=case.status, **case_summary(case))
+
+
+@router.get("/cases", response_model=CasePage, responses=_READ, summary="The queue")
+def list_cases(  # noqa: PLR0917 - FastAPI maps parameters to query fields
+    request: Request,
+    principal: Moderator,
+    status: Annotated[str, Query(pattern="^(open|decided|closed|all)$")] = "open",
+    reason: Annotated[str | None, Query(max_length=64)] = None,
+    shielded: bool | None = None,
+    campaign_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    min_age_hours: Annotated[float | None, Query(ge=0, le=1e6)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+) -> CasePage:
+    """Cases by priority, highest first, each with the sentences that explain its rank."""
+    filters: dict[str, Any] = {
+        "status": None if status == "all" else status,
+        "reason": reason,
+        "shielded": shielded,
+        "campaign_id": campaign_id,
+        "min_age_hours": min_age_hours,
+    }
+    engine = request.app.state.engine
+    cases = queue(engine, limit=limit, offset=offset, **filters)
+    return CasePage(
+        total=queue_size(engine, **filters),
+        limit=limit,
+        offset=offset,
+        items=[case_row(c) for c in cases],
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses=_READ, summary="One case")
+def get_case(request: Request, principal: Moderator, case_id: CaseId) -> CaseDetail:
+    """The case with its reports, evidence, decisions, actions, appeals and audit history."""
+    with Session(request.app.state.engine) as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise ApiError(404, f"case {case_id} does not exist")
+        reports = session.execute(
+            sa.select(Report, ReportVerdict.verdict)
+            .join(CaseReport, CaseReport.report_pk == Report.id)
+            .outerjoin(ReportVerdict, ReportVerdict.report_pk == Report.id)
+            .where(CaseReport.case_id == case_id)
+            .order_by(Report.created_at, Report.id)
+            .limit(MAX_CASE_REPORTS)
+        ).all()
+        total = session.scalar(
+            sa.select(sa.func.count()).select_from(CaseReport).where(CaseReport.case_id == case_id)
+        )
+        campaigns: dict[int, list[int]] = {}
+        pks = [r.id for r, _ in reports]
+        if pks:
+            for pk, campaign_id in session.execute(
+                sa.select(CampaignReport.report_pk, CampaignReport.campaign_id)
+                .join(Campaign, Campaign.id == CampaignReport.campaign_id)
+                .where(CampaignReport.report_pk.in_(pks))
+            ):
+                campaigns.setdefault(pk, []).append(campaign_id)
+        decisions = list(
+            session.scalars(
+                sa.select(Decision).where(Decision.case_id == case_id).order_by(Decision.id)
+            )
+        )
+        decision_ids = [d.id for d in decisions]
+        actions = list(
+            session.scalars(
+                sa.select(Action).where(Action.decision_id.in_(decision_ids)).order_by(Action.id)
+            )
+        )
+        appeals = list(
+            session.scalars(
+                sa.select(Appeal).where(Appeal.decision_id.in_(decision_ids)).order_by(Appeal.id)
+            )
+        )
+        subjects = [("case", str(case_id))] + [("decision", str(i)) for i in decision_ids]
+        subjects += [("appeal", str(a.id)) for a in appeals]
+        history = session.scalars(
+            sa.select(AuditEntry)
+            .where(sa.tuple_(AuditEntry.subject_type, AuditEntry.subject_id).in_(subjects))
+            .order_by(AuditEntry.seq)
+            .limit(200)
+        ).all()
+        action_keys = {a.id: a.action_key for a in actions}
+        return CaseDetail(
+            case=case_row(case),
+            explanation=case.explanation or {},
+            reports=[
+                CaseReportRow(
+                    report_id=r.report_id,
+                    reporter_id=r.reporter_id,
+                    content_id=r.content_id,
+                    reason=r.reason,
+                    text=r.text,
+                    created_at=r.created_at,
+                    campaign_ids=campaigns.get(r.id, []),
+                    verdict=verdict,
+                )
+                for r, verdict in reports
+            ],
+            reports_total=int(total or 0),
+            decisions=[decision_row(d) for d in decisions],
+            actions=[ActionRow(**action_view(a)) for a in actions],
+            appeals=[appeal_row(a, action_keys) for a in appeals],
+            history=[audit_row(e) for e in history],
+        )
+
+
+def decision_row(d: Decision) -> DecisionRow:
+    return DecisionRow(
+        id=d.id,
+        case_id=d.case_id,
+        moderator=d.moderator,
+        outcome=d.outcome,
+        policy_clause=d.policy_clause,
+        reason=d.reason,
+        decided_at=d.decided_at,
+        superseded_by=d.superseded_by,
+    )
+
+
+def appeal_row(a: Appeal, action_keys: dict[int, str]) -> AppealRow:
+    return AppealRow(
+        id=a.id,
+        kind=a.kind,
+        status=a.status,
+        appellant_id=a.appellant_id,
+        decision_id=a.decision_id,
+        action_id=action_keys.get(a.action_id) if a.action_id is not None else None,
+        restriction_id=a.restriction_id,
+        statement=a.statement,
+        filed_at=a.filed_at,
+        decided_by=a.decided_by,
+        decided_at=a.decided_at,
+    )
+
+
+def audit_row(e: AuditEntry) -> AuditRow:
+    return AuditRow(
+        seq=e.seq,
+        at=e.at,
+        actor=e.actor,
+        event=e.event,
+        subject_type=e.subject_type,
+        subject_id=e.subject_id,
+        payload=e.payload,
+    )
+
+
+@router.post("/cases/{case_id}/claim", response_model=Claim, responses=_WRITE)
+def claim_case(request: Request, principal: Moderator, case_id: CaseId) -> Claim:
+    """Claim the case for the policy's claim time; refused (409) while someone else holds it."""
+    state = request.app.state
+    case = claim(state.engine, case_id, principal.actor, policy=state.policy)
+    assert case.claim_expires_at is not None
+    return Claim(
+        case_id=case.id, claimed_by=principal.actor, claim_expires_at=case.claim_expires_at
+    )
+
+
+@router.post("/cases/{case_id}/release", status_code=204, responses=_WRITE)
+def release_case(request: Request, principal: Moderator, case_id: CaseId) -> None:
+    """Give up your claim on the case."""
+    release(request.app.state.engine, case_id, principal.actor)
+
+
+@router.post(
+    "/cases/{case_id}/decision",
+    status_code=201,
+    response_model=DecisionOut,
+    responses=_WRITE,
+    summary="Decide a claimed case",
+)
+def decide_case(
+    request: Request,
+    principal: Moderator,
+    case_id: CaseId,
+    body: DecisionIn,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Rule on a case you claimed: verdicts, credibility, the action and its webhook at once."""
+    state = request.app.state
+
+    def handler() -> tuple[int, dict[str, Any]]:
+        with audit.via_key(principal.key_id):
+            outcome = decide(
+                state.engine,
+                case_id,
+                principal.actor,
+                outcome=body.outcome,
+                policy=state.policy,
+                clause=body.clause,
+                reason=body.reason,
+                unfounded=body.unfounded,
+            )
+        return 201, DecisionOut(
+            decision_id=outcome.decision_id,
+            case_id=outcome.case_id,
+            target_id=outcome.target_id,
+            outcome=outcome.outcome,
+            clause=outcome.clause,
+            verdicts=outcome.verdicts,
+            action=outcome.action,
+            misuse=outcome.misuse,
+        ).model_dump(mode="json")
+
+    fingerprint = request_hash("POST", request.url.path, body.model_dump())
+    return run_once(
+        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
+    )

@@ -1,0 +1,153 @@
+"""Ingest over HTTP: the same validation, hashing and idempotency as a file import.
+
+One report (201 stored, 200 already stored), or a batch of reports or of account snapshots
+(200 all stored, 207 some records bad, 422 none good). Bad records are named by index and field;
+good ones are kept. What was stored goes on to live detection.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Request
+from fastapi.responses import JSONResponse
+
+from reportguard import audit
+from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_responses
+from reportguard.api.idempotency import request_hash, run_once
+from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
+from reportguard.api.security import Ingest
+from reportguard.ingest.importer import RequestResult, import_request
+from reportguard.ingest.records import ReportEvent
+from reportguard.ingest.validate import Kind
+from reportguard.keys import Principal
+
+router = APIRouter(tags=["ingest"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Retry-safe key: the same key and request replays the first answer.",
+    ),
+]
+_ERRORS = error_responses(401, 403, 409, 413, 422, 429)
+# The single report's documented shape is the input contract's own model.
+_REPORT = {
+    k: v
+    for k, v in ReportEvent.model_json_schema().items()
+    if k in ("properties", "required", "type", "description")
+}
+
+
+def _details(result: RequestResult) -> list[ErrorDetail]:
+    return [
+        ErrorDetail(index=index, field=error.field or "record", message=error.message)
+        for index, errors in result.rejections
+        for error in errors
+    ]
+
+
+def _ingest(
+    request: Request,
+    principal: Principal,
+    records: list[Any],
+    *,
+    kind: Kind,
+    idempotency_key: str | None,
+    single: bool = False,
+) -> JSONResponse:
+    state = request.app.state
+    if not records:
+        raise ApiError(422, "the batch holds no records")
+    if len(records) > MAX_BATCH:
+        raise ApiError(413, f"a batch holds at most {MAX_BATCH:,} records, not {len(records):,}")
+
+    def handler() -> tuple[int, dict[str, Any]]:
+        with audit.via_key(principal.key_id):
+            result = import_request(
+                state.importer,
+                records,
+                source=f"api:{principal.name}",
+                actor=principal.actor,
+                kind=kind,
+            )
+        if state.feed is not None:
+            state.feed.submit(result.new_reports, result.accounts)
+        summary = result.summary
+        if summary.rejected == summary.records:
+            what = "the record is" if single else f"all {summary.records:,} records are"
+            raise ApiError(422, f"{what} invalid; nothing was stored", details=_details(result))
+        body = IngestResult(
+            run_id=result.run_id,
+            records=summary.records,
+            accepted=summary.accepted,
+            duplicates=summary.duplicates,
+            accounts=summary.accounts,
+            rejected=summary.rejected,
+            errors=_details(result),
+            ignored_fields=dict(summary.ignored_fields),
+        ).model_dump()
+        if single:
+            return (201 if summary.accepted else 200), body
+        return (207 if summary.rejected else 200), body
+
+    fingerprint = request_hash(request.method, request.url.path, records)
+    return run_once(
+        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
+    )
+
+
+@router.post(
+    "/reports",
+    summary="Send one report",
+    status_code=201,
+    response_model=IngestResult,
+    responses={
+        200: {"model": IngestResult, "description": "Already stored (same report_id)."},
+        **_ERRORS,
+    },
+)
+def post_report(
+    request: Request,
+    principal: Ingest,
+    record: Annotated[dict[str, Any], Body(examples=[REPORT_EXAMPLE], json_schema_extra=_REPORT)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Store one report; `ip` and `device` are hashed with the server's key before storage."""
+    return _ingest(
+        request, principal, [record], kind="report", idempotency_key=idempotency_key, single=True
+    )
+
+
+@router.post(
+    "/reports/batch",
+    summary="Send a batch of reports",
+    response_model=IngestResult,
+    responses={207: {"model": IngestResult, "description": "Some records bad."}, **_ERRORS},
+)
+def post_reports(
+    request: Request, principal: Ingest, batch: RecordBatch, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Store up to 5,000 reports; bad ones are named by index and field, good ones are kept."""
+    return _ingest(
+        request, principal, batch.records, kind="report", idempotency_key=idempotency_key
+    )
+
+
+@router.post(
+    "/accounts/batch",
+    summary="Send account snapshots",
+    response_model=IngestResult,
+    responses={207: {"model": IngestResult, "description": "Some records bad."}, **_ERRORS},
+)
+def post_accounts(
+    request: Request, principal: Ingest, batch: RecordBatch, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """Store account snapshots (age, followers, posts, handle); a newer snapshot wins."""
+    return _ingest(
+        request, principal, batch.records, kind="account", idempotency_key=idempotency_key
+    )
+
+
+__all__ = ["ErrorBody", "router"]

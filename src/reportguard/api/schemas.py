@@ -1,0 +1,283 @@
+"""Request and response bodies of the HTTP API, as they appear in ``/openapi.json``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from reportguard.api.errors import ErrorDetail
+
+MAX_BATCH = 5000
+
+REPORT_EXAMPLE: dict[str, Any] = {
+    "report_id": "r-1001",
+    "reporter_id": "u-17",
+    "target_id": "u-9",
+    "content_id": "post-5",
+    "reason": "harassment",
+    "text": "keeps posting my address",
+    "created_at": "2026-11-24T20:31:07Z",
+    "ip": "198.51.100.7",
+    "device": "device-abc",
+    "referrer": "https://example.org/thread/1",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RecordBatch(Strict):
+    """Records as in the input contract (docs/concepts.md): each one checked on its own."""
+
+    records: list[Any] = Field(
+        description=f"Up to {MAX_BATCH:,} records (a larger batch is refused with 413). Each is "
+        "validated separately: good records are stored, bad ones named by index and field.",
+        examples=[[REPORT_EXAMPLE]],
+        json_schema_extra={"items": {"type": "object"}},
+    )
+
+
+class IngestResult(BaseModel):
+    run_id: int
+    records: int
+    accepted: int = Field(description="Reports stored now.")
+    duplicates: int = Field(description="Reports already stored (same report_id): not stored.")
+    accounts: int = Field(description="Account snapshots stored or refreshed.")
+    rejected: int
+    errors: list[ErrorDetail] = Field(description="Every rejected record, by index and field.")
+    ignored_fields: dict[str, int] = {}
+
+
+class CaseRow(BaseModel):
+    id: int
+    target_id: str
+    status: str
+    priority: float
+    probability: float | None
+    reason: str | None
+    reports: int
+    voices: int
+    shielded: bool
+    opened_at: str
+    claimed_by: str | None
+    why: list[str] = Field(description="Plain sentences: why the case ranks where it does.")
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class CasePage(Page):
+    items: list[CaseRow]
+
+
+class CaseReportRow(BaseModel):
+    report_id: str
+    reporter_id: str
+    content_id: str | None
+    reason: str
+    text: str | None
+    created_at: datetime
+    campaign_ids: list[int]
+    verdict: str | None
+
+
+class DecisionRow(BaseModel):
+    id: int
+    case_id: int
+    moderator: str
+    outcome: str
+    policy_clause: str | None
+    reason: str | None
+    decided_at: datetime
+    superseded_by: int | None
+
+
+class ActionRow(BaseModel):
+    action_id: str
+    account_id: str
+    kind: str
+    feature: str | None
+    starts_at: str
+    ends_at: str | None
+    automated: bool
+    status: str
+    statement_of_reasons: dict[str, Any]
+
+
+class AppealRow(BaseModel):
+    id: int
+    kind: str
+    status: str
+    appellant_id: str
+    decision_id: int | None
+    action_id: str | None
+    restriction_id: int | None
+    statement: str | None
+    filed_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class AuditRow(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    event: str
+    subject_type: str
+    subject_id: str
+    payload: dict[str, Any]
+
+
+class CaseDetail(BaseModel):
+    case: CaseRow
+    explanation: dict[str, Any] = Field(description="Figures, the heaviest voices and sentences.")
+    reports: list[CaseReportRow]
+    reports_total: int
+    decisions: list[DecisionRow]
+    actions: list[ActionRow]
+    appeals: list[AppealRow]
+    history: list[AuditRow]
+
+
+class Claim(BaseModel):
+    case_id: int
+    claimed_by: str
+    claim_expires_at: datetime
+
+
+class DecisionIn(Strict):
+    outcome: Literal["violation", "no_violation", "dispute"]
+    clause: str | None = Field(None, max_length=200, description="Policy clause (violations).")
+    reason: str | None = Field(None, max_length=5000, description="The moderator's reasoning.")
+    unfounded: list[str] = Field(
+        [], max_length=MAX_BATCH, description="report_ids judged manifestly unfounded."
+    )
+
+
+class DecisionOut(BaseModel):
+    decision_id: int
+    case_id: int
+    target_id: str
+    outcome: str
+    clause: str | None
+    verdicts: dict[str, int]
+    action: dict[str, Any] | None
+    misuse: list[dict[str, Any]]
+
+
+class CampaignRow(BaseModel):
+    id: int
+    status: str
+    score: float
+    first_report_at: datetime
+    last_report_at: datetime
+    detected_at: datetime
+    members: int
+    targets: int
+    reports: int
+    decided_by: str | None
+
+
+class CampaignPage(Page):
+    items: list[CampaignRow]
+
+
+class CampaignDetail(BaseModel):
+    campaign: CampaignRow
+    evidence: dict[str, Any]
+    member_ids: list[str]
+    target_ids: list[str]
+    open_case_ids: list[int]
+
+
+class CampaignVerdictIn(Strict):
+    status: Literal["confirmed", "dismissed"]
+    note: str | None = Field(None, max_length=5000)
+
+
+class Standing(BaseModel):
+    reason: str = Field(description="'' is the reporter's overall record.")
+    credibility: float
+    prior: float
+    upheld: float
+    rejected: float
+    unfounded: float
+    sentence: str
+
+
+class CredibilityOut(BaseModel):
+    reporter_id: str
+    standings: list[Standing]
+    suspended: bool
+
+
+class ActionPage(Page):
+    items: list[ActionRow]
+
+
+class AppealIn(Strict):
+    appellant: str = Field(min_length=1, max_length=200)
+    action_id: str | None = Field(None, max_length=64)
+    decision_id: int | None = Field(None, ge=1)
+    restriction_id: int | None = Field(None, ge=1)
+    statement: str | None = Field(None, max_length=5000)
+
+
+class AppealDecisionIn(Strict):
+    outcome: Literal["upheld", "overturned"]
+    note: str | None = Field(None, max_length=5000)
+
+
+class AppealPage(Page):
+    items: list[AppealRow]
+
+
+class RestrictionRow(BaseModel):
+    id: int
+    reporter_id: str
+    kind: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime | None
+    grounds: dict[str, Any]
+
+
+class LedgerRow(BaseModel):
+    reporter_id: str
+    unfounded: int
+    decided: int
+    share: float
+
+
+class MisuseOut(BaseModel):
+    restrictions: list[RestrictionRow]
+    ledgers: list[LedgerRow]
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+class AuditPage(Page):
+    items: list[AuditRow]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    database: str
+    schema_version: str | None
+    detection: dict[str, Any]

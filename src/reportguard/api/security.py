@@ -1,0 +1,116 @@
+"""Who may call what: API keys with roles, checked on every request, and a rate limit per key.
+
+``Authorization: Bearer rg_<id>_<secret>`` (or ``X-API-Key``). Roles: ``ingest`` sends reports,
+snapshots and appeals; ``moderator`` reads and works cases; ``admin`` may do everything. A
+moderator key cannot ingest and an ingest key cannot read cases, so a leaked platform key
+exposes no case data.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.orm import Session
+
+from reportguard.api.errors import ApiError
+from reportguard.keys import Principal, authenticate, touch
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `rg_<id>_<secret>`.")
+header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key.")
+TOUCH_EVERY = 60.0  # seconds between last-used updates of one key
+
+
+class RateLimits:
+    """A moving-window limit per key (the `limits` library), the key's own or the default."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._parsed: dict[str, list[RateLimitItem]] = {}
+
+    def check(self, principal: Principal) -> None:
+        spec = principal.rate_limit or self.default
+        items = self._parsed.get(spec)
+        if items is None:
+            items = self._parsed[spec] = parse_many(spec)
+        for item in items:
+            if not self._limiter.hit(item, principal.key_id):
+                reset, _remaining = self._limiter.get_window_stats(item, principal.key_id)
+                retry = max(1, int(reset - time.time() + 0.999))
+                raise ApiError(
+                    429,
+                    f"rate limit of {item} for this key exceeded; retry in {retry} s",
+                    headers={"Retry-After": str(retry)},
+                )
+
+
+class KeyUse:
+    """Remembers when each key was last written as used, so a busy key costs one write a minute."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def due(self, key_id: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(key_id, -TOUCH_EVERY) < TOUCH_EVERY:
+                return False
+            self._last[key_id] = now
+            return True
+
+
+def current_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    api_key: Annotated[str | None, Depends(header_key)],
+) -> Principal:
+    token = credentials.credentials if credentials is not None else api_key
+    if not token:
+        raise ApiError(
+            401,
+            "an API key is required: send `Authorization: Bearer <key>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    state = request.app.state
+    with Session(state.engine) as session:
+        principal = authenticate(session, token)
+    if principal is None:
+        raise ApiError(
+            401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if state.key_use.due(principal.key_id):
+        touch(state.engine, principal.key_id, datetime.now(UTC))
+    state.rate_limits.check(principal)
+    return principal
+
+
+def require(*roles: str) -> Callable[[Principal], Principal]:
+    """A dependency admitting keys of these roles (and admin keys, which may do everything)."""
+    allowed = {*roles, "admin"}
+
+    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise ApiError(
+                403,
+                f"a key with role {principal.role!r} may not do this; it needs "
+                + " or ".join(sorted(allowed)),
+            )
+        return principal
+
+    return dependency
+
+
+Ingest = Annotated[Principal, Depends(require("ingest"))]
+Moderator = Annotated[Principal, Depends(require("moderator"))]
+Admin = Annotated[Principal, Depends(require("admin"))]
+Filer = Annotated[Principal, Depends(require("ingest", "moderator"))]

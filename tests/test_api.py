@@ -1,0 +1,464 @@
+"""The HTTP API on SQLite and on a real PostgreSQL server: roles, idempotency, partial batches,
+limits, concurrent writers, live detection, and a case worked from report to appeal."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from tests.helpers import account, report
+from tests.test_cli import run
+
+from reportguard.api import create_app
+from reportguard.api.schemas import MAX_BATCH
+from reportguard.config import Settings
+from reportguard.keys import create_key
+from reportguard.store.engine import create_engine
+from reportguard.store.models import AuditEntry, Campaign, IngestRun, Report
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    client: TestClient
+    engine: Engine
+    keys: dict[str, str]
+
+    def h(self, role: str, **extra: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}", **extra}
+
+    def count(self, model: Any) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(model)).scalar_one())
+
+
+def _api(db_url: str, *, live: bool = False, **settings: Any) -> Iterator[Api]:
+    config = Settings(database_url=db_url, **settings)
+    engine = create_engine(config.resolved_database_url())
+    keys = {}
+    for name, role in (("platform", "ingest"), ("alice", "moderator"), ("root", "admin")):
+        keys[role] = create_key(engine, name, role, rate_limit="10000/second")[1]
+    keys["bob"] = create_key(engine, "bob", "moderator", rate_limit="10000/second")[1]
+    app = create_app(config, engine=engine, live_detection=live)
+    with TestClient(app) as client:
+        yield Api(app, client, engine, keys)
+    engine.dispose()
+
+
+@pytest.fixture
+def api(db_url: str) -> Iterator[Api]:
+    yield from _api(db_url)
+
+
+# -- keys and roles ------------------------------------------------------------------------------
+
+ROUTES = [
+    # (method, path, body, roles allowed besides admin)
+    ("POST", "/v1/reports", report(1), {"ingest"}),
+    ("POST", "/v1/reports/batch", {"records": [report(2)]}, {"ingest"}),
+    ("POST", "/v1/accounts/batch", {"records": [account("u-1")]}, {"ingest"}),
+    ("GET", "/v1/cases", None, {"moderator"}),
+    ("GET", "/v1/cases/1", None, {"moderator"}),
+    ("POST", "/v1/cases/1/claim", None, {"moderator"}),
+    ("POST", "/v1/cases/1/decision", {"outcome": "dispute"}, {"moderator"}),
+    ("GET", "/v1/campaigns", None, {"moderator"}),
+    ("POST", "/v1/campaigns/1/verdict", {"status": "dismissed"}, {"moderator"}),
+    ("GET", "/v1/reporters/u-1/credibility", None, {"moderator"}),
+    ("GET", "/v1/actions", None, {"moderator"}),
+    ("GET", "/v1/appeals", None, {"moderator"}),
+    ("POST", "/v1/appeals", {"appellant": "t-1", "action_id": "act-404"}, {"ingest", "moderator"}),
+    ("GET", "/v1/misuse", None, {"moderator"}),
+    ("GET", "/v1/audit", None, {"moderator"}),
+    ("GET", "/v1/audit/verify", None, {"moderator"}),
+    ("GET", "/v1/transparency?from=2026-01-01&to=2027-01-01", None, set()),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "allowed"), ROUTES)
+def test_every_role_boundary(
+    sqlite_url: str, method: str, path: str, body: Any, allowed: set[str]
+) -> None:
+    for api in _api(sqlite_url):
+        for role in ("ingest", "moderator", "admin"):
+            response = api.client.request(method, path, json=body, headers=api.h(role))
+            if role in allowed or role == "admin":
+                assert response.status_code != 403, (role, response.json())
+            else:
+                assert response.status_code == 403, role
+                assert response.json()["error"]["code"] == "forbidden"
+        anonymous = api.client.request(method, path, json=body)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_unknown_wrong_and_revoked_keys_are_refused(api: Api) -> None:
+    token = api.keys["moderator"]
+    prefix, key_id, _secret = token.split("_", 2)
+    for bad in ("nonsense", f"{prefix}_{key_id}_wrong", f"{prefix}_000000000000_x"):
+        response = api.client.get("/v1/cases", headers={"Authorization": f"Bearer {bad}"})
+        assert response.status_code == 401
+        assert "unknown or revoked" in response.json()["error"]["message"]
+    assert api.client.get("/v1/cases", headers={"X-API-Key": token}).status_code == 200
+    from reportguard.keys import revoke_key
+
+    revoke_key(api.engine, key_id)
+    assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 401
+
+
+def test_keys_cli_creates_lists_and_revokes(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = sqlite_url.removeprefix("sqlite:///")
+    code, out, err = run(capsys, "--db", db, "keys", "create", "carol", "--role", "admin")
+    assert code == 0, err
+    token = out.strip().splitlines()[-1]
+    assert token.startswith("rg_")
+    assert "not shown again" in err
+    code, listed, _ = run(capsys, "--db", db, "keys", "list")
+    assert "carol" in listed
+    assert token.split("_")[2] not in listed  # never the secret
+    code, _, err = run(capsys, "--db", db, "keys", "create", "x", "--role", "root")
+    assert code != 0
+    assert "role must be one of" in err
+    code, _, err = run(capsys, "--db", db, "keys", "create", "x", "--rate-limit", "fast")
+    assert code != 0
+    assert "rate limit 'fast' is not understood" in err
+    key_id = token.split("_")[1]
+    assert run(capsys, "--db", db, "keys", "revoke", key_id)[0] == 0
+    assert "carol" not in run(capsys, "--db", db, "keys", "list")[1]
+    assert run(capsys, "--db", db, "keys", "revoke", "nope")[0] != 0
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        events = conn.execute(sa.select(AuditEntry.event)).scalars().all()
+    engine.dispose()
+    assert events == ["api_key_created", "api_key_revoked"]
+
+
+# -- ingest --------------------------------------------------------------------------------------
+
+
+def test_one_report_stored_once_and_replays_store_nothing(api: Api) -> None:
+    first = api.client.post("/v1/reports", json=report(1), headers=api.h("ingest"))
+    assert first.status_code == 201
+    assert first.json()["accepted"] == 1
+    again = api.client.post("/v1/reports", json=report(1), headers=api.h("ingest"))
+    assert again.status_code == 200
+    assert again.json()["duplicates"] == 1
+    keyed = api.h("ingest", **{"Idempotency-Key": "k-1"})
+    a = api.client.post("/v1/reports/batch", json={"records": [report(2)]}, headers=keyed)
+    b = api.client.post("/v1/reports/batch", json={"records": [report(2)]}, headers=keyed)
+    assert a.status_code == b.status_code == 200
+    assert a.json() == b.json()  # the first answer, replayed
+    assert b.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in a.headers
+    other = api.client.post("/v1/reports/batch", json={"records": [report(3)]}, headers=keyed)
+    assert other.status_code == 422
+    assert "different request" in other.json()["error"]["message"]
+    assert api.count(Report) == 2
+    with api.engine.connect() as conn:
+        stored = conn.execute(sa.select(Report.ip_hash)).scalars().all()
+    assert all(h and "198.51" not in h for h in stored)  # hashed, never raw
+
+
+def test_partial_bad_batch_keeps_the_good_and_names_each_bad_record(api: Api) -> None:
+    records = [
+        report(1),
+        report(2, created_at="next tuesday"),
+        report(3),
+        {"report_id": "r-x"},
+        "not an object",
+        report(4, ip="999.1.1.1"),
+    ]
+    response = api.client.post(
+        "/v1/reports/batch", json={"records": records}, headers=api.h("ingest")
+    )
+    assert response.status_code == 207
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (2, 4)
+    named = {(e["index"], e["field"]) for e in body["errors"]}
+    assert {(1, "created_at"), (3, "reporter_id"), (3, "target_id"), (4, "record")} <= named
+    assert (5, "ip") in named
+    assert not any("999.1.1.1" in e["message"] for e in body["errors"])  # never echoes the value
+    assert api.count(Report) == 2
+    all_bad = api.client.post(
+        "/v1/reports/batch", json={"records": [{"x": 1}]}, headers=api.h("ingest")
+    )
+    assert all_bad.status_code == 422
+    assert all_bad.json()["error"]["details"][0]["index"] == 0
+    single_bad = api.client.post("/v1/reports", json={"report_id": "q"}, headers=api.h("ingest"))
+    assert single_bad.status_code == 422
+    assert {"reporter_id", "target_id", "reason", "created_at"} <= {
+        d["field"] for d in single_bad.json()["error"]["details"]
+    }
+
+
+def test_account_snapshots_and_every_write_names_its_key(api: Api) -> None:
+    response = api.client.post(
+        "/v1/accounts/batch",
+        json={
+            "records": [
+                account("u-1"),
+                account("u-2", followers=-1),
+                account("u-3", posts=2**70),  # found by the fuzzer: beyond a database BIGINT
+            ]
+        },
+        headers=api.h("ingest"),
+    )
+    assert response.status_code == 207
+    assert response.json()["accounts"] == 1
+    assert {(e["index"], e["field"]) for e in response.json()["errors"]} == {
+        (1, "followers"),
+        (2, "posts"),
+    }
+    key_id = api.keys["ingest"].split("_")[1]
+    with api.engine.connect() as conn:
+        entry = conn.execute(sa.select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
+    assert entry is not None
+    assert entry.event == "records_ingested"
+    assert entry.payload["via_key"] == key_id
+    assert entry.actor == "platform"
+
+
+def test_size_limits_answer_413(db_url: str) -> None:
+    for api in _api(db_url, api_max_body_bytes=50_000):
+        big = {"records": [report(i) for i in range(400)]}
+        response = api.client.post("/v1/reports/batch", json=big, headers=api.h("ingest"))
+        assert response.status_code == 413
+        assert "50,000 bytes" in response.json()["error"]["message"]
+
+        payload = json.dumps(big).encode()
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            for i in range(0, len(payload), 8192):
+                yield payload[i : i + 8192]
+
+        chunked = api.client.post(
+            "/v1/reports/batch",
+            content=chunks(),
+            headers=api.h("ingest", **{"Content-Type": "application/json"}),
+        )
+        assert chunked.status_code == 413
+        assert api.count(Report) == 0
+    for api in _api(db_url):
+        too_many = {"records": [report(i) for i in range(MAX_BATCH + 1)]}
+        response = api.client.post("/v1/reports/batch", json=too_many, headers=api.h("ingest"))
+        assert response.status_code == 413
+        assert f"{MAX_BATCH:,} records" in response.json()["error"]["message"]
+
+
+def test_rate_limit_per_key_answers_429_with_retry_after(sqlite_url: str) -> None:
+    for api in _api(sqlite_url):
+        slow = create_key(api.engine, "slow", "moderator", rate_limit="3/minute")[1]
+        headers = {"Authorization": f"Bearer {slow}"}
+        codes = [api.client.get("/v1/cases", headers=headers).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        limited = api.client.get("/v1/cases", headers=headers)
+        assert limited.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(limited.headers["Retry-After"]) <= 60
+        # other keys are not affected
+        assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 200
+
+
+def test_errors_are_json_never_tracebacks(api: Api) -> None:
+    m = api.h("moderator")
+    assert api.client.get("/v1/cases/999", headers=m).json()["error"]["code"] == "not_found"
+    assert api.client.get("/v1/nowhere", headers=m).status_code == 404
+    bad_query = api.client.get("/v1/cases?limit=0", headers=m)
+    assert bad_query.status_code == 422
+    assert bad_query.json()["error"]["details"][0]["field"] == "limit"
+    bad_json = api.client.post(
+        "/v1/reports/batch",
+        content=b"{not json",
+        headers=api.h("ingest", **{"Content-Type": "application/json"}),
+    )
+    assert bad_json.status_code == 422
+    assert "error" in bad_json.json()
+
+
+# -- concurrent writers on a real server ---------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(db_url: str) -> Iterator[tuple[str, Api]]:
+    import uvicorn
+
+    for api in _api(db_url):
+        port = _free_port()
+        server = uvicorn.Server(uvicorn.Config(api.app, port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started
+        yield f"http://127.0.0.1:{port}", api
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_parallel_clients_neither_lose_nor_duplicate_reports(served: tuple[str, Api]) -> None:
+    url, api = served
+
+    # 8 clients, each sending 10 batches of 50; neighbouring clients overlap by half, and every
+    # client sends its first batch twice (a retry), so most report ids arrive two or three times.
+    def client(n: int) -> tuple[int, int]:
+        accepted = duplicates = 0
+        with httpx.Client(base_url=url, headers=api.h("ingest"), timeout=60) as http:
+            for b in [0, *range(10)]:
+                start = n * 250 + b * 50
+                records = [report(i) for i in range(start, start + 50)]
+                response = http.post("/v1/reports/batch", json={"records": records})
+                assert response.status_code == 200, response.text
+                accepted += response.json()["accepted"]
+                duplicates += response.json()["duplicates"]
+        return accepted, duplicates
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(client, range(8)))
+    expected = 7 * 250 + 500
+    assert api.count(Report) == expected
+    assert sum(a for a, _ in results) == expected  # each stored report counted once
+    assert sum(a + d for a, d in results) == 8 * 11 * 50
+    with api.engine.connect() as conn:
+        ids = conn.execute(sa.select(Report.report_id)).scalars().all()
+        runs = conn.execute(sa.select(sa.func.sum(IngestRun.accepted))).scalar_one()
+    assert len(ids) == len(set(ids))
+    assert runs == expected
+    assert api.client.get("/v1/audit/verify", headers=api.h("admin")).json()["ok"]
+
+
+# -- live detection ------------------------------------------------------------------------------
+
+
+def _records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_live_detection_flags_while_streaming_and_settles_to_batch(
+    sqlite_url: str, small_simulation: Path
+) -> None:
+    from reportguard.detect.engine import CampaignEngine
+    from reportguard.detect.frame import ReportFrame
+
+    for api in _api(sqlite_url, live=True):
+        feed = api.app.state.feed
+        accounts = _records(small_simulation / "accounts.jsonl")
+        reports = sorted(
+            _records(small_simulation / "reports.jsonl"), key=lambda r: r["created_at"]
+        )
+        for i in range(0, len(accounts), MAX_BATCH):
+            batch = {"records": accounts[i : i + MAX_BATCH]}
+            assert (
+                api.client.post(
+                    "/v1/accounts/batch", json=batch, headers=api.h("ingest")
+                ).status_code
+                == 200
+            )
+        shielded_while_streaming = 0
+        for i in range(0, len(reports), 4000):
+            batch = {"records": reports[i : i + 4000]}
+            response = api.client.post("/v1/reports/batch", json=batch, headers=api.h("ingest"))
+            assert response.status_code == 200
+            assert feed.wait_idle(120)
+            page = api.client.get("/v1/cases?shielded=true&limit=1", headers=api.h("moderator"))
+            shielded_while_streaming = max(shielded_while_streaming, page.json()["total"])
+        assert feed.status.error is None
+        assert feed.status.campaigns_flagged >= 7  # flagged as the reports came in
+        assert shielded_while_streaming >= 1
+        feed.settle()
+        assert feed.wait_idle(300)
+        with api.engine.connect() as conn:
+            stored = conn.execute(sa.select(Campaign.campaign_key)).scalars().all()
+        batch_keys = [
+            c.key
+            for c in CampaignEngine.default().run(ReportFrame.from_database(api.engine)).campaigns
+        ]
+        assert sorted(stored) == sorted(batch_keys)
+        ready = api.client.get("/v1/ready").json()
+        assert ready["ready"]
+        assert ready["detection"]["reports_seen"] == len(reports)
+
+
+# -- a case worked over the API, from report to appeal -----------------------------------------
+
+
+def test_a_case_from_reports_to_decision_to_appeal_by_another_moderator(db_url: str) -> None:
+    for api in _api(db_url, live=True):
+        records = [report(i, target_id="t-bad", reporter_id=f"u-{i}") for i in range(12)]
+        api.client.post("/v1/reports/batch", json={"records": records}, headers=api.h("ingest"))
+        assert api.app.state.feed.wait_idle(60)
+        alice, bob = api.h("moderator"), api.h("bob")
+        queue = api.client.get("/v1/cases", headers=alice).json()
+        assert queue["total"] == 1
+        case = queue["items"][0]
+        assert case["target_id"] == "t-bad"
+        assert case["why"]
+        case_id = case["id"]
+        assert (
+            api.client.post(
+                f"/v1/cases/{case_id}/decision", json={"outcome": "violation"}, headers=alice
+            ).status_code
+            == 409
+        )  # not claimed
+        assert api.client.post(f"/v1/cases/{case_id}/claim", headers=alice).status_code == 200
+        taken = api.client.post(f"/v1/cases/{case_id}/claim", headers=bob)
+        assert taken.status_code == 409
+        assert "claimed by alice" in taken.json()["error"]["message"]
+        decided = api.client.post(
+            f"/v1/cases/{case_id}/decision",
+            json={"outcome": "violation", "reason": "threats"},
+            headers=alice,
+        )
+        assert decided.status_code == 201, decided.json()
+        action_id = decided.json()["action"]["action_id"]
+        detail = api.client.get(f"/v1/cases/{case_id}", headers=alice).json()
+        assert detail["case"]["status"] == "decided"
+        assert {r["verdict"] for r in detail["reports"]} == {"upheld"}
+        assert detail["actions"][0]["action_id"] == action_id
+        assert "decision" in {h["event"] for h in detail["history"]}
+        # the platform files the account's appeal; the moderator who decided may not decide it
+        filed = api.client.post(
+            "/v1/appeals",
+            json={"appellant": "t-bad", "action_id": action_id, "statement": "it was a joke"},
+            headers=api.h("ingest"),
+        )
+        assert filed.status_code == 201, filed.json()
+        appeal_id = filed.json()["id"]
+        wrong = api.client.post(
+            "/v1/appeals",
+            json={"appellant": "someone", "action_id": action_id},
+            headers=api.h("ingest"),
+        )
+        assert wrong.status_code == 403
+        own = api.client.post(
+            f"/v1/appeals/{appeal_id}/decision", json={"outcome": "overturned"}, headers=alice
+        )
+        assert own.status_code == 403
+        overturned = api.client.post(
+            f"/v1/appeals/{appeal_id}/decision", json={"outcome": "overturned"}, headers=bob
+        )
+        assert overturned.status_code == 200, overturned.json()
+        action = api.client.get(f"/v1/actions/{action_id}", headers=alice).json()
+        assert action["status"] == "reversed"
+        credibility = api.client.get("/v1/reporters/u-1/credibility", headers=alice).json()
+        assert credibility["standings"][0]["rejected"] > 0  # the overturn counted against them
+        assert api.client.get("/v1/audit/verify", headers=alice).json()["ok"]
