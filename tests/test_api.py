@@ -241,7 +241,7 @@ def test_size_limits_answer_413(db_url: str) -> None:
 
         payload = json.dumps(big).encode()
 
-        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        def chunks(payload: bytes = payload) -> Iterator[bytes]:  # no Content-Length
             for i in range(0, len(payload), 8192):
                 yield payload[i : i + 8192]
 
