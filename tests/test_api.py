@@ -104,18 +104,20 @@ def test_every_role_boundary(
         assert anonymous.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_unknown_wrong_and_revoked_keys_are_refused(api: Api) -> None:
-    token = api.keys["moderator"]
-    prefix, key_id, _secret = token.split("_", 2)
-    for bad in ("nonsense", f"{prefix}_{key_id}_wrong", f"{prefix}_000000000000_x"):
-        response = api.client.get("/v1/cases", headers={"Authorization": f"Bearer {bad}"})
-        assert response.status_code == 401
-        assert "unknown or revoked" in response.json()["error"]["message"]
-    assert api.client.get("/v1/cases", headers={"X-API-Key": token}).status_code == 200
-    from reportguard.keys import revoke_key
+def test_unknown_wrong_and_revoked_keys_are_refused(db_url: str) -> None:
+    for api in _api(db_url, api_key_cache_seconds=0.2):
+        token = api.keys["moderator"]
+        prefix, key_id, _secret = token.split("_", 2)
+        for bad in ("nonsense", f"{prefix}_{key_id}_wrong", f"{prefix}_000000000000_x"):
+            response = api.client.get("/v1/cases", headers={"Authorization": f"Bearer {bad}"})
+            assert response.status_code == 401
+            assert "unknown or revoked" in response.json()["error"]["message"]
+        assert api.client.get("/v1/cases", headers={"X-API-Key": token}).status_code == 200
+        from reportguard.keys import revoke_key
 
-    revoke_key(api.engine, key_id)
-    assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 401
+        revoke_key(api.engine, key_id)
+        time.sleep(0.3)  # the key cache's lifetime (REPORTGUARD_API_KEY_CACHE_SECONDS)
+        assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 401
 
 
 def test_keys_cli_creates_lists_and_revokes(

@@ -16,7 +16,7 @@ from reportguard import __version__
 from reportguard.api import errors
 from reportguard.api.feed import DetectionFeed
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
-from reportguard.api.security import KeyUse, RateLimits
+from reportguard.api.security import KeyCache, KeyUse, RateLimits
 from reportguard.config import Settings
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
@@ -47,7 +47,7 @@ def create_app(
     policy = settings.policy()
     hasher = IdentifierHasher(settings.hashing_key())
     live = settings.api_live_detection if live_detection is None else live_detection
-    feed = DetectionFeed(engine=engine, policy=policy, hasher=hasher) if live else None
+    feed = DetectionFeed(settings, hasher) if live else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +75,7 @@ def create_app(
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)
     app.state.key_use = KeyUse()
+    app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
     for module in (ingest, cases, campaigns, appeals, oversight):
         app.include_router(module.router, prefix="/v1")

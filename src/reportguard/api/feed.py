@@ -1,6 +1,8 @@
-"""Live detection behind the API: stored reports flow into incremental detection on a thread.
+"""Live detection behind the API: stored reports flow into incremental detection in a process of
+its own.
 
-A request stores its reports and returns; this thread takes what arrived since its last pass,
+A request stores its reports and returns; the worker takes what arrived since its last pass (at
+most one pass a second),
 updates the :class:`~reportguard.detect.incremental.IncrementalDetector`, stores the campaigns
 it flags or grows, and re-scores the open cases of the targets touched, so a brigade shows as a
 shielded case within seconds while it is still going on. At start it reads the stored log once
@@ -9,17 +11,22 @@ shielded case within seconds while it is still going on. At start it reads the s
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from reportguard.config import Settings
+from reportguard.detect.engine import FoundCampaign
 from reportguard.detect.frame import ACCOUNT_COLUMNS, REPORT_COLUMNS, ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 from reportguard.detect.persist import store_campaigns
@@ -44,97 +51,249 @@ class FeedStatus:
     settled_at: float | None = None
 
 
+def _shape(campaign: FoundCampaign) -> tuple[object, ...]:
+    """What a stored campaign row holds; a re-judged campaign with the same shape is not
+    written again."""
+    return (
+        tuple(sorted(campaign.members)),
+        tuple(sorted(campaign.targets)),
+        len(campaign.report_ids),
+        round(campaign.score, 4),
+    )
+
+
 @dataclass
 class _Item:
-    reports: list[ReportEvent]
-    accounts: list[AccountSnapshot]
+    seq: int
+    reports: list[tuple[object, ...]]  # rows in REPORT_COLUMNS order, identifiers hashed
+    accounts: list[tuple[object, ...]]  # rows in ACCOUNT_COLUMNS order
     early: bool
     settle: bool = False
 
 
-@dataclass
 class DetectionFeed:
-    """Owns the detector; one thread, so the detector is never touched concurrently."""
+    """The API process's handle on live detection, which runs in a process of its own.
 
-    engine: Engine
-    policy: Policy
-    hasher: IdentifierHasher
-    settle_after: float = 60.0  # seconds of quiet after new reports before a full settle
-    status: FeedStatus = field(default_factory=FeedStatus)
+    Detection is CPU-bound Python and Polars work; in the API's process it would hold the GIL
+    against the requests. The worker gets the stored reports (identifiers already hashed) through
+    a queue and sends its status back; the database is where its results land.
+    """
 
-    def __post_init__(self) -> None:
-        self._queue: queue.Queue[_Item | None] = queue.Queue()
-        self._seeded: set[str] = set()  # report ids read at start, while requests came in
-        self._thread = threading.Thread(target=self._run, name="reportguard-feed", daemon=True)
-        self._idle = threading.Event()
-        self._idle.set()
-        self.detector = IncrementalDetector()
+    def __init__(
+        self,
+        settings: Settings,
+        hasher: IdentifierHasher,
+        *,
+        settle_after: float = 60.0,
+        interval: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.hasher = hasher
+        self.settle_after = settle_after
+        self.interval = interval
+        self.status = FeedStatus()
+        context = multiprocessing.get_context("spawn")  # never fork a threaded server
+        self._inbox: multiprocessing.Queue[_Item | None] = context.Queue()
+        self._outbox: multiprocessing.Queue[tuple[int, dict[str, object]] | None] = context.Queue()
+        self._process = context.Process(
+            target=_work,
+            args=(settings, self._inbox, self._outbox, settle_after, interval),
+            name="reportguard-detection",
+            daemon=True,
+        )
+        self._listener = threading.Thread(target=self._listen, name="reportguard-feed-status")
+        self._listener.daemon = True
+        self._lock = threading.Condition()
+        self._submitted = 0
+        self._done = 0
 
     def start(self) -> None:
-        self._thread.start()
+        # One Polars thread in the worker: detection is background work and must leave the
+        # other core to the requests (the child reads this when it first imports Polars).
+        previous = os.environ.get("POLARS_MAX_THREADS")
+        os.environ["POLARS_MAX_THREADS"] = "1"
+        try:
+            self._process.start()
+        finally:
+            if previous is None:
+                del os.environ["POLARS_MAX_THREADS"]
+            else:
+                os.environ["POLARS_MAX_THREADS"] = previous
+        self._listener.start()
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=30)
+        self._inbox.put(None)
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.terminate()
+        self._outbox.put(None)
+        self._listener.join(timeout=5)
 
     def submit(self, reports: list[ReportEvent], accounts: list[AccountSnapshot]) -> None:
         if reports or accounts:
-            self._idle.clear()
-            self._queue.put(_Item(reports, accounts, early=not self.status.ready))
+            self._send(
+                _Item(
+                    0,
+                    [self._report_row(r) for r in reports],
+                    [_account_row(a) for a in accounts],
+                    early=not self.status.ready,
+                )
+            )
 
     def settle(self) -> None:
         """Ask for a full pass now: refit on everything and judge every candidate (as batch)."""
-        self._idle.clear()
-        self._queue.put(_Item([], [], early=False, settle=True))
+        self._send(_Item(0, [], [], early=False, settle=True))
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until everything submitted so far has been detected and triaged (for tests)."""
-        return self._idle.wait(timeout)
+        with self._lock:
+            target = self._submitted
+            return self._lock.wait_for(
+                lambda: self._done >= target and self.status.ready, timeout=timeout
+            )
 
-    # -- the thread ------------------------------------------------------------------------
+    def _send(self, item: _Item) -> None:
+        with self._lock:
+            self._submitted += 1
+            item.seq = self._submitted
+        self._inbox.put(item)
 
-    def _run(self) -> None:
+    def _listen(self) -> None:
+        while (message := self._outbox.get()) is not None:
+            done, fields = message
+            with self._lock:
+                for name, value in fields.items():
+                    setattr(self.status, name, value)
+                self.status.lag = self._submitted - done
+                self._done = max(self._done, done)
+                self._lock.notify_all()
+
+    def _report_row(self, r: ReportEvent) -> tuple[object, ...]:
+        return (
+            r.report_id,
+            r.reporter_id,
+            r.target_id,
+            r.content_id,
+            r.reason,
+            r.text,
+            int(r.created_at.timestamp()),
+            r.referrer,
+            self.hasher.normalised_ip(r.ip) if r.ip else None,
+            self.hasher.device(r.device) if r.device else None,
+        )
+
+
+def _account_row(a: AccountSnapshot) -> tuple[object, ...]:
+    return (a.account_id, int(a.created_at.timestamp()), a.followers, a.posts, a.handle)
+
+
+def _work(
+    settings: Settings,
+    inbox: multiprocessing.Queue[_Item | None],
+    outbox: multiprocessing.Queue[tuple[int, dict[str, object]] | None],
+    settle_after: float,
+    interval: float,
+) -> None:
+    """The detection process: its own engine, detector and loop, at a lower CPU priority."""
+    from reportguard.store.engine import create_engine
+
+    with contextlib.suppress(OSError):
+        os.nice(10)
+
+    engine = create_engine(settings.resolved_database_url(), migrate=False)
+    worker = _Worker(
+        engine=engine,
+        policy=settings.policy(),
+        inbox=inbox,
+        outbox=outbox,
+        settle_after=settle_after,
+        interval=interval,
+    )
+    try:
+        worker.run()
+    finally:
+        engine.dispose()
+
+
+class _Worker:
+    """Owns the detector; one loop, so the detector is never touched concurrently."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        policy: Policy,
+        inbox: multiprocessing.Queue[_Item | None],
+        outbox: multiprocessing.Queue[tuple[int, dict[str, object]] | None],
+        settle_after: float,
+        interval: float,
+    ) -> None:
+        self.engine = engine
+        self.policy = policy
+        self.inbox = inbox
+        self.outbox = outbox
+        self.settle_after = settle_after
+        self.interval = interval
+        self.status = FeedStatus()
+        self.detector = IncrementalDetector()
+        self._seeded: set[str] = set()  # report ids read at start, while requests came in
+        self._done = 0
+
+    def report(self) -> None:
+        self.outbox.put((self._done, dict(vars(self.status))))
+
+    def run(self) -> None:
         try:
             self._seed()
             self.status.ready = True
         except Exception as exc:
             log.exception("live detection could not read the stored reports")
             self.status.error = f"could not read the stored reports: {exc}"
+            self.report()
             return
+        self.report()
         unsettled = False
+        last_pass = 0.0
         while True:
             try:
-                item = self._queue.get(timeout=self.settle_after if unsettled else None)
+                item = self.inbox.get(timeout=self.settle_after if unsettled else None)
             except queue.Empty:  # quiet for a while after new reports: settle as batch would
-                item = _Item([], [], early=False, settle=True)
+                item = _Item(self._done, [], [], early=False, settle=True)
             if item is None:
                 return
-            reports, accounts, early = item.reports, item.accounts, item.early
-            settle = item.settle
-            stop = False
+            time.sleep(max(0.0, last_pass + self.interval - time.monotonic()))
+            last_pass = time.monotonic()
+            items, stop = [item], False
             while True:  # take everything waiting: one detection pass for all of it
                 try:
-                    more = self._queue.get_nowait()
+                    more = self.inbox.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
                     stop = True
                     break
-                reports, accounts = reports + more.reports, accounts + more.accounts
-                early, settle = early or more.early, settle or more.settle
+                items.append(more)
+            early = any(i.early for i in items)
+            settle = any(i.settle for i in items)
+            reports = pl.DataFrame(
+                [row for i in items for row in i.reports], schema=REPORT_COLUMNS, orient="row"
+            )
+            accounts = pl.DataFrame(
+                [row for i in items for row in i.accounts], schema=ACCOUNT_COLUMNS, orient="row"
+            )
             if early:  # stored before the start-up read finished: it may have read them already
-                reports = [r for r in reports if r.report_id not in self._seeded]
+                reports = reports.filter(~pl.col("report_id").is_in(sorted(self._seeded)))
             elif self._seeded:
                 self._seeded = set()
             try:
                 self._pass(reports, accounts, settle=settle)
                 self.status.error = None
-                unsettled = not settle and (unsettled or bool(reports))
+                unsettled = not settle and (unsettled or not reports.is_empty())
             except Exception as exc:
                 log.exception("live detection pass failed")
                 self.status.error = f"a detection pass failed: {exc}"
-            if self._queue.empty():
-                self._idle.set()
+            self._done = max(i.seq for i in items)
+            self.report()
             if stop:
                 return
 
@@ -145,36 +304,43 @@ class DetectionFeed:
         if len(frame):
             self.detector.update(frame.reports)
             self.detector.settle()
+            store_campaigns(self.engine, self.detector.campaigns_)
+        # Reports stored while the server was down (or before the read) get their cases now.
+        refresh_cases(self.engine, policy=self.policy)
         self.status.reports_seen = len(frame)
 
-    def _pass(
-        self, reports: list[ReportEvent], accounts: list[AccountSnapshot], *, settle: bool = False
-    ) -> None:
+    def _pass(self, reports: pl.DataFrame, accounts: pl.DataFrame, *, settle: bool = False) -> None:
         started = time.perf_counter()
-        if accounts:
-            self.detector.add_accounts(self._accounts_frame(accounts))
+        if not accounts.is_empty():
+            self.detector.add_accounts(accounts)
         before = {c.key: c for c in self.detector.campaigns_}
-        flagged = self.detector.update(self._reports_frame(reports)) if reports else []
+        flagged = self.detector.update(reports) if not reports.is_empty() else []
         if settle and self.detector.total_:
             self.detector.settle()
             self.status.settled_at = time.time()
         after = {c.key: c for c in self.detector.campaigns_}
-        changed = [c for key, c in after.items() if before.get(key) is not c]
+        changed = [
+            c for key, c in after.items() if key not in before or _shape(before[key]) != _shape(c)
+        ]
         gone = [key for key in before if key not in after]
         if changed:
             store_campaigns(self.engine, changed)
         if gone:
             self._drop_superseded(gone)
-        targets = {r.target_id for r in reports}
+        targets = set(reports["target_id"].to_list())
         for campaign in changed:
             targets.update(campaign.targets)
         if targets:
-            refresh_cases(self.engine, policy=self.policy, target_ids=sorted(targets))
+            refresh_cases(
+                self.engine,
+                policy=self.policy,
+                target_ids=sorted(targets),
+                report_ids=None if settle else reports["report_id"].to_list(),
+            )
         self.status.reports_seen += len(reports)
         self.status.batches += 1
         self.status.campaigns_flagged += len(flagged)
         self.status.last_pass_s = round(time.perf_counter() - started, 3)
-        self.status.lag = self._queue.qsize()
 
     def _drop_superseded(self, keys: list[str]) -> None:
         """A campaign that grew into a larger one lives on under the new key; drop the old row
@@ -186,30 +352,3 @@ class DetectionFeed:
                 )
             ):
                 session.delete(row)
-
-    def _reports_frame(self, reports: list[ReportEvent]) -> pl.DataFrame:
-        hasher = self.hasher
-        rows = [
-            (
-                r.report_id,
-                r.reporter_id,
-                r.target_id,
-                r.content_id,
-                r.reason,
-                r.text,
-                int(r.created_at.timestamp()),
-                r.referrer,
-                hasher.normalised_ip(r.ip) if r.ip else None,
-                hasher.device(r.device) if r.device else None,
-            )
-            for r in reports
-        ]
-        return pl.DataFrame(rows, schema=REPORT_COLUMNS, orient="row")
-
-    @staticmethod
-    def _accounts_frame(accounts: list[AccountSnapshot]) -> pl.DataFrame:
-        rows = [
-            (a.account_id, int(a.created_at.timestamp()), a.followers, a.posts, a.handle)
-            for a in accounts
-        ]
-        return pl.DataFrame(rows, schema=ACCOUNT_COLUMNS, orient="row")

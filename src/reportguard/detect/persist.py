@@ -8,6 +8,7 @@ status; its members, reports and evidence are refreshed.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -40,22 +41,17 @@ def store_campaigns(engine: Engine, campaigns: list[FoundCampaign]) -> int:
             row.n_reports = len(found.report_ids)
             row.evidence = {"signals": found.evidence}
             session.flush()
-            for table in (CampaignMember, CampaignTarget, CampaignReport):
-                session.execute(sa.delete(table).where(table.campaign_id == row.id))
-            session.execute(
-                sa.insert(CampaignMember),
-                [{"campaign_id": row.id, "reporter_id": m, "score": 1.0} for m in found.members],
+            # Only what changed: a growing campaign adds rows, it does not rewrite them all
+            # (a live feed re-stores a campaign on every pass that touches it).
+            _sync(session, CampaignMember, "reporter_id", row.id, set(found.members), score=1.0)
+            _sync(session, CampaignTarget, "target_id", row.id, set(found.targets))
+            _sync(
+                session,
+                CampaignReport,
+                "report_pk",
+                row.id,
+                set(_report_pks(session, found.report_ids)),
             )
-            session.execute(
-                sa.insert(CampaignTarget),
-                [{"campaign_id": row.id, "target_id": t} for t in found.targets],
-            )
-            pks = _report_pks(session, found.report_ids)
-            if pks:
-                session.execute(
-                    sa.insert(CampaignReport),
-                    [{"campaign_id": row.id, "report_pk": pk} for pk in pks],
-                )
     return len(campaigns)
 
 
@@ -65,3 +61,26 @@ def _report_pks(session: Session, report_ids: list[str]) -> list[int]:
         chunk = report_ids[i : i + 20_000]
         pks.extend(session.scalars(sa.select(Report.id).where(Report.report_id.in_(chunk))).all())
     return pks
+
+
+def _sync(
+    session: Session,
+    table: type[CampaignMember] | type[CampaignTarget] | type[CampaignReport],
+    column: str,
+    campaign_id: int,
+    wanted: set[Any],
+    **extra: Any,
+) -> None:
+    """Make the campaign's rows in ``table`` exactly ``wanted``, touching only the difference."""
+    col = getattr(table, column)
+    have = set(session.scalars(sa.select(col).where(table.campaign_id == campaign_id)))
+    gone = sorted(have - wanted)
+    for i in range(0, len(gone), 5000):
+        session.execute(
+            sa.delete(table).where(table.campaign_id == campaign_id, col.in_(gone[i : i + 5000]))
+        )
+    new = sorted(wanted - have)
+    if new:
+        session.execute(
+            sa.insert(table), [{"campaign_id": campaign_id, column: v, **extra} for v in new]
+        )

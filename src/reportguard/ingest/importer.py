@@ -462,7 +462,9 @@ def import_request(
         new = importer.writer.insert_reports(conn, rows)
         importer.writer.upsert_accounts(conn, [importer._account_row(a, now) for a in accounts])
         fresh: set[str] = set()
-        if new:
+        if new == len(reports):  # the usual case: every report is new, no need to ask which
+            fresh = {r.report_id for r in reports}
+        elif new:
             ids = [r.report_id for r in reports]
             for i in range(0, len(ids), 5000):
                 fresh.update(

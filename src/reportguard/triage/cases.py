@@ -42,10 +42,24 @@ class TriageSummary:
     shielded: int
 
 
-def attach_reports(session: Session, *, now: datetime) -> tuple[int, int]:
-    """Give every report without a case one: its target's open case, opened if need be."""
+def attach_reports(
+    session: Session, *, now: datetime, report_ids: list[str] | None = None
+) -> tuple[int, int]:
+    """Give every report without a case one: its target's open case, opened if need be.
+
+    ``report_ids`` limits the search to reports just stored (a live feed), which spares a scan
+    of the whole reports table on every pass.
+    """
+    if report_ids is not None and len(report_ids) > 5000:
+        totals = [
+            attach_reports(session, now=now, report_ids=report_ids[i : i + 5000])
+            for i in range(0, len(report_ids), 5000)
+        ]
+        return sum(t[0] for t in totals), sum(t[1] for t in totals)
     r, cr, c = Report.__table__.c, CaseReport.__table__.c, Case.__table__.c
     unassigned = ~sa.exists().where(cr.report_pk == r.id)
+    if report_ids is not None:
+        unassigned = sa.and_(r.report_id.in_(report_ids), unassigned)
     has_open = sa.exists().where((c.target_id == r.target_id) & (c.status == "open"))
     targets = session.scalars(sa.select(r.target_id).where(unassigned, ~has_open).distinct()).all()
     if targets:
@@ -170,12 +184,19 @@ def refresh_cases(
     now: datetime | None = None,
     case_ids: list[int] | None = None,
     target_ids: list[str] | None = None,
+    report_ids: list[str] | None = None,
 ) -> TriageSummary:
     """Attach new reports to cases and re-score open cases (all, ``case_ids``, or the open cases
-    of ``target_ids``: what a live feed touched)."""
+    of ``target_ids``: what a live feed touched).
+
+    Three short transactions rather than one long one: attach, read and score, write. On SQLite
+    a write transaction locks out every other writer (API requests storing reports), so the
+    scoring, which takes most of the time, happens outside it.
+    """
     now = now or datetime.now(UTC)
     with Session(engine) as session, session.begin():
-        attached, opened = attach_reports(session, now=now)
+        attached, opened = attach_reports(session, now=now, report_ids=report_ids)
+    with Session(engine) as session:
         if target_ids is not None:
             case_ids = list(case_ids or [])
             wanted = sorted(set(target_ids))
@@ -192,26 +213,24 @@ def refresh_cases(
         )
         if reports.is_empty():
             return TriageSummary(attached, opened, 0, 0)
-        scored, explained = score_cases(
-            reports,
-            policy=policy,
-            campaigns=campaign_links(session, case_ids),
-            base_rate=rate,
-            explain=True,
-        )
-        updates = [
-            {
-                "id": int(row["case"]),
-                "priority": round(float(row["priority"]), 6),
-                "reason": row["reason"],
-                "n_reports": int(row["n_reports"]),
-                "n_voices": int(row["n_voices"]),
-                "shielded": bool(row["shielded"]),
-                "explanation": explained.get(row["case"], {}),
-                "updated_at": now,
-            }
-            for row in scored.iter_rows(named=True)
-        ]
+        campaigns = campaign_links(session, case_ids)
+    scored, explained = score_cases(
+        reports, policy=policy, campaigns=campaigns, base_rate=rate, explain=True
+    )
+    updates = [
+        {
+            "id": int(row["case"]),
+            "priority": round(float(row["priority"]), 6),
+            "reason": row["reason"],
+            "n_reports": int(row["n_reports"]),
+            "n_voices": int(row["n_voices"]),
+            "shielded": bool(row["shielded"]),
+            "explanation": explained.get(row["case"], {}),
+            "updated_at": now,
+        }
+        for row in scored.iter_rows(named=True)
+    ]
+    with Session(engine) as session, session.begin():
         session.execute(sa.update(Case), updates)
     return TriageSummary(attached, opened, len(updates), sum(u["shielded"] for u in updates))
 

@@ -315,11 +315,17 @@ def _voice_why(row: dict[str, Any]) -> str:
     )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> list[str]:
     sentences = []
     n_voices, n_reports = row["n_voices"], row["n_reports"]
     if n_reports:
-        sentences.append(f"{n_reports} reports from {n_voices} independent voices.")
+        sentences.append(
+            f"{_count(n_reports, 'report')} from {_count(n_voices, 'independent voice')}."
+        )
     if abs(entry.get("earned", 0)) >= 0.01:
         direction = "raise" if entry["earned"] > 0 else "lower"
         sentences.append(
@@ -329,8 +335,8 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
         )
     if entry.get("unproven_voices", 0) > 0:
         sentences.append(
-            f"{entry['unproven_voices']} voices without a record of decided reports add "
-            f"{entry['crowd']:.2f} together (never more than {policy.triage.crowd_cap:g})."
+            f"{_count(entry['unproven_voices'], 'voice')} without a record of decided reports "
+            f"add {entry['crowd']:.2f} together (never more than {policy.triage.crowd_cap:g})."
         )
     if row["reason"]:
         reason = policy.reason(row["reason"])
