@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -75,6 +76,20 @@ def run_once(
                 if stored is not None:
                     return _replay(stored, fingerprint)
     return JSONResponse(body, status_code=status)
+
+
+def answer(
+    request: Request,
+    principal: Principal,
+    key: str | None,
+    payload: Any,
+    handler: Callable[[], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """:func:`run_once` for a route: its method, path and parsed body are the fingerprint."""
+    fingerprint = request_hash(request.method, request.url.path, payload)
+    return run_once(
+        request.app.state.engine, principal, key, fingerprint=fingerprint, handler=handler
+    )
 
 
 def _plain(answer: tuple[int, dict[str, Any]]) -> tuple[int, dict[str, Any]]:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from reportguard import audit
 from reportguard.api.errors import ApiError, error_responses
-from reportguard.api.idempotency import request_hash, run_once
+from reportguard.api.idempotency import answer
+from reportguard.api.paging import page
 from reportguard.api.routes.cases import appeal_row
 from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import AppealDecisionIn, AppealIn, AppealPage, AppealRow
@@ -45,11 +46,10 @@ def list_appeals(
     if status != "all":
         query = query.where(Appeal.status == status)
     with Session(request.app.state.engine) as session:
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        rows = list(session.scalars(query.order_by(Appeal.id).limit(limit).offset(offset)))
+        total, rows = page(session, query, Appeal.id, limit=limit, offset=offset)
         keys = _action_keys(session, rows)
         return AppealPage(
-            total=int(total or 0),
+            total=total,
             limit=limit,
             offset=offset,
             items=[appeal_row(a, keys) for a in rows],
@@ -95,10 +95,7 @@ def post_appeal(
         keys = {appeal.action_id: body.action_id} if appeal.action_id and body.action_id else {}
         return 201, appeal_row(appeal, keys).model_dump(mode="json")
 
-    fingerprint = request_hash("POST", request.url.path, body.model_dump())
-    return run_once(
-        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
-    )
+    return answer(request, principal, idempotency_key, body.model_dump(), handler)
 
 
 @router.post("/appeals/{appeal_id}/decision", responses=_WRITE, summary="Decide an appeal")
@@ -124,7 +121,4 @@ def post_appeal_decision(
             )
         return 200, result
 
-    fingerprint = request_hash("POST", request.url.path, body.model_dump())
-    return run_once(
-        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
-    )
+    return answer(request, principal, idempotency_key, body.model_dump(), handler)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from reportguard import audit
 from reportguard.api.errors import ApiError, error_responses
-from reportguard.api.idempotency import request_hash, run_once
+from reportguard.api.idempotency import answer
+from reportguard.api.paging import page
 from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import CampaignDetail, CampaignPage, CampaignRow, CampaignVerdictIn
 from reportguard.api.security import Moderator
@@ -53,12 +54,11 @@ def list_campaigns(
     if status != "all":
         query = query.where(Campaign.status == status)
     with Session(request.app.state.engine) as session:
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        rows = session.scalars(
-            query.order_by(Campaign.score.desc(), Campaign.id).limit(limit).offset(offset)
-        ).all()
+        total, rows = page(
+            session, query, Campaign.score.desc(), Campaign.id, limit=limit, offset=offset
+        )
         return CampaignPage(
-            total=int(total or 0),
+            total=total,
             limit=limit,
             offset=offset,
             items=[campaign_row(c) for c in rows],
@@ -131,7 +131,4 @@ def campaign_verdict(
         refresh_cases(state.engine, policy=state.policy, target_ids=list(targets))
         return 200, result
 
-    fingerprint = request_hash("POST", request.url.path, body.model_dump())
-    return run_once(
-        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
-    )
+    return answer(request, principal, idempotency_key, body.model_dump(), handler)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from reportguard import audit
 from reportguard.api.errors import ApiError, error_responses
-from reportguard.api.idempotency import request_hash, run_once
+from reportguard.api.idempotency import answer
 from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import (
     ActionRow,
@@ -258,7 +258,4 @@ def decide_case(
             misuse=outcome.misuse,
         ).model_dump(mode="json")
 
-    fingerprint = request_hash("POST", request.url.path, body.model_dump())
-    return run_once(
-        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
-    )
+    return answer(request, principal, idempotency_key, body.model_dump(), handler)

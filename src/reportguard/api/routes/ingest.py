@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from reportguard import audit
 from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_responses
-from reportguard.api.idempotency import request_hash, run_once
+from reportguard.api.idempotency import answer
 from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
 from reportguard.api.security import Ingest
 from reportguard.ingest.importer import RequestResult, import_request
@@ -92,10 +92,7 @@ def _ingest(
             return (201 if summary.accepted else 200), body
         return (207 if summary.rejected else 200), body
 
-    fingerprint = request_hash(request.method, request.url.path, records)
-    return run_once(
-        state.engine, principal, idempotency_key, fingerprint=fingerprint, handler=handler
-    )
+    return answer(request, principal, idempotency_key, records, handler)
 
 
 @router.post(

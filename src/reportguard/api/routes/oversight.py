@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from reportguard import __version__, audit, transparency
 from reportguard.api.errors import ApiError, error_responses
+from reportguard.api.paging import page
 from reportguard.api.routes.cases import audit_row, decision_row
 from reportguard.api.schemas import (
     ActionPage,
@@ -123,10 +124,9 @@ def list_actions(
     if account_id is not None:
         query = query.where(Action.account_id == account_id)
     with Session(request.app.state.engine) as session:
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(Action.id.desc()).limit(limit).offset(offset))
+        total, rows = page(session, query, Action.id.desc(), limit=limit, offset=offset)
         return ActionPage(
-            total=int(total or 0),
+            total=total,
             limit=limit,
             offset=offset,
             items=[ActionRow(**action_view(a)) for a in rows],
@@ -199,10 +199,9 @@ def list_audit(
     if event is not None:
         query = query.where(AuditEntry.event == event)
     with Session(request.app.state.engine) as session:
-        total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-        rows = session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset))
+        total, rows = page(session, query, AuditEntry.seq.desc(), limit=limit, offset=offset)
         return AuditPage(
-            total=int(total or 0), limit=limit, offset=offset, items=[audit_row(e) for e in rows]
+            total=total, limit=limit, offset=offset, items=[audit_row(e) for e in rows]
         )
 
 
