@@ -224,8 +224,8 @@ class ActionPage(Page):
 class AppealIn(Strict):
     appellant: str = Field(min_length=1, max_length=200)
     action_id: str | None = Field(None, max_length=64)
-    decision_id: int | None = Field(None, ge=1)
-    restriction_id: int | None = Field(None, ge=1)
+    decision_id: int | None = Field(None, ge=1, le=2**62)
+    restriction_id: int | None = Field(None, ge=1, le=2**62)
     statement: str | None = Field(None, max_length=5000)
 
 
