@@ -3,9 +3,10 @@ transparency figures; and the health and readiness probes (no key needed)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
+import polars as pl
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
@@ -30,16 +31,17 @@ from reportguard.api.schemas import (
 )
 from reportguard.api.security import Admin, Moderator
 from reportguard.enforce.carry_out import action_view
-from reportguard.enforce.misuse import ledgers
+from reportguard.enforce.misuse import active_restriction, ledgers
 from reportguard.store.models import (
+    Account,
     Action,
     AuditEntry,
     Decision,
-    ReporterCredibility,
     ReportingRestriction,
 )
-from reportguard.triage.credibility import CredibilityModel
+from reportguard.triage.credibility import ALL, VERDICTS, CredibilityModel
 from reportguard.triage.credibility import Standing as ModelStanding
+from reportguard.triage.records import load_records
 
 router = APIRouter(tags=["records"])
 probes = APIRouter(tags=["health"])
@@ -49,49 +51,42 @@ Id = Annotated[str, Path(min_length=1, max_length=200)]
 
 @router.get("/reporters/{reporter_id}/credibility", response_model=CredibilityOut, responses=_READ)
 def get_credibility(request: Request, principal: Moderator, reporter_id: Id) -> CredibilityOut:
-    """A reporter's track record, overall and per reason, decayed to now."""
+    """A reporter's track record, overall and per reason, decayed to now: the credibility that
+    triage uses (the same model, the per-reason record shrunk toward the overall one)."""
     state = request.app.state
     model = CredibilityModel(state.policy.credibility)
     now = datetime.now(UTC)
     with Session(state.engine) as session:
-        rows = session.scalars(
-            sa.select(ReporterCredibility)
-            .where(ReporterCredibility.reporter_id == reporter_id)
-            .order_by(ReporterCredibility.reason)
-        ).all()
-        suspended = session.scalar(
-            sa.select(ReportingRestriction.id).where(
-                ReportingRestriction.reporter_id == reporter_id,
-                ReportingRestriction.kind == "suspension",
-                ReportingRestriction.status == "active",
-                sa.or_(ReportingRestriction.ends_at.is_(None), ReportingRestriction.ends_at > now),
-            )
+        records = load_records(session, [reporter_id])
+        created = session.scalar(
+            sa.select(Account.created_at).where(Account.account_id == reporter_id)
         )
+        suspended = active_restriction(session, reporter_id, "suspension", now=now)
+    reasons = [ALL, *sorted(set(records["reason"].to_list()) - {ALL})]
+    new = created is not None and now - created < timedelta(days=model.config.new_account_days)
+    asked = pl.DataFrame(
+        {"reporter_id": reporter_id, "reason": reasons, "new_account": new},
+        schema={"reporter_id": pl.Utf8, "reason": pl.Utf8, "new_account": pl.Boolean},
+    )
+    scored = model.score(asked, records, now=int(now.timestamp()))
+    decayed = {
+        row["reason"]: {
+            v: row[v] * float(model.decay(now.timestamp() - row["t_updated"])) for v in VERDICTS
+        }
+        for row in records.iter_rows(named=True)
+    }
     standings = []
-    prior = model.prior_mean
-    entries: list[ReporterCredibility | None] = [*rows] or [None]
-    for row in entries:
-        factor = 1.0
-        counts = {"upheld": 0.0, "rejected": 0.0, "unfounded": 0.0}
-        if row is not None:
-            factor = float(model.decay((now - row.updated_at).total_seconds()))
-            counts = {
-                "upheld": row.upheld * factor,
-                "rejected": row.rejected * factor,
-                "unfounded": row.unfounded * factor,
-            }
-        credibility = model.mean(
-            upheld=counts["upheld"], rejected=counts["rejected"], unfounded=counts["unfounded"]
-        )
-        standing = ModelStanding(credibility=credibility, prior=prior, **counts)
+    for row in scored.iter_rows(named=True):
+        counts = decayed.get(row["reason"], dict.fromkeys(VERDICTS, 0.0))
+        standing = ModelStanding(credibility=row["credibility"], prior=row["prior"], **counts)
         standings.append(
             Standing(
-                reason=row.reason if row is not None else "",
+                reason=row["reason"],
                 credibility=round(standing.credibility, 4),
-                prior=round(prior, 4),
-                upheld=round(counts["upheld"], 3),
-                rejected=round(counts["rejected"], 3),
-                unfounded=round(counts["unfounded"], 3),
+                prior=round(standing.prior, 4),
+                upheld=round(standing.upheld, 3),
+                rejected=round(standing.rejected, 3),
+                unfounded=round(standing.unfounded, 3),
                 sentence=standing.sentence(),
             )
         )
