@@ -451,9 +451,9 @@ def _epoch_option(value: str | None, name: str) -> int | None:
 
 
 # Commands from triage on live in their own module; importing it registers them.
-from reportguard import cli_api, cli_review  # noqa: E402
+from reportguard import cli_api, cli_demo, cli_review  # noqa: E402
 
-__all__ = ["app", "cli_api", "cli_review", "main"]
+__all__ = ["app", "cli_api", "cli_demo", "cli_review", "main"]
 
 
 def main() -> None:

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 8 * 1024 * 1024
     api_live_detection: bool = True
     api_key_cache_seconds: float = 5.0
+    dashboard_session_hours: float = 12.0
 
     def webhook_signing_secret(self) -> str:
         """The webhook secret: ``REPORTGUARD_WEBHOOK_SECRET``, else the file it names."""

@@ -161,6 +161,18 @@ def authenticate(session: Session, token: str) -> Principal | None:
     return Principal(key_id=key_id, name=row.name, role=row.role, rate_limit=row.rate_limit)
 
 
+def principal_by_id(session: Session, key_id: str) -> Principal | None:
+    """The principal of an active key by its public id (a dashboard session names its key)."""
+    row = session.execute(
+        sa.select(ApiKey.name, ApiKey.role, ApiKey.rate_limit).where(
+            ApiKey.key_id == key_id, ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Principal(key_id=key_id, name=row.name, role=row.role, rate_limit=row.rate_limit)
+
+
 def touch(engine: Engine, key_id: str, at: datetime) -> None:
     """Record when a key was last used (called at most once a minute per key)."""
     with engine.begin() as conn:

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from reportguard import __version__
+from reportguard import __version__, dashboard
 from reportguard.api import errors
 from reportguard.api.feed import DetectionFeed
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
@@ -45,7 +45,8 @@ def create_app(
     settings = settings or Settings()
     engine = engine or create_engine(settings.resolved_database_url())
     policy = settings.policy()
-    hasher = IdentifierHasher(settings.hashing_key())
+    secret = settings.hashing_key()
+    hasher = IdentifierHasher(secret)
     live = settings.api_live_detection if live_detection is None else live_detection
     feed = DetectionFeed(settings, hasher) if live else None
 
@@ -80,5 +81,6 @@ def create_app(
     for module in (ingest, cases, campaigns, appeals, oversight):
         app.include_router(module.router, prefix="/v1")
     app.include_router(oversight.probes, prefix="/v1")
+    dashboard.install(app, settings, secret=secret)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.api_max_body_bytes)
     return app

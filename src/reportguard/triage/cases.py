@@ -235,6 +235,15 @@ def refresh_cases(
     return TriageSummary(attached, opened, len(updates), sum(u["shielded"] for u in updates))
 
 
+def refresh_campaign_targets(engine: Engine, campaign_id: int, *, policy: Policy) -> TriageSummary:
+    """Re-score the open cases of a campaign's targets (after it was confirmed or dismissed)."""
+    with Session(engine) as session:
+        targets = session.scalars(
+            sa.select(CampaignTarget.target_id).where(CampaignTarget.campaign_id == campaign_id)
+        ).all()
+    return refresh_cases(engine, policy=policy, target_ids=list(targets))
+
+
 def queue_query(
     *,
     status: str | None = "open",

@@ -18,7 +18,7 @@ from reportguard.api.schemas import CampaignDetail, CampaignPage, CampaignRow, C
 from reportguard.api.security import Moderator
 from reportguard.review import judge_campaign
 from reportguard.store.models import Campaign, CampaignMember, CampaignTarget, Case
-from reportguard.triage.cases import refresh_cases
+from reportguard.triage.cases import refresh_campaign_targets
 
 router = APIRouter(tags=["campaigns"])
 _READ = error_responses(401, 403, 404, 422, 429)
@@ -124,11 +124,7 @@ def campaign_verdict(
                 policy=state.policy,
                 note=body.note,
             )
-        with Session(state.engine) as session:
-            targets = session.scalars(
-                sa.select(CampaignTarget.target_id).where(CampaignTarget.campaign_id == campaign_id)
-            ).all()
-        refresh_cases(state.engine, policy=state.policy, target_ids=list(targets))
+        refresh_campaign_targets(state.engine, campaign_id, policy=state.policy)
         return 200, result
 
     return answer(request, principal, idempotency_key, body.model_dump(), handler)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
@@ -27,19 +26,14 @@ from reportguard.api.schemas import (
     DecisionRow,
 )
 from reportguard.api.security import Moderator
+from reportguard.casefile import load_case_file
 from reportguard.enforce.carry_out import action_view
 from reportguard.review import claim, decide, release
 from reportguard.store.models import (
-    Action,
     Appeal,
     AuditEntry,
-    Campaign,
-    CampaignReport,
     Case,
-    CaseReport,
     Decision,
-    Report,
-    ReportVerdict,
 )
 from reportguard.triage.cases import case_summary, queue, queue_size
 
@@ -47,7 +41,6 @@ router = APIRouter(tags=["cases"])
 _READ = error_responses(401, 403, 404, 422, 429)
 _WRITE = error_responses(401, 403, 404, 409, 422, 429)
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
-MAX_CASE_REPORTS = 500
 
 
 def case_row(case: Case) -> CaseRow:
@@ -88,57 +81,13 @@ def list_cases(  # noqa: PLR0917 - FastAPI maps parameters to query fields
 def get_case(request: Request, principal: Moderator, case_id: CaseId) -> CaseDetail:
     """The case with its reports, evidence, decisions, actions, appeals and audit history."""
     with Session(request.app.state.engine) as session:
-        case = session.get(Case, case_id)
-        if case is None:
+        found = load_case_file(session, case_id)
+        if found is None:
             raise ApiError(404, f"case {case_id} does not exist")
-        reports = session.execute(
-            sa.select(Report, ReportVerdict.verdict)
-            .join(CaseReport, CaseReport.report_pk == Report.id)
-            .outerjoin(ReportVerdict, ReportVerdict.report_pk == Report.id)
-            .where(CaseReport.case_id == case_id)
-            .order_by(Report.created_at, Report.id)
-            .limit(MAX_CASE_REPORTS)
-        ).all()
-        total = session.scalar(
-            sa.select(sa.func.count()).select_from(CaseReport).where(CaseReport.case_id == case_id)
-        )
-        campaigns: dict[int, list[int]] = {}
-        pks = [r.id for r, _ in reports]
-        if pks:
-            for pk, campaign_id in session.execute(
-                sa.select(CampaignReport.report_pk, CampaignReport.campaign_id)
-                .join(Campaign, Campaign.id == CampaignReport.campaign_id)
-                .where(CampaignReport.report_pk.in_(pks))
-            ):
-                campaigns.setdefault(pk, []).append(campaign_id)
-        decisions = list(
-            session.scalars(
-                sa.select(Decision).where(Decision.case_id == case_id).order_by(Decision.id)
-            )
-        )
-        decision_ids = [d.id for d in decisions]
-        actions = list(
-            session.scalars(
-                sa.select(Action).where(Action.decision_id.in_(decision_ids)).order_by(Action.id)
-            )
-        )
-        appeals = list(
-            session.scalars(
-                sa.select(Appeal).where(Appeal.decision_id.in_(decision_ids)).order_by(Appeal.id)
-            )
-        )
-        subjects = [("case", str(case_id))] + [("decision", str(i)) for i in decision_ids]
-        subjects += [("appeal", str(a.id)) for a in appeals]
-        history = session.scalars(
-            sa.select(AuditEntry)
-            .where(sa.tuple_(AuditEntry.subject_type, AuditEntry.subject_id).in_(subjects))
-            .order_by(AuditEntry.seq)
-            .limit(200)
-        ).all()
-        action_keys = {a.id: a.action_key for a in actions}
+        action_keys = found.action_keys()
         return CaseDetail(
-            case=case_row(case),
-            explanation=case.explanation or {},
+            case=case_row(found.case),
+            explanation=found.case.explanation or {},
             reports=[
                 CaseReportRow(
                     report_id=r.report_id,
@@ -147,16 +96,16 @@ def get_case(request: Request, principal: Moderator, case_id: CaseId) -> CaseDet
                     reason=r.reason,
                     text=r.text,
                     created_at=r.created_at,
-                    campaign_ids=campaigns.get(r.id, []),
+                    campaign_ids=found.report_campaigns.get(r.id, []),
                     verdict=verdict,
                 )
-                for r, verdict in reports
+                for r, verdict in found.reports
             ],
-            reports_total=int(total or 0),
-            decisions=[decision_row(d) for d in decisions],
-            actions=[ActionRow(**action_view(a)) for a in actions],
-            appeals=[appeal_row(a, action_keys) for a in appeals],
-            history=[audit_row(e) for e in history],
+            reports_total=found.reports_total,
+            decisions=[decision_row(d) for d in found.decisions],
+            actions=[ActionRow(**action_view(a)) for a in found.actions],
+            appeals=[appeal_row(a, action_keys) for a in found.appeals],
+            history=[audit_row(e) for e in found.history],
         )
 
 
