@@ -94,3 +94,32 @@ def small_simulation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small")
     simulate(preset("small"), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def platform_template(small_simulation: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `small` platform imported, detected and triaged once into an SQLite file; tests copy
+    it (:func:`platform_copy`) rather than change it."""
+    from reportguard.config import Settings
+    from reportguard.demo import DemoRun, load_platform
+
+    database = tmp_path_factory.mktemp("platform") / "reportguard.db"
+    engine = create_engine(database_url_from(str(database)))
+    settings = Settings(secret_key=TEST_KEY)
+    load_platform(
+        engine, small_simulation, settings=settings, run=DemoRun(database.parent, database)
+    )
+    with engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return database
+
+
+@pytest.fixture
+def platform_copy(platform_template: Path, tmp_path: Path) -> str:
+    """A private copy of the populated platform database, as a database URL."""
+    import shutil
+
+    target = tmp_path / "platform.db"
+    shutil.copyfile(platform_template, target)
+    return f"sqlite:///{target}"

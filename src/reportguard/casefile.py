@@ -63,7 +63,7 @@ def load_case_file(
             .where(CaseReport.case_id == case_id)
             .order_by(Report.created_at, Report.id)
             .limit(max_reports)
-        ).tuples()
+        ).all()
     )
     total = session.scalar(
         sa.select(sa.func.count()).select_from(CaseReport).where(CaseReport.case_id == case_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import polars as pl
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -17,6 +16,7 @@ from reportguard.casefile import CaseFile, load_case_file
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import COOKIE_PATH
 from reportguard.dashboard.web import Posted, Viewer, Visitor, redirect, render
+from reportguard.detectors.text import NearDuplicateText
 from reportguard.enforce.carry_out import action_view, active_points
 from reportguard.enforce.plan import plan_violation
 from reportguard.errors import ReportGuardError
@@ -24,7 +24,6 @@ from reportguard.review import OUTCOMES, claim, decide, release
 from reportguard.store.models import Account, Action, Campaign, CampaignReport, CaseReport, Report
 from reportguard.store.models import Strike as StrikeRow
 from reportguard.triage.cases import open_case_reports
-from reportguard.triage.priority import text_key
 
 router = APIRouter()
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
@@ -52,22 +51,24 @@ def _credibility(session: Session, file: CaseFile, policy: Any) -> dict[str, dic
 
 
 def _text_groups(file: CaseFile) -> dict[int, str]:
-    """Reports whose text is the same after normalising, shared by two or more reporters:
-    label each group (T1, T2, ...) so copy-pasted complaints stand out."""
+    """Reports whose texts are near-identical (the same MinHash clustering that detection uses),
+    sent by two or more reporters: each group gets a label (T1, T2, ...) so that a handed-out
+    complaint, typos and all, stands out."""
     rows = [(r.id, r.reporter_id, r.text) for r, _ in file.reports if r.text]
     if not rows:
         return {}
-    frame = pl.DataFrame(rows, schema=["pk", "reporter_id", "text"], orient="row").with_columns(
-        key=text_key(pl.col("text"))
+    labels = NearDuplicateText().clusters([text for _, _, text in rows])
+    reporters: dict[int, set[str]] = {}
+    for (_, reporter, _), label in zip(rows, labels, strict=True):
+        reporters.setdefault(label, set()).add(reporter)
+    shared = sorted(
+        (label for label, who in reporters.items() if len(who) >= 2),
+        key=lambda label: (-len(reporters[label]), labels.index(label)),
     )
-    shared = (
-        frame.group_by("key")
-        .agg(n=pl.col("reporter_id").n_unique(), first=pl.col("pk").min())
-        .filter(pl.col("n") >= 2)
-        .sort(["n", "first"], descending=[True, False])
-    )
-    labels = {key: f"T{i + 1}" for i, key in enumerate(shared["key"].to_list())}
-    return {pk: labels[key] for pk, key in frame.select("pk", "key").iter_rows() if key in labels}
+    names = {label: f"T{i + 1}" for i, label in enumerate(shared)}
+    return {
+        pk: names[label] for (pk, _, _), label in zip(rows, labels, strict=True) if label in names
+    }
 
 
 def _timeline(session: Session, file: CaseFile) -> dict[str, Any] | None:
