@@ -220,6 +220,12 @@ def test_queue_ranks_explains_and_filters(dash: Dash) -> None:
     reasons = re.findall(r'<td class="reason">([a-z_-]+)</td>', spam)
     assert reasons
     assert set(reasons) == {"spam"}
+    empty_fields = client.get("/dashboard/?reason=&shielded=&campaign=&min_age_hours=")
+    assert empty_fields.status_code == 200  # what the filter form sends when left blank
+    assert _priorities(empty_fields.text) == priorities
+    wrong = client.get("/dashboard/?campaign=abc")
+    assert wrong.status_code == 422
+    assert "Campaign # is a campaign number" in wrong.text
     nothing = client.get("/dashboard/?campaign=999999").text
     assert "No open case matches" in nothing
     second = client.get("/dashboard/?offset=50").text
@@ -258,7 +264,12 @@ def test_case_page_lays_out_the_evidence(dash: Dash) -> None:
     assert "Claim this case" in page
     assert "counted as one voice" in page
     assert client.get("/dashboard/cases/99999999").status_code == 404
-    assert client.get("/dashboard/cases/0").status_code == 422
+    for path, status in (("/dashboard/cases/0", 422), ("/dashboard/nowhere", 404)):
+        answer = client.get(path)
+        assert answer.status_code == status
+        assert answer.headers["content-type"].startswith("text/html")  # a page, not JSON
+        assert 'role="alert"' in answer.text
+    assert client.get("/v1/nowhere").headers["content-type"] == "application/json"
 
 
 def test_user_text_is_escaped(dash: Dash) -> None:

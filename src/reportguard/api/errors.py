@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -98,8 +98,18 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "")
 
 
+def _page(request: Request, status: int, message: str) -> Response | None:
+    """An HTML error page for a browser page (the dashboard registers the renderer), else None."""
+    pages = getattr(request.app.state, "error_pages", None)
+    if pages is None or not request.url.path.startswith(pages.prefix):
+        return None
+    answer: Response = pages.render(request, status, message)
+    return answer
+
+
 def install(app: FastAPI) -> None:
-    """Register the handlers that give every error the same JSON shape."""
+    """Register the handlers that give every error the same JSON shape (HTML on the pages of
+    the dashboard, which registers ``app.state.error_pages``)."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -115,25 +125,32 @@ def install(app: FastAPI) -> None:
         return error_response(422, str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         details = [
             ErrorDetail(field=_location(tuple(e.get("loc", ()))), message=str(e.get("msg", "")))
             for e in exc.errors()
         ]
-        return error_response(422, "the request is not valid", details=details)
+        page = _page(
+            request,
+            422,
+            "Not a valid address: " + "; ".join(f"{d.field}: {d.message}" for d in details),
+        )
+        return page or error_response(422, "the request is not valid", details=details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "")
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        page = _page(request, exc.status_code, message)
+        return page or error_response(
+            exc.status_code, message, headers=getattr(exc, "headers", None)
+        )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         incident = secrets.token_hex(6)
         log.exception("internal error %s on %s %s", incident, request.method, request.url.path)
-        return error_response(
-            500, f"internal error; the server log has the details under id {incident}"
-        )
+        message = f"internal error; the server log has the details under id {incident}"
+        return _page(request, 500, message) or error_response(500, message)
 
 
 class BodyLimit:

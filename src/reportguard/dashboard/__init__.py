@@ -34,6 +34,17 @@ class DashboardState:
     templates: Jinja2Templates
 
 
+@dataclass
+class ErrorPages:
+    """How the API's error handlers answer under ``prefix``: a page, not JSON."""
+
+    prefix: str
+
+    @staticmethod
+    def render(request: Request, status: int, message: str) -> Response:
+        return render(request, "error.html", None, status_code=status, message=message)
+
+
 def install(app: FastAPI, settings: Settings, *, secret: bytes) -> None:
     """Add the dashboard's pages, static files and error handling to ``app``; sessions are
     signed with a key derived from ``secret`` (the deployment's secret key)."""
@@ -41,6 +52,7 @@ def install(app: FastAPI, settings: Settings, *, secret: bytes) -> None:
         signer=Signer(secret, max_age_seconds=settings.dashboard_session_hours * 3600),
         templates=templates(),
     )
+    app.state.error_pages = ErrorPages(prefix=COOKIE_PATH)
     for module in (auth, queue, cases, campaigns, appeals, records):
         app.include_router(module.router, prefix=COOKIE_PATH, include_in_schema=False)
     app.mount(

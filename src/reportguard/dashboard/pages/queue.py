@@ -31,17 +31,33 @@ def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
     viewer: Viewer,
     reason: Annotated[str, Query(max_length=64)] = "",
     shielded: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
-    campaign: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-    min_age_hours: Annotated[float | None, Query(ge=0, le=1e6)] = None,
+    campaign: Annotated[str, Query(max_length=20)] = "",
+    min_age_hours: Annotated[str, Query(max_length=20)] = "",
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
-    """Open cases, highest priority first."""
+    """Open cases, highest priority first. The filter form sends empty fields as empty strings,
+    which mean "any"."""
+    try:
+        campaign_id = int(campaign) if campaign else None
+        min_age = float(min_age_hours) if min_age_hours else None
+    except ValueError:
+        campaign_id = min_age = -1
+    if (campaign_id is not None and not 1 <= campaign_id <= 2**62) or (
+        min_age is not None and not 0 <= min_age <= 1e6
+    ):
+        return render(
+            request,
+            "error.html",
+            viewer,
+            status_code=422,
+            message="Campaign # is a campaign number; open at least is a number of hours.",
+        )
     filters: dict[str, Any] = {
         "status": "open",
         "reason": reason or None,
         "shielded": _flag(shielded),
-        "campaign_id": campaign,
-        "min_age_hours": min_age_hours,
+        "campaign_id": campaign_id,
+        "min_age_hours": min_age,
     }
     engine = request.app.state.engine
     rows = [
