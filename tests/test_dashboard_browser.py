@@ -120,6 +120,7 @@ def sign_in(page: playwright_api.Page, site: Site, who: str, path: str = "/dashb
     """Sign in with the keyboard only: the key field has focus, Enter submits."""
     page.goto(site.url + path)
     page.wait_for_url(re.compile(r"/dashboard/login"))
+    expect(page.get_by_label("API key")).to_be_focused()
     page.keyboard.type(site.keys[who])
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(re.escape(path.split("?", maxsplit=1)[0]) + r"(\?.*)?$"))

@@ -103,8 +103,9 @@ def run_demo(
     platform = directory / "platform"
 
     started = time.perf_counter()
-    tell("simulating the platform (days)", 0, spec.days)
-    simulate(spec, platform, fmt="jsonl", progress=lambda d, t: tell("simulating", d, t))
+    step = "simulating the platform (days)"
+    tell(step, 0, spec.days)
+    simulate(spec, platform, fmt="jsonl", progress=lambda d, t: tell(step, d, t))
     run.seconds["simulate"] = time.perf_counter() - started
 
     engine = create_engine(database_url_from(str(run.database)))
