@@ -203,10 +203,20 @@ def test_queue_ranks_explains_and_filters(dash: Dash) -> None:
     assert priorities == sorted(priorities, reverse=True)
     assert page.count('<td class="why">') == 50
     assert "independent voice" in page
-    open_cases = dash.scalar(
-        sa.select(sa.func.count()).select_from(Case).where(Case.status == "open")
-    )
-    assert f"{open_cases:,} open cases" in page
+    def count(queue: str) -> int:
+        return int(
+            dash.scalar(
+                sa.select(sa.func.count())
+                .select_from(Case)
+                .where(Case.status == "open", Case.queue == queue)
+            )
+        )
+
+    assert f"{count('violation'):,} open cases" in page
+    disputes = client.get("/dashboard/?queue=dispute").text
+    assert count("dispute") > 0  # the small platform has quarrels
+    assert f"{count('dispute'):,} open case" in disputes
+    assert disputes.count("Dispute: ") == min(count("dispute"), 50)  # each says why
 
     shielded = client.get("/dashboard/?shielded=yes").text
     n_shielded = dash.scalar(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -323,7 +324,8 @@ def test_webhooks_survive_a_receiver_that_is_down_for_a_while(
     # Down: nothing listens on this port.
     down = Dispatcher(engine, url="http://127.0.0.1:9/hooks", secret=SECRET, timeout=1)
     report = down.deliver_due(now=T0)
-    assert report.failed == 3
+    # each decision: the action, its statement of reasons to the account, the reporter's outcome
+    assert report.failed == 9
     assert report.delivered == 0
     # Up but failing twice, then fine: retried after the backoff, each event once.
     _Receiver.fail_first = 2
@@ -333,14 +335,13 @@ def test_webhooks_survive_a_receiver_that_is_down_for_a_while(
     for _ in range(6):
         t += timedelta(minutes=5)
         dispatcher.deliver_due(now=t)
-    assert sorted(p["data"]["account_id"] for p in _Receiver.received) == [
-        "acct0",
-        "acct1",
-        "acct2",
-    ]
+    kinds = Counter(p["type"] for p in _Receiver.received)
+    assert kinds == {"action.created": 3, "notice.action_taken": 3, "notice.report_outcome": 3}
+    actions = [p["data"] for p in _Receiver.received if p["type"] == "action.created"]
+    assert sorted(a["account_id"] for a in actions) == ["acct0", "acct1", "acct2"]
     with Session(engine) as session:
         assert set(session.scalars(sa.select(WebhookDelivery.status))) == {"delivered"}
-        assert session.scalar(sa.select(sa.func.count()).select_from(WebhookAttempt)) == 3 + 2 + 3
+        assert session.scalar(sa.select(sa.func.count()).select_from(WebhookAttempt)) == 9 + 2 + 9
     assert dispatcher.deliver_due(now=t + timedelta(hours=2)).attempted == 0  # nothing twice
 
 

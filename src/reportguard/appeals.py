@@ -20,6 +20,7 @@ from reportguard import audit
 from reportguard.enforce.carry_out import reverse
 from reportguard.enforce.webhooks import enqueue
 from reportguard.errors import ReportGuardError
+from reportguard.notices.send import reversal_notice
 from reportguard.policy import Policy
 from reportguard.store.models import (
     Action,
@@ -282,6 +283,12 @@ def _overturn(
             else "reversed: it rested on a confirmed campaign"
         )
         expunged = reverse(session, action, actor=moderator, why=why, now=now)
+        plain = (
+            "we agree with your appeal"
+            if appeal.kind == "against_action"
+            else "it rested on reports from a coordinated campaign"
+        )
+        reversal_notice(session, policy, action, why=plain, strikes_removed=expunged > 0, now=now)
         changes = _flip(
             session, appeal.decision_id, old="upheld", new="rejected", model=model, now=now
         )

@@ -358,8 +358,24 @@ def evaluate(  # noqa: PLR0917 - Typer maps parameters to options
         float,
         typer.Option(min=0.0, max=0.95, help="With --triage: share of the time span decided."),
     ] = 0.5,
+    disputes: Annotated[
+        bool,
+        typer.Option(
+            "--disputes", help="Score how quarrels are routed to the dispute queue instead."
+        ),
+    ] = False,
 ) -> None:
     """Score detection results against the ground truth of a simulated platform."""
+    if disputes:
+        from reportguard.evaluate.disputes import evaluate_disputes
+        from reportguard.evaluate.report import print_disputes
+
+        run = evaluate_disputes(truth_dir)
+        print_disputes(console, run)
+        if json_out is not None:
+            json_out.write_text(json.dumps(vars(run), indent=1))
+            console.print(f"wrote {json_out}")
+        return
     if triage:
         from reportguard.evaluate.report import print_triage
         from reportguard.evaluate.triage import evaluate_triage
@@ -428,7 +444,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         detection = CampaignEngine.default().run(frame)
         progress.update(task, advance=1, description="storing campaigns")
         if store:
-            store_campaigns(engine, detection.campaigns)
+            store_campaigns(engine, detection.campaigns, policy=_settings(ctx).policy())
         progress.update(task, advance=1)
     engine.dispose()
     print_campaigns(console, detection, limit=show)
@@ -451,9 +467,9 @@ def _epoch_option(value: str | None, name: str) -> int | None:
 
 
 # Commands from triage on live in their own module; importing it registers them.
-from reportguard import cli_api, cli_demo, cli_review  # noqa: E402
+from reportguard import cli_api, cli_demo, cli_notices, cli_review  # noqa: E402
 
-__all__ = ["app", "cli_api", "cli_demo", "cli_review", "main"]
+__all__ = ["app", "cli_api", "cli_demo", "cli_notices", "cli_review", "main"]
 
 
 def main() -> None:

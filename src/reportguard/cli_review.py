@@ -54,6 +54,12 @@ def queue(  # noqa: PLR0917 - Typer maps parameters to options
     campaign: Annotated[
         int | None, typer.Option(help="Only cases against targets of this campaign.")
     ] = None,
+    disputes: Annotated[
+        bool,
+        typer.Option(
+            "--disputes", help="The dispute queue (accounts reporting each other) instead."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
     """Show the top of the moderation queue, each case with why it ranks where it does."""
@@ -61,7 +67,14 @@ def queue(  # noqa: PLR0917 - Typer maps parameters to options
     from reportguard.triage.cases import queue as open_queue
 
     engine = _open(ctx)
-    cases = open_queue(engine, limit=limit, reason=reason, shielded=shielded, campaign_id=campaign)
+    cases = open_queue(
+        engine,
+        limit=limit,
+        queue="dispute" if disputes else "violation",
+        reason=reason,
+        shielded=shielded,
+        campaign_id=campaign,
+    )
     engine.dispose()
     rows = [case_summary(case) for case in cases]
     if as_json:

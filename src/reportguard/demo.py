@@ -146,7 +146,7 @@ def load_platform(
     started = time.perf_counter()
     tell("detecting campaigns", 0, None)
     detection = CampaignEngine.default().run(ReportFrame.from_database(engine))
-    store_campaigns(engine, detection.campaigns)
+    store_campaigns(engine, detection.campaigns, policy=settings.policy())
     run.seconds["detect"] = time.perf_counter() - started
 
     started = time.perf_counter()

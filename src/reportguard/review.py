@@ -22,6 +22,7 @@ from reportguard.enforce.carry_out import action_view, active_points, carry_out
 from reportguard.enforce.misuse import apply_misuse_rules
 from reportguard.enforce.plan import plan_violation
 from reportguard.errors import ReportGuardError
+from reportguard.notices.send import action_notice, decision_notices
 from reportguard.policy import Policy
 from reportguard.store.models import (
     Action,
@@ -129,7 +130,9 @@ def enforce_violation(
             "moderator_note": decision.reason,
         },
     )
-    return carry_out(session, plan, decision_id=decision.id, actor=actor, now=now)
+    action = carry_out(session, plan, decision_id=decision.id, actor=actor, now=now)
+    action_notice(session, policy, action, now=now, case_id=case.id)
+    return action
 
 
 def _verdict(outcome: str, unfounded: bool) -> str | None:
@@ -245,6 +248,15 @@ def decide(
             [r for r, _, v in verdicts if v == "unfounded"],
             policy=policy,
             actor=moderator,
+            now=now,
+        )
+        decision_notices(
+            session,
+            policy,
+            case=case,
+            decision=decision,
+            reports=[(row.report_id, row.reporter_id, row.reason) for row in reports],
+            acted=action is not None,
             now=now,
         )
         audit.record(

@@ -304,7 +304,7 @@ class _Worker:
         if len(frame):
             self.detector.update(frame.reports)
             self.detector.settle()
-            store_campaigns(self.engine, self.detector.campaigns_)
+            store_campaigns(self.engine, self.detector.campaigns_, policy=self.policy)
         # Reports stored while the server was down (or before the read) get their cases now.
         refresh_cases(self.engine, policy=self.policy)
         self.status.reports_seen = len(frame)
@@ -324,7 +324,7 @@ class _Worker:
         ]
         gone = [key for key in before if key not in after]
         if changed:
-            store_campaigns(self.engine, changed)
+            store_campaigns(self.engine, changed, policy=self.policy)
         if gone:
             self._drop_superseded(gone)
         targets = set(reports["target_id"].to_list())

@@ -61,6 +61,9 @@ class CaseRow(BaseModel):
     reports: int
     voices: int
     shielded: bool
+    queue: str = Field(
+        description="violation, or dispute: the target and its reporters report each other."
+    )
     opened_at: str
     claimed_by: str | None
     why: list[str] = Field(description="Plain sentences: why the case ranks where it does.")

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.detect.engine import FoundCampaign
+from reportguard.notices.send import protection_notices
+from reportguard.policy import Policy
 from reportguard.store.models import (
     Campaign,
     CampaignMember,
@@ -24,8 +26,13 @@ from reportguard.store.models import (
 )
 
 
-def store_campaigns(engine: Engine, campaigns: list[FoundCampaign]) -> int:
-    """Insert or refresh campaigns with their members, targets and reports; returns how many."""
+def store_campaigns(
+    engine: Engine, campaigns: list[FoundCampaign], *, policy: Policy | None = None
+) -> int:
+    """Insert or refresh campaigns with their members, targets and reports; returns how many.
+
+    With a ``policy``, each target of an active campaign gets a protection notice (once).
+    """
     now = datetime.now(UTC)
     with Session(engine) as session, session.begin():
         for found in campaigns:
@@ -52,6 +59,8 @@ def store_campaigns(engine: Engine, campaigns: list[FoundCampaign]) -> int:
                 row.id,
                 set(_report_pks(session, found.report_ids)),
             )
+            if policy is not None and row.status == "active":
+                protection_notices(session, policy, row, sorted(found.targets), now=now)
     return len(campaigns)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from reportguard import audit
 from reportguard.enforce.webhooks import enqueue
+from reportguard.notices.send import misuse_notice
 from reportguard.policy import Policy
 from reportguard.store.models import ReportingRestriction, ReportVerdict
 
@@ -115,6 +116,7 @@ def apply_misuse_rules(
             "ends_at": ends.isoformat() if ends else None,
             "grounds": grounds,
         }
+        misuse_notice(session, policy, restriction, now=now)
         enqueue(
             session,
             event_id=f"misuse-{restriction.id}",

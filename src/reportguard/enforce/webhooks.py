@@ -41,20 +41,25 @@ def enqueue(
     )
     if exists is not None:
         return False
-    payload = {"type": event_type, "timestamp": now.isoformat(), "data": data}
-    session.add(
-        WebhookDelivery(
-            event_id=event_id,
-            event_type=event_type,
-            payload=json.loads(json.dumps(payload, default=str)),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    )
+    session.add(WebhookDelivery(**outbox_row(event_id, event_type, data, now)))
     session.flush()
     return True
+
+
+def outbox_row(
+    event_id: str, event_type: str, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The outbox row of an event, for callers that insert many at once."""
+    payload = {"type": event_type, "timestamp": now.isoformat(), "data": data}
+    return {
+        "event_id": event_id,
+        "event_type": event_type,
+        "payload": json.loads(json.dumps(payload, default=str)),
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
 
 
 def secret_bytes(secret: str) -> bytes:

@@ -151,3 +151,35 @@ def print_triage(console: Console, runs: list[Any]) -> None:
                 str(scores["viral_ranks"]),
             )
     console.print(table)
+
+
+def print_disputes(console: Console, run: Any) -> None:
+    """Pairs found, cases routed to the dispute queue, and what left the violation queue."""
+    table = Table(box=box.SIMPLE_HEAD, title="dispute routing against the truth")
+    for name in ("measure", "precision", "recall", "F1", "found / planted"):
+        table.add_column(name, justify="left" if name == "measure" else "right")
+    pairs, cases = run.pairs, run.cases
+    table.add_row(
+        "quarrelling pairs found",
+        f"{pairs['precision']:.3f}",
+        f"{pairs['recall']:.3f}",
+        f"{pairs['f1']:.3f}",
+        f"{pairs['found']} / {pairs['planted']}",
+    )
+    table.add_row(
+        "cases routed to the dispute queue",
+        f"{cases['precision']:.3f}",
+        f"{cases['recall']:.3f}",
+        f"{cases['f1']:.3f}",
+        f"{cases['routed']} / {cases['true_dispute_cases']}",
+    )
+    console.print(table)
+    queue = run.violation_queue
+    console.print(
+        f"Violating accounts routed to the dispute queue: {cases['violating_accounts_routed']}. "
+        f"Reports in the violation queue: {queue['reports_before']:,} before routing, "
+        f"{queue['reports_after']:,} after; {queue['dispute_reports_still_in_violation_queue']} "
+        f"of the {queue['dispute_reports']} dispute reports stay there because other people "
+        "reported the same account too, or its reason is graver than the policy's "
+        "disputes.max_severity."
+    )

@@ -50,6 +50,16 @@ ReportText = Annotated[str, Field(max_length=MAX_TEXT)] | None
 Label = Annotated[str, Field(max_length=64)] | None
 Handle = Annotated[str, Field(max_length=200)] | None
 LongLabel = Annotated[str, Field(max_length=500)] | None
+# A BCP 47 language tag ("en", "pt-BR"), stored lower-case; notices are written in it.
+Language = (
+    Annotated[
+        str,
+        StringConstraints(
+            pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35, to_lower=True
+        ),
+    ]
+    | None
+)
 
 
 class _Record(BaseModel):
@@ -109,6 +119,7 @@ class AccountSnapshot(_Record):
     posts: Count = None
     handle: Handle = None
     verified: bool | None = None
+    language: Language = None
     snapshot_at: OptionalTimestamp = None
 
 

@@ -45,6 +45,7 @@ ACCOUNT_COLUMNS = (
     "posts",
     "handle",
     "verified",
+    "language",
     "snapshot_at",
 )
 _ACCOUNT_UPDATES = [c for c in ACCOUNT_COLUMNS if c != "account_id"]

@@ -103,6 +103,19 @@ class Triage(_Strict):
     claim_minutes: int = Field(15, ge=1)
 
 
+class Notices(_Strict):
+    enabled: bool = True
+    default_language: str = Field("en", pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+    templates_dir: Path | None = None  # relative to the policy file
+    acknowledge_reports: bool = True
+    safety_tools_max_severity: int = Field(3, ge=1, le=5)
+
+
+class Disputes(_Strict):
+    window_days: float = Field(7.0, gt=0)
+    max_severity: int = Field(3, ge=1, le=5)
+
+
 class Policy(_Strict):
     """A whole policy file, checked as a unit."""
 
@@ -116,6 +129,8 @@ class Policy(_Strict):
     appeals: Appeals = Appeals()
     credibility: Credibility = Credibility()
     triage: Triage = Triage()
+    notices: Notices = Notices()
+    disputes: Disputes = Disputes()
 
     @model_validator(mode="after")
     def _ladder_rises(self) -> Policy:
@@ -160,9 +175,14 @@ def load_policy(path: Path | None = None) -> Policy:
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{shown}: not valid TOML: {exc}") from exc
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as exc:
         raise PolicyError(f"{shown}: " + "; ".join(_problems(exc))) from exc
+    folder = policy.notices.templates_dir
+    if folder is not None and path is not None and not folder.is_absolute():
+        notices = policy.notices.model_copy(update={"templates_dir": path.parent / folder})
+        policy = policy.model_copy(update={"notices": notices})
+    return policy
 
 
 def _problems(exc: ValidationError) -> list[str]:

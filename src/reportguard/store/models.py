@@ -61,6 +61,7 @@ class Account(Base):
     posts: Mapped[int | None] = mapped_column(BigInteger)
     handle: Mapped[str | None] = mapped_column(String(ID))
     verified: Mapped[bool | None] = mapped_column(Boolean)
+    language: Mapped[str | None] = mapped_column(String(35))  # for notices, e.g. "pt-br"
     snapshot_at: Mapped[datetime]
 
 
@@ -181,6 +182,8 @@ class Case(Base):
     n_voices: Mapped[int] = mapped_column(Integer, default=0)
     explanation: Mapped[dict[str, Any]] = mapped_column(default=dict)
     shielded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "violation", or "dispute": two accounts reporting each other, for blocking tools first
+    queue: Mapped[str] = mapped_column(String(16), default="violation", server_default="violation")
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     claimed_by: Mapped[str | None] = mapped_column(String(200))
@@ -279,6 +282,28 @@ class Strike(Base):
     issued_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     expunged_at: Mapped[datetime | None]
+
+
+class Notice(Base):
+    """A message to a reporter or a reported account, rendered from a template and delivered to
+    the platform through the webhook outbox (``event_id``)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    notice_key: Mapped[str] = mapped_column(String(300), unique=True)  # one notice per fact
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient_id: Mapped[str] = mapped_column(String(ID), index=True)
+    recipient_role: Mapped[str] = mapped_column(String(16))  # reporter|account
+    language: Mapped[str] = mapped_column(String(35))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[str] = mapped_column(String(ID))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    event_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
 
 
 class WebhookDelivery(Base):

@@ -30,6 +30,7 @@ from reportguard.store.models import (
     Report,
 )
 from reportguard.triage.credibility import CredibilityModel
+from reportguard.triage.disputes import DAY, dispute_sentence, mutual_partners, route_disputes
 from reportguard.triage.priority import score_cases
 from reportguard.triage.records import load_records, stored_base_rate
 
@@ -106,6 +107,7 @@ def open_case_reports(
             cr.case_id,
             r.report_id,
             r.reporter_id,
+            r.target_id,
             r.reason,
             r.text,
             r.ip_hash,
@@ -122,7 +124,15 @@ def open_case_reports(
     )
     if case_ids is not None:
         query = query.where(c.id.in_(case_ids))
-    text_columns = ("report_id", "reporter_id", "reason", "text", "ip_hash", "device_hash")
+    text_columns = (
+        "report_id",
+        "reporter_id",
+        "target_id",
+        "reason",
+        "text",
+        "ip_hash",
+        "device_hash",
+    )
     frame = pl.read_database(
         query,
         session.connection(),
@@ -214,25 +224,86 @@ def refresh_cases(
         if reports.is_empty():
             return TriageSummary(attached, opened, 0, 0)
         campaigns = campaign_links(session, case_ids)
+        partners = mutual_partners(
+            quarrel_reports(session, case_ids), window_s=policy.disputes.window_days * DAY
+        )
     scored, explained = score_cases(
         reports, policy=policy, campaigns=campaigns, base_rate=rate, explain=True
     )
-    updates = [
-        {
-            "id": int(row["case"]),
-            "priority": round(float(row["priority"]), 6),
-            "reason": row["reason"],
-            "n_reports": int(row["n_reports"]),
-            "n_voices": int(row["n_voices"]),
-            "shielded": bool(row["shielded"]),
-            "explanation": explained.get(row["case"], {}),
-            "updated_at": now,
-        }
-        for row in scored.iter_rows(named=True)
-    ]
+    routed = route_disputes(reports, partners, reasons=scored, policy=policy)
+    disputes = {row["case"]: row for row in routed.filter(pl.col("dispute")).iter_rows(named=True)}
+    targets = dict(reports.select("case", "target_id").unique("case").iter_rows())
+    updates = []
+    for row in scored.iter_rows(named=True):
+        explanation = explained.get(row["case"], {})
+        dispute = disputes.get(row["case"]) if not row["shielded"] else None
+        if dispute is not None:
+            explanation["dispute"] = {
+                "partners": dispute["partners"],
+                "reports_both_ways": int(dispute["reports_both_ways"]),
+            }
+            explanation.setdefault("sentences", []).insert(
+                0,
+                dispute_sentence(
+                    dispute["partners"],
+                    targets[row["case"]],
+                    int(dispute["reports_both_ways"]),
+                    policy.disputes.window_days,
+                ),
+            )
+        updates.append(
+            {
+                "id": int(row["case"]),
+                "priority": round(float(row["priority"]), 6),
+                "reason": row["reason"],
+                "n_reports": int(row["n_reports"]),
+                "n_voices": int(row["n_voices"]),
+                "shielded": bool(row["shielded"]),
+                "queue": "dispute" if dispute is not None else "violation",
+                "explanation": explanation,
+                "updated_at": now,
+            }
+        )
     with Session(engine) as session, session.begin():
         session.execute(sa.update(Case), updates)
     return TriageSummary(attached, opened, len(updates), sum(u["shielded"] for u in updates))
+
+
+def quarrel_reports(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
+    """Reports between a case's target and its reporters in both directions, for the open cases
+    (all, or ``case_ids``): only accounts that reported each other at least once."""
+    r1, r2 = Report.__table__.alias("r1"), Report.__table__.alias("r2")
+    cr, c = CaseReport.__table__.c, Case.__table__.c
+    query = (
+        sa.select(
+            r1.c.id.label("id1"),
+            r1.c.reporter_id,
+            r1.c.target_id,
+            r1.c.created_at.label("t1"),
+            r2.c.id.label("id2"),
+            r2.c.created_at.label("t2"),
+        )
+        .select_from(
+            CaseReport.__table__.join(Case.__table__, c.id == cr.case_id)
+            .join(r1, r1.c.id == cr.report_pk)
+            .join(
+                r2,
+                (r2.c.reporter_id == r1.c.target_id) & (r2.c.target_id == r1.c.reporter_id),
+            )
+        )
+        .where(c.status == "open")
+    )
+    chunks = (
+        [query]
+        if case_ids is None
+        else [query.where(c.id.in_(case_ids[i : i + 5000])) for i in range(0, len(case_ids), 5000)]
+    )
+    rows = [row for q in chunks for row in session.execute(q)]
+    schema = {"id": pl.Int64, "reporter_id": pl.Utf8, "target_id": pl.Utf8, "t": pl.Utf8}
+    there = [(row.id1, row.reporter_id, row.target_id, str(row.t1)) for row in rows]
+    back = [(row.id2, row.target_id, row.reporter_id, str(row.t2)) for row in rows]
+    frame = pl.DataFrame(there + back, schema=schema, orient="row").unique("id")
+    return frame.with_columns(t=epoch_expr(pl.col("t")))
 
 
 def refresh_campaign_targets(engine: Engine, campaign_id: int, *, policy: Policy) -> TriageSummary:
@@ -247,16 +318,20 @@ def refresh_campaign_targets(engine: Engine, campaign_id: int, *, policy: Policy
 def queue_query(
     *,
     status: str | None = "open",
+    queue: str | None = "violation",
     reason: str | None = None,
     shielded: bool | None = None,
     campaign_id: int | None = None,
     min_age_hours: float | None = None,
     now: datetime | None = None,
 ) -> sa.Select[Any]:
-    """Cases (open ones unless ``status`` says otherwise) with the dashboard's filters."""
+    """Cases (open ones of the violation queue unless ``status`` and ``queue`` say otherwise)
+    with the dashboard's filters."""
     query = sa.select(Case)
     if status is not None:
         query = query.where(Case.status == status)
+    if queue is not None:
+        query = query.where(Case.queue == queue)
     if reason is not None:
         query = query.where(Case.reason == reason)
     if shielded is not None:
@@ -299,6 +374,7 @@ def case_summary(case: Case) -> dict[str, Any]:
         "reports": case.n_reports,
         "voices": case.n_voices,
         "shielded": case.shielded,
+        "queue": case.queue,
         "opened_at": case.opened_at.isoformat(),
         "claimed_by": case.claimed_by,
         "why": explanation.get("sentences", []),

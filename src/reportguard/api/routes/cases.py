@@ -52,6 +52,14 @@ def list_cases(  # noqa: PLR0917 - FastAPI maps parameters to query fields
     request: Request,
     principal: Moderator,
     status: Annotated[str, Query(pattern="^(open|decided|closed|all)$")] = "open",
+    queue_name: Annotated[
+        str,
+        Query(
+            alias="queue",
+            pattern="^(violation|dispute|all)$",
+            description="violation (default), dispute (accounts reporting each other), or all.",
+        ),
+    ] = "violation",
     reason: Annotated[str | None, Query(max_length=64)] = None,
     shielded: bool | None = None,
     campaign_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
@@ -62,6 +70,7 @@ def list_cases(  # noqa: PLR0917 - FastAPI maps parameters to query fields
     """Cases by priority, highest first, each with the sentences that explain its rank."""
     filters: dict[str, Any] = {
         "status": None if status == "all" else status,
+        "queue": None if queue_name == "all" else queue_name,
         "reason": reason,
         "shielded": shielded,
         "campaign_id": campaign_id,

@@ -21,7 +21,16 @@ from reportguard.enforce.carry_out import action_view, active_points
 from reportguard.enforce.plan import plan_violation
 from reportguard.errors import ReportGuardError
 from reportguard.review import OUTCOMES, claim, decide, release
-from reportguard.store.models import Account, Action, Campaign, CampaignReport, CaseReport, Report
+from reportguard.store.models import (
+    Account,
+    Action,
+    Campaign,
+    CampaignReport,
+    CaseReport,
+    Notice,
+    Report,
+    WebhookDelivery,
+)
 from reportguard.store.models import Strike as StrikeRow
 from reportguard.triage.cases import open_case_reports
 
@@ -112,6 +121,45 @@ def _timeline(session: Session, file: CaseFile) -> dict[str, Any] | None:
     }
 
 
+def _dispute_history(session: Session, file: CaseFile) -> list[Report]:
+    """Reports between the target and its quarrel partners, both ways, oldest first."""
+    partners = (file.case.explanation or {}).get("dispute", {}).get("partners", [])
+    if not partners:
+        return []
+    target = file.case.target_id
+    return list(
+        session.scalars(
+            sa.select(Report)
+            .where(
+                ((Report.reporter_id == target) & Report.target_id.in_(partners))
+                | (Report.reporter_id.in_(partners) & (Report.target_id == target))
+            )
+            .order_by(Report.created_at, Report.id)
+            .limit(100)
+        )
+    )
+
+
+def _notices(session: Session, file: CaseFile) -> list[tuple[Notice, str | None]]:
+    """Notices about this case, and those sent to its target (protection, statements,
+    reversals), each with its delivery status."""
+    return list(
+        session.execute(
+            sa.select(Notice, WebhookDelivery.status)
+            .outerjoin(WebhookDelivery, WebhookDelivery.event_id == Notice.event_id)
+            .where(
+                (Notice.case_id == file.case.id)
+                | (
+                    (Notice.recipient_id == file.case.target_id)
+                    & (Notice.recipient_role == "account")
+                )
+            )
+            .order_by(Notice.id)
+            .limit(200)
+        ).all()
+    )
+
+
 def _epoch(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -167,6 +215,8 @@ def case_context(session: Session, case_id: int, policy: Any, viewer: Visitor) -
         "credibility": _credibility(session, file, policy),
         "groups": _text_groups(file),
         "timeline": _timeline(session, file),
+        "dispute_history": _dispute_history(session, file),
+        "notices": _notices(session, file),
         "campaigns": campaigns,
         "record": [action_view(a) for a in record],
         "strikes": strikes,

@@ -29,6 +29,7 @@ def root() -> Response:
 def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
     request: Request,
     viewer: Viewer,
+    queue_name: Annotated[str, Query(alias="queue", pattern="^(violation|dispute)$")] = "violation",
     reason: Annotated[str, Query(max_length=64)] = "",
     shielded: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     campaign: Annotated[str, Query(max_length=20)] = "",
@@ -54,6 +55,7 @@ def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
         )
     filters: dict[str, Any] = {
         "status": "open",
+        "queue": queue_name,
         "reason": reason or None,
         "shielded": _flag(shielded),
         "campaign_id": campaign_id,
@@ -68,6 +70,7 @@ def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
     chosen = {
         k: v
         for k, v in {
+            "queue": queue_name if queue_name != "violation" else "",
             "reason": reason,
             "shielded": shielded,
             "campaign": campaign,
@@ -84,6 +87,7 @@ def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
         "queue.html",
         viewer,
         rows=rows,
+        queue_name=queue_name,
         total=total,
         offset=offset,
         page=PAGE,

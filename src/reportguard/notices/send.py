@@ -1,0 +1,350 @@
+"""Notices at the moments they are due, recorded and put in the webhook outbox in the caller's
+transaction (so a notice exists exactly when the fact it reports does).
+
+One notice per fact and recipient (``notice_key``): re-running a step never notifies twice. What
+a reporter is told about the account they reported is the outcome only: never the action's kind or
+length, the account's strikes, or the statement of reasons, which are the other party's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from reportguard.enforce.webhooks import outbox_row
+from reportguard.notices.templates import KINDS, notice_templates
+from reportguard.policy import Policy
+from reportguard.store.models import (
+    Account,
+    Action,
+    Campaign,
+    Case,
+    Decision,
+    Notice,
+    ReportingRestriction,
+    WebhookDelivery,
+)
+
+
+def _day(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d")
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def reason_label(reason: str | None) -> str:
+    return (reason or "other").replace("_", " ")
+
+
+def _rows(
+    policy: Policy,
+    *,
+    kind: str,
+    recipient_id: str,
+    language: str | None,
+    subject_type: str,
+    subject_id: str | int,
+    context: dict[str, Any],
+    now: datetime,
+    case_id: int | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The notice row and its outbox row."""
+    key = notice_key(kind, subject_type, subject_id, recipient_id)
+    templates = notice_templates(policy.notices.templates_dir, policy.notices.default_language)
+    rendered = templates.render(kind, context, language)
+    event_id = "notice-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    notice = {
+        "notice_key": key,
+        "kind": kind,
+        "recipient_id": recipient_id,
+        "recipient_role": KINDS[kind],
+        "language": rendered.language,
+        "case_id": case_id,
+        "subject_type": subject_type,
+        "subject_id": str(subject_id),
+        "title": rendered.title,
+        "body": rendered.body,
+        "data": json.loads(json.dumps(context, default=str)),
+        "event_id": event_id,
+        "created_at": now,
+    }
+    event = outbox_row(
+        event_id,
+        f"notice.{kind}",
+        {
+            "notice_key": key,
+            "kind": kind,
+            "recipient_id": recipient_id,
+            "recipient_role": KINDS[kind],
+            "language": rendered.language,
+            "title": rendered.title,
+            "body": rendered.body,
+        },
+        now,
+    )
+    return notice, event
+
+
+def notice_key(kind: str, subject_type: str, subject_id: str | int, recipient_id: str) -> str:
+    return f"{kind}:{subject_type}:{subject_id}:{recipient_id}"
+
+
+def notify(
+    session: Session,
+    policy: Policy,
+    *,
+    kind: str,
+    recipient_id: str,
+    subject_type: str,
+    subject_id: str | int,
+    context: dict[str, Any],
+    now: datetime,
+    case_id: int | None = None,
+) -> bool:
+    """Render, record and enqueue one notice; False if notices are off or it was sent already."""
+    if not policy.notices.enabled:
+        return False
+    key = notice_key(kind, subject_type, subject_id, recipient_id)
+    if session.scalar(sa.select(Notice.id).where(Notice.notice_key == key)) is not None:
+        return False
+    language = session.scalar(sa.select(Account.language).where(Account.account_id == recipient_id))
+    notice, event = _rows(
+        policy,
+        kind=kind,
+        recipient_id=recipient_id,
+        language=language,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        context=context,
+        now=now,
+        case_id=case_id,
+    )
+    session.execute(sa.insert(Notice), [notice])
+    session.execute(sa.insert(WebhookDelivery), [event])
+    return True
+
+
+def acknowledge_reports(
+    session: Session,
+    policy: Policy,
+    reports: list[tuple[str, str, str, datetime]],
+    *,
+    now: datetime,
+) -> int:
+    """A receipt for each (report_id, reporter_id, reason, created_at) just stored.
+
+    The reports are new (their ids were not stored before), so their receipts are too: written
+    in two bulk inserts, because a platform may send thousands of reports in one request.
+    """
+    if not (policy.notices.enabled and policy.notices.acknowledge_reports) or not reports:
+        return 0
+    reporters = sorted({r[1] for r in reports})
+    languages: dict[str, str | None] = {}
+    for i in range(0, len(reporters), 5000):
+        languages.update(
+            session.execute(
+                sa.select(Account.account_id, Account.language).where(
+                    Account.account_id.in_(reporters[i : i + 5000])
+                )
+            ).all()
+        )
+    notices, events = [], []
+    for report_id, reporter_id, reason, created_at in reports:
+        notice, event = _rows(
+            policy,
+            kind="report_received",
+            recipient_id=reporter_id,
+            language=languages.get(reporter_id),
+            subject_type="report",
+            subject_id=report_id,
+            context={
+                "report_id": report_id,
+                "reason_label": reason_label(reason),
+                "received_at": _minute(created_at),
+            },
+            now=now,
+            case_id=None,
+        )
+        notices.append(notice)
+        events.append(event)
+    session.execute(sa.insert(Notice), notices)
+    session.execute(sa.insert(WebhookDelivery), events)
+    return len(notices)
+
+
+def decision_notices(
+    session: Session,
+    policy: Policy,
+    *,
+    case: Case,
+    decision: Decision,
+    reports: Iterable[tuple[str, str, str]],
+    acted: bool,
+    now: datetime,
+) -> int:
+    """Tell each reporter of a decided case the outcome: (report_id, reporter_id, reason).
+
+    One notice per reporter, about their first report in the case. Safety tools (block, mute,
+    restrict) are suggested for disputes and for low-severity reports that were not upheld.
+    """
+    first: dict[str, tuple[str, str]] = {}
+    for report_id, reporter_id, reason in reports:
+        first.setdefault(reporter_id, (report_id, reason))
+    outcome = (
+        "action"
+        if decision.outcome == "violation" and acted
+        else "dispute"
+        if decision.outcome == "dispute"
+        else "no_action"
+    )
+    appeal_until = _day(now + timedelta(days=policy.appeals.window_days))
+    sent = 0
+    for reporter_id, (report_id, reason) in sorted(first.items()):
+        low = policy.reason(reason).severity <= policy.notices.safety_tools_max_severity
+        sent += notify(
+            session,
+            policy,
+            kind="report_outcome",
+            recipient_id=reporter_id,
+            subject_type="decision",
+            subject_id=decision.id,
+            case_id=case.id,
+            context={
+                "outcome": outcome,
+                "report_id": report_id,
+                "reason_label": reason_label(reason),
+                "clause": decision.policy_clause or "",
+                "appeal_until": appeal_until,
+                "safety_tools": outcome == "dispute" or (outcome == "no_action" and low),
+            },
+            now=now,
+        )
+    return sent
+
+
+def _facts(statement: dict[str, Any]) -> str:
+    facts = statement.get("facts_and_circumstances") or {}
+    parts = []
+    if facts.get("reports"):
+        parts.append(
+            f"{facts['reports']} report(s) about {reason_label(facts.get('reason'))} from "
+            f"{facts.get('independent_voices', facts['reports'])} independent reporter(s)"
+        )
+    if facts.get("moderator_note"):
+        parts.append(f"the reviewer's finding: {facts['moderator_note']}")
+    return "; ".join(parts) or "the content and conduct reviewed"
+
+
+def action_notice(
+    session: Session, policy: Policy, action: Action, *, now: datetime, case_id: int | None
+) -> bool:
+    """The statement of reasons (DSA Article 17) to the account an action restricts."""
+    statement = action.statement or {}
+    return notify(
+        session,
+        policy,
+        kind="action_taken",
+        recipient_id=action.account_id,
+        subject_type="action",
+        subject_id=action.action_key,
+        case_id=case_id,
+        context={
+            "action_id": action.action_key,
+            "statement": statement,
+            "facts": _facts(statement),
+            "until": _minute(action.ends_at) if action.ends_at else "",
+        },
+        now=now,
+    )
+
+
+KIND_LABELS = {
+    "warn": "the warning",
+    "restrict": "the feature restriction",
+    "suspend": "the suspension",
+    "ban": "the closure",
+}
+
+
+def reversal_notice(
+    session: Session,
+    policy: Policy,
+    action: Action,
+    *,
+    why: str,
+    strikes_removed: bool,
+    now: datetime,
+    case_id: int | None = None,
+) -> bool:
+    return notify(
+        session,
+        policy,
+        kind="action_reversed",
+        recipient_id=action.account_id,
+        subject_type="action",
+        subject_id=action.action_key,
+        case_id=case_id,
+        context={
+            "action_id": action.action_key,
+            "kind_label": KIND_LABELS.get(action.kind, "the decision"),
+            "reversed_at": _minute(now),
+            "why": why,
+            "strikes_removed": strikes_removed,
+        },
+        now=now,
+    )
+
+
+def protection_notices(
+    session: Session, policy: Policy, campaign: Campaign, targets: Iterable[str], *, now: datetime
+) -> int:
+    """Tell each target of a newly detected campaign that its reports get a careful review."""
+    first = campaign.first_report_at
+    sent = 0
+    for target in targets:
+        sent += notify(
+            session,
+            policy,
+            kind="campaign_protection",
+            recipient_id=target,
+            subject_type="campaign",
+            subject_id=campaign.id,
+            context={
+                "reports": campaign.n_reports,
+                "reporters": campaign.n_members,
+                "since": _day(first) if first else "",
+            },
+            now=now,
+        )
+    return sent
+
+
+def misuse_notice(
+    session: Session, policy: Policy, restriction: ReportingRestriction, *, now: datetime
+) -> bool:
+    grounds = restriction.grounds or {}
+    return notify(
+        session,
+        policy,
+        kind="misuse_measure",
+        recipient_id=restriction.reporter_id,
+        subject_type="restriction",
+        subject_id=restriction.id,
+        context={
+            "measure": restriction.kind,
+            "unfounded": grounds.get("unfounded_reports", 0),
+            "decided": grounds.get("decided_reports", 0),
+            "window_days": grounds.get("window_days", policy.misuse.window_days),
+            "ends_at": _minute(restriction.ends_at) if restriction.ends_at else "",
+            "appeal_until": _day(now + timedelta(days=policy.appeals.window_days)),
+        },
+        now=now,
+    )
