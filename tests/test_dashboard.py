@@ -203,6 +203,7 @@ def test_queue_ranks_explains_and_filters(dash: Dash) -> None:
     assert priorities == sorted(priorities, reverse=True)
     assert page.count('<td class="why">') == 50
     assert "independent voice" in page
+
     def count(queue: str) -> int:
         return int(
             dash.scalar(

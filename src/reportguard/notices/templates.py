@@ -20,7 +20,9 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    TemplateError,
     TemplateNotFound,
+    TemplateSyntaxError,
 )
 
 from reportguard.errors import ConfigError
@@ -80,17 +82,40 @@ class NoticeTemplates:
         if kind not in KINDS:
             raise ValueError(f"unknown notice kind {kind!r}; kinds: {', '.join(KINDS)}")
         for code in language_chain(language, self.default_language):
+            name = f"{code}/{kind}.txt"
             try:
-                template = self.env.get_template(f"{code}/{kind}.txt")
+                template = self.env.get_template(name)
             except TemplateNotFound:
                 continue
-            text = template.render(**context).strip()
+            except TemplateSyntaxError as exc:
+                raise ConfigError(
+                    f"notice template {name}, line {exc.lineno}: {exc.message}"
+                ) from exc
+            try:
+                text = template.render(**context).strip()
+            except TemplateError as exc:
+                raise ConfigError(
+                    f"notice template {name}: {exc.message}; a {kind} notice has "
+                    + ", ".join(sorted(context))
+                ) from exc
             title, _, body = text.partition("\n")
             return Rendered(kind=kind, language=code, title=title.strip(), body=body.strip())
         raise ConfigError(f"no template for notice {kind!r}")  # pragma: no cover - en ships
 
+    def check(self) -> None:
+        """Render every template found, in every language, with its sample: a broken override
+        fails here, at start, rather than inside a moderator's decision."""
+        from reportguard.notices.samples import SAMPLES
+
+        languages = {name.split("/")[0] for name in self.env.list_templates(extensions=["txt"])}
+        for code in sorted(languages):
+            for kind in KINDS:
+                self.render(kind, SAMPLES[kind], code)
+
 
 @lru_cache(maxsize=8)
 def notice_templates(templates_dir: Path | None, default_language: str) -> NoticeTemplates:
-    """One set of templates per configuration (templates are compiled once)."""
-    return NoticeTemplates(templates_dir, default_language)
+    """One set of templates per configuration, compiled and checked once."""
+    templates = NoticeTemplates(templates_dir, default_language)
+    templates.check()
+    return templates
