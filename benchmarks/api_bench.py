@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +179,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--no-live", action="store_true", help="serve without live detection")
+    parser.add_argument(
+        "--no-receipts", action="store_true", help="policy with acknowledge_reports = false"
+    )
     args = parser.parse_args()
     data = HERE / "data" / "small"
     if not (data / "reports.jsonl").exists():
@@ -191,6 +195,13 @@ def main() -> None:
         "REPORTGUARD_DATABASE_URL": db,
         "REPORTGUARD_SECRET_KEY": os.environ.get("REPORTGUARD_SECRET_KEY", "bench-" + "k" * 32),
     }
+    if args.no_receipts:
+        shipped = resources.files("reportguard.policy").joinpath("default.toml").read_text()
+        policy = workdir / "policy.toml"
+        policy.write_text(
+            shipped.replace("acknowledge_reports = true", "acknowledge_reports = false")
+        )
+        env["REPORTGUARD_POLICY_FILE"] = str(policy)
     created = subprocess.run(
         [BIN, "keys", "create", "bench", "--role", "ingest", "--rate-limit", "100000/second"],
         env=env,
@@ -227,11 +238,13 @@ def main() -> None:
         f"Python {platform.python_version()}",
         "database": "sqlite" if args.db == "sqlite" else "postgresql",
         "live_detection": not args.no_live,
+        "receipts": not args.no_receipts,
         "batch_ingest": batch,
         "single_posts": single,
     }
     print(json.dumps(result, indent=1))
-    out = HERE / "results" / f"api-{result['database']}.json"
+    suffix = "-no-receipts" if args.no_receipts else ""
+    out = HERE / "results" / f"api-{result['database']}{suffix}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
 

@@ -365,6 +365,9 @@ def _work_a_brigaded_case(dash: Dash) -> None:
     )
     assert "Decided case" in done
     assert "action" in done
+    assert "Notices" in done  # what each side was told, with its delivery status
+    assert "action taken" in done
+    assert "report outcome" in done
     action = dash.scalar(sa.select(Action).order_by(Action.id.desc()).limit(1))
     assert action.status != "reversed"
     assert action.statement["facts_and_circumstances"] is not None

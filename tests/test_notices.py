@@ -27,10 +27,11 @@ from reportguard.detect.engine import FoundCampaign
 from reportguard.detect.persist import store_campaigns
 from reportguard.errors import ConfigError
 from reportguard.keys import create_key
+from reportguard.notices.send import acknowledge_pending
 from reportguard.notices.templates import NoticeTemplates, notice_templates
 from reportguard.policy import load_policy
 from reportguard.review import claim, decide, judge_campaign
-from reportguard.store.models import Campaign, Notice, WebhookDelivery
+from reportguard.store.models import Campaign, Notice, Report, WebhookDelivery
 from reportguard.triage.cases import refresh_cases
 
 
@@ -179,28 +180,52 @@ def test_reporters_restricted_for_misuse_are_told_why_how_long_and_how_to_appeal
         assert "We will not process reports from you until" in notice.body
 
 
-def test_receipts_for_reports_over_the_api_once_each(sqlite_url: str, tmp_path: Path) -> None:
-    settings = Settings(database_url=sqlite_url, secret_key=TEST_KEY)
+def test_receipts_for_reports_over_the_api_once_each(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    settings = Settings(database_url=db_url, secret_key=TEST_KEY)
     app = create_app(settings, live_detection=False)
-    key = create_key(app.state.engine, "platform", "ingest")[1]
+    engine = app.state.engine
+    key = create_key(engine, "platform", "ingest")[1]
     batch = {"records": [report(i, reporter_id=f"u{i}") for i in range(5)]}
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {key}"}
         assert client.post("/v1/reports/batch", json=batch, headers=headers).status_code == 200
         assert client.post("/v1/reports/batch", json=batch, headers=headers).status_code == 200
-    receipts = _notices(app.state.engine, kind="report_received")
+    # not in the request: a separate step writes them (live detection, or webhook delivery)
+    assert _notices(engine, kind="report_received") == []
+    platform = Platform(engine)  # and reports imported from files get no receipt
+    platform.report("fileuser", "t1", at=T0)
+    platform.store()
+    assert acknowledge_pending(engine, POLICY) == (5, _max_report_id(engine, "r-4"))
+    assert acknowledge_pending(engine, POLICY)[0] == 0  # once each
+    receipts = _notices(engine, kind="report_received")
     assert sorted(n.recipient_id for n in receipts) == [f"u{i}" for i in range(5)]
     assert all(n.title == "We received your report" for n in receipts)
-    with Session(app.state.engine) as session:
+
+    with TestClient(app) as client:  # the delivery command writes pending receipts first
+        more = {"records": [report(10 + i, reporter_id=f"v{i}") for i in range(3)]}
+        client.post("/v1/reports/batch", json=more, headers={"Authorization": f"Bearer {key}"})
+    monkeypatch.setenv("REPORTGUARD_WEBHOOK_URL", "http://127.0.0.1:9/hooks")
+    monkeypatch.setenv("REPORTGUARD_WEBHOOK_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    code, out, _ = run(capsys, "--db", db_url, "webhooks", "deliver", "--once")
+    assert code == 0
+    assert "8 to retry" in out  # 5 + 3 receipts, the receiver being down
+    with Session(engine) as session:
         assert (
             session.scalar(
                 sa.select(sa.func.count())
                 .select_from(WebhookDelivery)
                 .where(WebhookDelivery.event_type == "notice.report_received")
             )
-            == 5
+            == 8
         )
-    app.state.engine.dispose()
+    engine.dispose()
+
+
+def _max_report_id(engine: Engine, report_id: str) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(sa.select(Report.id).where(Report.report_id == report_id)) or 0)
 
 
 def test_operator_templates_override_and_languages_fall_back(

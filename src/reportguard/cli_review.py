@@ -246,6 +246,7 @@ def webhooks_deliver(
 
     from reportguard.enforce.webhooks import Dispatcher
     from reportguard.errors import ConfigError
+    from reportguard.notices.send import acknowledge_pending
 
     settings = _settings(ctx)
     if not settings.webhook_url:
@@ -254,7 +255,10 @@ def webhooks_deliver(
     dispatcher = Dispatcher(
         engine, url=settings.webhook_url, secret=settings.webhook_signing_secret()
     )
+    policy = settings.policy()
+    after_id = 0
     while True:
+        _, after_id = acknowledge_pending(engine, policy, after_id=after_id)  # receipts first
         report = dispatcher.deliver_due()
         if report.attempted or once:
             console.print(

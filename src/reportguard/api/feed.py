@@ -32,6 +32,7 @@ from reportguard.detect.incremental import IncrementalDetector
 from reportguard.detect.persist import store_campaigns
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.records import AccountSnapshot, ReportEvent
+from reportguard.notices.send import acknowledge_pending
 from reportguard.policy import Policy
 from reportguard.store.models import Campaign
 from reportguard.triage.cases import refresh_cases
@@ -237,6 +238,7 @@ class _Worker:
         self.status = FeedStatus()
         self.detector = IncrementalDetector()
         self._seeded: set[str] = set()  # report ids read at start, while requests came in
+        self._receipts_after = 0  # receipts written for API reports up to this row id
         self._done = 0
 
     def report(self) -> None:
@@ -307,6 +309,7 @@ class _Worker:
             store_campaigns(self.engine, self.detector.campaigns_, policy=self.policy)
         # Reports stored while the server was down (or before the read) get their cases now.
         refresh_cases(self.engine, policy=self.policy)
+        _, self._receipts_after = acknowledge_pending(self.engine, self.policy)
         self.status.reports_seen = len(frame)
 
     def _pass(self, reports: pl.DataFrame, accounts: pl.DataFrame, *, settle: bool = False) -> None:
@@ -336,6 +339,10 @@ class _Worker:
                 policy=self.policy,
                 target_ids=sorted(targets),
                 report_ids=None if settle else reports["report_id"].to_list(),
+            )
+        if not reports.is_empty():
+            _, self._receipts_after = acknowledge_pending(
+                self.engine, self.policy, after_id=self._receipts_after
             )
         self.status.reports_seen += len(reports)
         self.status.batches += 1

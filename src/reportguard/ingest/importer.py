@@ -35,7 +35,6 @@ from reportguard.ingest.records import (
 )
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
 from reportguard.ingest.writer import BulkWriter, Prepared
-from reportguard.policy import Policy
 from reportguard.store.indexes import drop_deferrable_indexes, ensure_indexes
 from reportguard.store.models import IngestRun, Report
 from reportguard.store.types import db_timestamp
@@ -417,12 +416,8 @@ def import_request(
     source: str,
     actor: str,
     kind: Kind = "auto",
-    policy: Policy | None = None,
 ) -> RequestResult:
     """Store one request's good records in one transaction (all of them or, on a crash, none).
-
-    With a ``policy`` whose notices acknowledge reports, each new report's receipt to its
-    reporter is written in the same transaction.
 
     Bad records are named by their index and field and not stored; the good ones are. The run,
     the reports and the audit entry commit together, so a retried request after a failure stores
@@ -503,15 +498,6 @@ def import_request(
             at=now,
         )
         new_reports = _first_of_each([r for r in reports if r.report_id in fresh])
-        if policy is not None:
-            from reportguard.notices.send import acknowledge_reports
-
-            acknowledge_reports(
-                session,
-                policy,
-                [(r.report_id, r.reporter_id, r.reason, r.created_at) for r in new_reports],
-                now=now,
-            )
         run_id = run.id
     summary.elapsed = time.perf_counter() - started
     return RequestResult(

@@ -9,12 +9,12 @@ length, the account's strikes, or the statement of reasons, which are the other 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.enforce.webhooks import outbox_row
@@ -26,7 +26,9 @@ from reportguard.store.models import (
     Campaign,
     Case,
     Decision,
+    IngestRun,
     Notice,
+    Report,
     ReportingRestriction,
     WebhookDelivery,
 )
@@ -72,7 +74,7 @@ def _rows(
         "subject_id": str(subject_id),
         "title": rendered.title,
         "body": rendered.body,
-        "data": json.loads(json.dumps(context, default=str)),
+        "data": context,  # built from strings, numbers and stored JSON: already JSON
         "event_id": event_id,
         "created_at": now,
     }
@@ -132,6 +134,48 @@ def notify(
     return True
 
 
+def acknowledge_pending(
+    engine: Engine, policy: Policy, *, after_id: int = 0, chunk: int = 5000
+) -> tuple[int, int]:
+    """Receipts for reports received over the HTTP API that have none yet; returns how many were
+    written and the highest report row id looked at (the next call's ``after_id``).
+
+    A separate step, not the request's transaction: on a 2-core server shared with the database,
+    two more statements in every single-report request cost more than one bulk write a second
+    (the live-detection worker runs this after each pass; ``reportguard webhooks deliver`` runs
+    it before delivering). Reports imported from files are not acknowledged.
+    """
+    if not (policy.notices.enabled and policy.notices.acknowledge_reports):
+        return 0, after_id
+    key = sa.literal("report_received:report:") + Report.report_id + ":" + Report.reporter_id
+    written = 0
+    while True:
+        with Session(engine) as session, session.begin():
+            rows = session.execute(
+                sa.select(
+                    Report.id,
+                    Report.report_id,
+                    Report.reporter_id,
+                    Report.reason,
+                    Report.created_at,
+                )
+                .join(IngestRun, IngestRun.id == Report.ingest_run_id)
+                .where(
+                    Report.id > after_id,
+                    IngestRun.source.like("api:%"),
+                    ~sa.exists().where(Notice.notice_key == key),
+                )
+                .order_by(Report.id)
+                .limit(chunk)
+            ).all()
+            if not rows:
+                return written, after_id
+            written += acknowledge_reports(
+                session, policy, [(r[1], r[2], r[3], r[4]) for r in rows], now=datetime.now(UTC)
+            )
+            after_id = rows[-1][0]
+
+
 def acknowledge_reports(
     session: Session,
     policy: Policy,
@@ -139,11 +183,8 @@ def acknowledge_reports(
     *,
     now: datetime,
 ) -> int:
-    """A receipt for each (report_id, reporter_id, reason, created_at) just stored.
-
-    The reports are new (their ids were not stored before), so their receipts are too: written
-    in two bulk inserts, because a platform may send thousands of reports in one request.
-    """
+    """A receipt for each (report_id, reporter_id, reason, created_at), in two bulk inserts that
+    skip a receipt someone else wrote meanwhile."""
     if not (policy.notices.enabled and policy.notices.acknowledge_reports) or not reports:
         return 0
     reporters = sorted({r[1] for r in reports})
@@ -175,9 +216,19 @@ def acknowledge_reports(
         )
         notices.append(notice)
         events.append(event)
-    session.execute(sa.insert(Notice), notices)
-    session.execute(sa.insert(WebhookDelivery), events)
+    insert = _insert_ignoring_duplicates(session)
+    session.execute(insert(Notice.__table__).on_conflict_do_nothing(), notices)
+    session.execute(insert(WebhookDelivery.__table__).on_conflict_do_nothing(), events)
     return len(notices)
+
+
+def _insert_ignoring_duplicates(session: Session) -> Any:
+    """The dialect's INSERT, which offers ON CONFLICT DO NOTHING (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def decision_notices(

@@ -75,6 +75,7 @@ class NoticeTemplates:
             undefined=StrictUndefined,
             autoescape=False,  # plain text: the platform shows it as text, never as HTML  # noqa: S701
             keep_trailing_newline=False,
+            auto_reload=False,  # read once: no file check on every notice
         )
         self.default_language = default_language
 

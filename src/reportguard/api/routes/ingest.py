@@ -71,7 +71,6 @@ def _ingest(
                 source=f"api:{principal.name}",
                 actor=principal.actor,
                 kind=kind,
-                policy=state.policy,
             )
         if state.feed is not None:
             state.feed.submit(result.new_reports, result.accounts)
