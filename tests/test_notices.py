@@ -271,6 +271,14 @@ def test_a_broken_override_is_refused_at_start_with_its_name(tmp_path: Path) -> 
     (tmp_path / "en" / "action_taken.txt").write_text("Title\n{{ statement.no_such_field }}\n")
     with pytest.raises(ConfigError, match=r"en/action_taken.txt"):
         notice_templates(tmp_path, "en")
+    policy_file = tmp_path / "policy.toml"
+    shipped = resources.files("reportguard.policy").joinpath("default.toml").read_text()
+    policy_file.write_text(
+        shipped.replace('# templates_dir = "notices"', f'templates_dir = "{tmp_path}"')
+    )
+    settings = Settings(database_url=str(tmp_path / "x.db"), policy_file=policy_file)
+    with pytest.raises(ConfigError, match=r"en/action_taken.txt"):
+        create_app(settings, live_detection=False)  # the server refuses to start
     (tmp_path / "en" / "action_taken.txt").write_text("Title\n{% if %}\n")
     with pytest.raises(ConfigError, match=r"en/action_taken.txt, line 2"):
         NoticeTemplates(tmp_path).render("action_taken", {})

@@ -20,6 +20,7 @@ from reportguard.api.security import KeyCache, KeyUse, RateLimits
 from reportguard.config import Settings
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
+from reportguard.notices.templates import notice_templates
 from reportguard.store.engine import create_engine
 
 DESCRIPTION = """
@@ -45,6 +46,8 @@ def create_app(
     settings = settings or Settings()
     engine = engine or create_engine(settings.resolved_database_url())
     policy = settings.policy()
+    # A broken notice template stops the server here, not inside a moderator's decision.
+    notice_templates(policy.notices.templates_dir, policy.notices.default_language)
     secret = settings.hashing_key()
     hasher = IdentifierHasher(secret)
     live = settings.api_live_detection if live_detection is None else live_detection
