@@ -119,7 +119,10 @@ def test_pages_send_strangers_to_sign_in_and_back(dash: Dash) -> None:
     assert "SameSite=strict" in cookie
     assert "Path=/dashboard" in cookie
     assert dash.keys["alice"].split("_", 2)[2] not in cookie  # the key's secret never leaves
-    assert client.get("/dashboard/cases/3").status_code == 200
+    page = client.get("/dashboard/cases/3")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,14 @@ from reportguard.dashboard.session import (
 from reportguard.keys import Principal, principal_by_id
 
 ROLES = ("moderator", "admin")
+# Pages load nothing from elsewhere and may not be framed (no clickjacking of a decision form).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,7 @@ def render(
     )
     if flash:
         response.delete_cookie(FLASH_COOKIE, path=COOKIE_PATH)
+    response.headers.update(SECURITY_HEADERS)
     return response
 
 
