@@ -526,3 +526,21 @@ def test_demo_runs_end_to_end_and_reruns_from_scratch(
         roles = [authenticate(session, t).role for t in tokens]  # type: ignore[union-attr]
     assert roles == ["moderator", "moderator", "admin"]
     engine.dispose()
+
+
+def test_demo_and_serve_refuse_a_taken_port_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, _, err = run(capsys, "demo", "--dir", str(tmp_path / "d"), "--port", port)
+        assert code != 0
+        assert f"cannot listen on 127.0.0.1:{port}" in err
+        assert not (tmp_path / "d").exists()  # refused before simulating anything
+        code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "serve", "--port", port)
+        assert code != 0
+        assert "choose another with --port" in err

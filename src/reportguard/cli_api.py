@@ -17,6 +17,21 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 
 
+def check_port(host: str, port: int) -> None:
+    """Refuse early, in one line, when the address is taken (uvicorn would log and carry on)."""
+    import socket
+
+    from reportguard.errors import ConfigError
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"
+            ) from None
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -39,6 +54,7 @@ def serve(
     from reportguard.api import create_app
 
     settings = _settings(ctx)
+    check_port(host, port)
     application = create_app(settings, live_detection=live_detection)
     err_console.print(
         f"ReportGuard API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",

@@ -42,6 +42,10 @@ def demo(  # noqa: PLR0917 - Typer maps parameters to options
     a ranking by report count, creates demo keys and serves the dashboard.
     """
     settings = _settings(ctx)
+    if serve:  # before minutes of work, not after
+        from reportguard.cli_api import check_port
+
+        check_port(host, port)
     tasks: dict[str, TaskID] = {}
     with Progress(
         TextColumn("[bold]{task.description}"),
