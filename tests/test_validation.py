@@ -137,3 +137,14 @@ def test_account_csv_cells() -> None:
         True,
         None,
     )
+
+
+def test_account_language_is_a_language_tag() -> None:
+    snapshot = validate_record(account("u-1", language="pt-BR"))
+    assert isinstance(snapshot, AccountSnapshot)
+    assert snapshot.language == "pt-br"
+    with pytest.raises(RecordError) as caught:
+        validate_record(account("u-1", language="english!!"))
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("language", "not a language tag (like en, de or pt-BR)")
+    ]

@@ -55,6 +55,8 @@ _MESSAGES = {
     "bool_type": "not true or false",
     "string_type": "must be text",
     "literal_error": "unknown record type",
+    # the only pattern in the contract: an account's language
+    "string_pattern_mismatch": "not a language tag (like en, de or pt-BR)",
 }
 
 
