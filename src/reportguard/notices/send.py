@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,6 +100,72 @@ def notice_key(kind: str, subject_type: str, subject_id: str | int, recipient_id
     return f"{kind}:{subject_type}:{subject_id}:{recipient_id}"
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One notice to write: to whom, about what, with which template variables."""
+
+    recipient_id: str
+    subject_type: str
+    subject_id: str | int
+    context: dict[str, Any]
+    case_id: int | None = None
+
+
+def send_many(
+    session: Session, policy: Policy, kind: str, items: list[Outgoing], *, now: datetime
+) -> int:
+    """Render, record and enqueue notices of one kind; returns how many were new.
+
+    A fixed number of statements whatever the count (a decision with hundreds of reporters, a
+    request's receipts): which were sent already and the recipients' languages are each one
+    query per 5,000, and the inserts skip a notice someone else wrote meanwhile.
+    """
+    if not policy.notices.enabled or not items:
+        return 0
+    keys = [notice_key(kind, i.subject_type, i.subject_id, i.recipient_id) for i in items]
+    sent: set[str] = set()
+    for k in range(0, len(keys), 5000):
+        sent.update(
+            session.scalars(
+                sa.select(Notice.notice_key).where(Notice.notice_key.in_(keys[k : k + 5000]))
+            )
+        )
+    fresh = [(key, item) for key, item in zip(keys, items, strict=True) if key not in sent]
+    recipients = sorted({item.recipient_id for _, item in fresh})
+    languages: dict[str, str | None] = {}
+    for k in range(0, len(recipients), 5000):
+        languages.update(
+            session.execute(
+                sa.select(Account.account_id, Account.language).where(
+                    Account.account_id.in_(recipients[k : k + 5000])
+                )
+            ).all()
+        )
+    notices, events, seen = [], [], set()
+    for key, item in fresh:
+        if key in seen:  # the same fact twice in one call
+            continue
+        seen.add(key)
+        notice, event = _rows(
+            policy,
+            kind=kind,
+            recipient_id=item.recipient_id,
+            language=languages.get(item.recipient_id),
+            subject_type=item.subject_type,
+            subject_id=item.subject_id,
+            context=item.context,
+            now=now,
+            case_id=item.case_id,
+        )
+        notices.append(notice)
+        events.append(event)
+    if notices:
+        insert = _insert_ignoring_duplicates(session)
+        session.execute(insert(Notice.__table__).on_conflict_do_nothing(), notices)
+        session.execute(insert(WebhookDelivery.__table__).on_conflict_do_nothing(), events)
+    return len(notices)
+
+
 def notify(
     session: Session,
     policy: Policy,
@@ -111,27 +178,9 @@ def notify(
     now: datetime,
     case_id: int | None = None,
 ) -> bool:
-    """Render, record and enqueue one notice; False if notices are off or it was sent already."""
-    if not policy.notices.enabled:
-        return False
-    key = notice_key(kind, subject_type, subject_id, recipient_id)
-    if session.scalar(sa.select(Notice.id).where(Notice.notice_key == key)) is not None:
-        return False
-    language = session.scalar(sa.select(Account.language).where(Account.account_id == recipient_id))
-    notice, event = _rows(
-        policy,
-        kind=kind,
-        recipient_id=recipient_id,
-        language=language,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        context=context,
-        now=now,
-        case_id=case_id,
-    )
-    session.execute(sa.insert(Notice), [notice])
-    session.execute(sa.insert(WebhookDelivery), [event])
-    return True
+    """One notice; False if notices are off or it was sent already."""
+    item = Outgoing(recipient_id, subject_type, subject_id, context, case_id)
+    return send_many(session, policy, kind, [item], now=now) > 0
 
 
 def acknowledge_pending(
@@ -183,43 +232,23 @@ def acknowledge_reports(
     *,
     now: datetime,
 ) -> int:
-    """A receipt for each (report_id, reporter_id, reason, created_at), in two bulk inserts that
-    skip a receipt someone else wrote meanwhile."""
-    if not (policy.notices.enabled and policy.notices.acknowledge_reports) or not reports:
+    """A receipt for each (report_id, reporter_id, reason, created_at)."""
+    if not policy.notices.acknowledge_reports:
         return 0
-    reporters = sorted({r[1] for r in reports})
-    languages: dict[str, str | None] = {}
-    for i in range(0, len(reporters), 5000):
-        languages.update(
-            session.execute(
-                sa.select(Account.account_id, Account.language).where(
-                    Account.account_id.in_(reporters[i : i + 5000])
-                )
-            ).all()
-        )
-    notices, events = [], []
-    for report_id, reporter_id, reason, created_at in reports:
-        notice, event = _rows(
-            policy,
-            kind="report_received",
-            recipient_id=reporter_id,
-            language=languages.get(reporter_id),
-            subject_type="report",
-            subject_id=report_id,
-            context={
+    items = [
+        Outgoing(
+            reporter_id,
+            "report",
+            report_id,
+            {
                 "report_id": report_id,
                 "reason_label": reason_label(reason),
                 "received_at": _minute(created_at),
             },
-            now=now,
-            case_id=None,
         )
-        notices.append(notice)
-        events.append(event)
-    insert = _insert_ignoring_duplicates(session)
-    session.execute(insert(Notice.__table__).on_conflict_do_nothing(), notices)
-    session.execute(insert(WebhookDelivery.__table__).on_conflict_do_nothing(), events)
-    return len(notices)
+        for report_id, reporter_id, reason, created_at in reports
+    ]
+    return send_many(session, policy, "report_received", items, now=now)
 
 
 def _insert_ignoring_duplicates(session: Session) -> Any:
@@ -257,28 +286,19 @@ def decision_notices(
         else "no_action"
     )
     appeal_until = _day(now + timedelta(days=policy.appeals.window_days))
-    sent = 0
+    items = []
     for reporter_id, (report_id, reason) in sorted(first.items()):
         low = policy.reason(reason).severity <= policy.notices.safety_tools_max_severity
-        sent += notify(
-            session,
-            policy,
-            kind="report_outcome",
-            recipient_id=reporter_id,
-            subject_type="decision",
-            subject_id=decision.id,
-            case_id=case.id,
-            context={
-                "outcome": outcome,
-                "report_id": report_id,
-                "reason_label": reason_label(reason),
-                "clause": decision.policy_clause or "",
-                "appeal_until": appeal_until,
-                "safety_tools": outcome == "dispute" or (outcome == "no_action" and low),
-            },
-            now=now,
-        )
-    return sent
+        context = {
+            "outcome": outcome,
+            "report_id": report_id,
+            "reason_label": reason_label(reason),
+            "clause": decision.policy_clause or "",
+            "appeal_until": appeal_until,
+            "safety_tools": outcome == "dispute" or (outcome == "no_action" and low),
+        }
+        items.append(Outgoing(reporter_id, "decision", decision.id, context, case.id))
+    return send_many(session, policy, "report_outcome", items, now=now)
 
 
 def _facts(statement: dict[str, Any]) -> str:
@@ -359,23 +379,13 @@ def protection_notices(
 ) -> int:
     """Tell each target of a newly detected campaign that its reports get a careful review."""
     first = campaign.first_report_at
-    sent = 0
-    for target in targets:
-        sent += notify(
-            session,
-            policy,
-            kind="campaign_protection",
-            recipient_id=target,
-            subject_type="campaign",
-            subject_id=campaign.id,
-            context={
-                "reports": campaign.n_reports,
-                "reporters": campaign.n_members,
-                "since": _day(first) if first else "",
-            },
-            now=now,
-        )
-    return sent
+    context = {
+        "reports": campaign.n_reports,
+        "reporters": campaign.n_members,
+        "since": _day(first) if first else "",
+    }
+    items = [Outgoing(target, "campaign", campaign.id, context) for target in targets]
+    return send_many(session, policy, "campaign_protection", items, now=now)
 
 
 def misuse_notice(
