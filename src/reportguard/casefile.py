@@ -1,4 +1,5 @@
-"""One case with everything a moderator reads before deciding it, for the API and the dashboard.
+"""One case (or campaign) with everything a moderator reads before deciding it, for the API and
+the dashboard.
 
 The case, its reports (each with its verdict and the campaigns it belongs to), the decisions on
 it, the actions they led to, the appeals against them and the audit entries about all of these.
@@ -17,7 +18,9 @@ from reportguard.store.models import (
     Appeal,
     AuditEntry,
     Campaign,
+    CampaignMember,
     CampaignReport,
+    CampaignTarget,
     Case,
     CaseReport,
     Decision,
@@ -112,4 +115,28 @@ def load_case_file(
         actions=actions,
         appeals=appeals,
         history=history,
+    )
+
+
+def campaign_people(
+    session: Session, campaign_id: int, *, members: int | None, targets: int | None = None
+) -> tuple[list[str], list[str]]:
+    """A campaign's members and targets by id (the first ``members`` / ``targets`` of each)."""
+    return (
+        list(
+            session.scalars(
+                sa.select(CampaignMember.reporter_id)
+                .where(CampaignMember.campaign_id == campaign_id)
+                .order_by(CampaignMember.reporter_id)
+                .limit(members)
+            )
+        ),
+        list(
+            session.scalars(
+                sa.select(CampaignTarget.target_id)
+                .where(CampaignTarget.campaign_id == campaign_id)
+                .order_by(CampaignTarget.target_id)
+                .limit(targets)
+            )
+        ),
     )

@@ -16,8 +16,9 @@ from reportguard.api.paging import page
 from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import CampaignDetail, CampaignPage, CampaignRow, CampaignVerdictIn
 from reportguard.api.security import Moderator
+from reportguard.casefile import campaign_people
 from reportguard.review import judge_campaign
-from reportguard.store.models import Campaign, CampaignMember, CampaignTarget, Case
+from reportguard.store.models import Campaign, Case
 from reportguard.triage.cases import refresh_campaign_targets
 
 router = APIRouter(tags=["campaigns"])
@@ -72,18 +73,9 @@ def get_campaign(request: Request, principal: Moderator, campaign_id: CampaignId
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise ApiError(404, f"campaign {campaign_id} does not exist")
-        members = session.scalars(
-            sa.select(CampaignMember.reporter_id)
-            .where(CampaignMember.campaign_id == campaign_id)
-            .order_by(CampaignMember.reporter_id)
-            .limit(MAX_LISTED)
-        ).all()
-        targets = session.scalars(
-            sa.select(CampaignTarget.target_id)
-            .where(CampaignTarget.campaign_id == campaign_id)
-            .order_by(CampaignTarget.target_id)
-            .limit(MAX_LISTED)
-        ).all()
+        members, targets = campaign_people(
+            session, campaign_id, members=MAX_LISTED, targets=MAX_LISTED
+        )
         cases = session.scalars(
             sa.select(Case.id)
             .where(Case.status == "open", Case.target_id.in_(list(targets)))

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from reportguard import audit
+from reportguard.casefile import campaign_people
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import COOKIE_PATH
 from reportguard.dashboard.web import Posted, Viewer, redirect, render
@@ -23,7 +24,6 @@ from reportguard.store.models import (
     AuditEntry,
     Campaign,
     CampaignMember,
-    CampaignTarget,
     Case,
     Report,
 )
@@ -131,19 +131,7 @@ def campaign_page(request: Request, viewer: Viewer, campaign_id: CampaignId) -> 
                 status_code=404,
                 message=f"campaign {campaign_id} does not exist",
             )
-        members = session.scalars(
-            sa.select(CampaignMember.reporter_id)
-            .where(CampaignMember.campaign_id == campaign_id)
-            .order_by(CampaignMember.reporter_id)
-            .limit(LISTED)
-        ).all()
-        targets = list(
-            session.scalars(
-                sa.select(CampaignTarget.target_id)
-                .where(CampaignTarget.campaign_id == campaign_id)
-                .order_by(CampaignTarget.target_id)
-            )
-        )
+        members, targets = campaign_people(session, campaign_id, members=LISTED)
         cases = list(
             session.scalars(
                 sa.select(Case)
