@@ -407,6 +407,11 @@ def evaluate(  # noqa: PLR0917 - Typer maps parameters to options
         console.print(f"wrote {json_out}")
 
 
+class DetectEngine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 @app.command()
 def detect(  # noqa: PLR0917 - Typer maps parameters to options
     ctx: typer.Context,
@@ -421,12 +426,52 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
     ] = None,
     store: Annotated[bool, typer.Option(help="Save the campaigns in the database.")] = True,
     show: Annotated[int, typer.Option(help="How many campaigns to print.")] = 20,
+    engine_name: Annotated[
+        DetectEngine,
+        typer.Option(
+            "--engine",
+            help="local: the stored reports, in this process. spark: a Parquet report log "
+            "(--reports), on Apache Spark.",
+        ),
+    ] = DetectEngine.local,
+    reports: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark: the report log (Parquet file or folder, any URI Spark reads; a "
+            "simulate --format parquet folder names its accounts too)."
+        ),
+    ] = None,
+    accounts: Annotated[
+        str | None, typer.Option(help="Spark: the account snapshots (Parquet).")
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(help="Spark: write campaigns, report scores and signals as Parquet here."),
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL (local[4], spark://host:7077, yarn); default local."),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option("--spark-conf", help="A Spark setting key=value (repeatable)."),
+    ] = None,
 ) -> None:
     """Find coordinated reporting campaigns among the stored reports, and explain each one."""
+    from reportguard.detect.report import detection_json, print_campaigns
+
+    if engine_name is DetectEngine.spark:
+        _detect_on_spark(
+            ctx, reports, accounts, output, master, spark_conf or [], json_out, store, show
+        )
+        return
+    if reports or accounts or output or master or spark_conf:
+        raise ReportGuardError(
+            "--reports, --accounts, --output, --master and --spark-conf are for --engine spark"
+        )
     from reportguard.detect.engine import CampaignEngine
     from reportguard.detect.frame import ReportFrame
     from reportguard.detect.persist import store_campaigns
-    from reportguard.detect.report import detection_json, print_campaigns
 
     engine = _open(ctx)
     with Progress(
@@ -448,6 +493,53 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         progress.update(task, advance=1)
     engine.dispose()
     print_campaigns(console, detection, limit=show)
+    if json_out is not None:
+        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        console.print(f"wrote {json_out}")
+
+
+def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, passed on
+    ctx: typer.Context,
+    reports: str | None,
+    accounts: str | None,
+    output: str | None,
+    master: str | None,
+    conf: list[str],
+    json_out: Path | None,
+    store: bool,
+    show: int,
+) -> None:
+    """``detect --engine spark``: the same detection over a Parquet log on Apache Spark."""
+    from reportguard.detect.persist import store_campaigns
+    from reportguard.detect.report import detection_json, print_campaigns
+    from reportguard.spark.run import LogLocation, detect_on_spark
+    from reportguard.spark.session import parse_conf
+
+    if reports is None:
+        raise ReportGuardError("--engine spark reads a Parquet report log: give --reports URI")
+    settings = parse_conf(conf)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+        detection = detect_on_spark(
+            LogLocation.resolve(reports, accounts),
+            output=output,
+            master=master,
+            conf=settings,
+            step=lambda message: progress.update(task, description=message),
+        )
+        if store:
+            progress.update(task, description="storing campaigns")
+            engine = _open(ctx)
+            store_campaigns(engine, detection.campaigns, policy=_settings(ctx).policy())
+            engine.dispose()
+    print_campaigns(console, detection, limit=show)
+    if output is not None:
+        console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
     if json_out is not None:
         json_out.write_text(json.dumps(detection_json(detection), indent=1))
         console.print(f"wrote {json_out}")

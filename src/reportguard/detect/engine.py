@@ -19,13 +19,12 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.stats import poisson
 
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.graph import connected_components
 from reportguard.detectors import SIGNALS
 from reportguard.detectors.burst import BurstDetector
-from reportguard.detectors.evidence import CAP, binomial_surprise, gated
+from reportguard.detectors.evidence import CAP, binomial_surprise, gated, poisson_tail
 from reportguard.detectors.lockstep import Lockstep
 
 REPEAT_COLUMN = "repeat_surprise"
@@ -101,6 +100,16 @@ class Detection:
     campaigns: list[FoundCampaign]
     waves: pl.DataFrame
     seconds: float = 0.0
+
+    @property
+    def examined(self) -> int:
+        """How many waves the coordination signals judged."""
+        return len(self.waves)
+
+    @property
+    def flagged(self) -> int:
+        """How many of them carried enough coordination evidence."""
+        return int(self.waves["flagged"].sum()) if "flagged" in self.waves.columns else 0
 
 
 class CampaignEngine:
@@ -300,7 +309,7 @@ class CampaignEngine:
                 on="wave",
             )
         )
-        p = poisson.sf(plain["plain"].to_numpy() - 1, plain["expected"].to_numpy() + 0.5)
+        p = poisson_tail(plain["plain"].to_numpy(), plain["expected"].to_numpy() + 0.5)
         members_too = set(plain.filter(pl.Series(p < self.bystander_p))["wave"].to_list())
         return inside.filter(pl.col("trait") | pl.col("wave").is_in(list(members_too))).drop(
             "trait"

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reportguard.detect.engine import Detection
+from reportguard.detect.engine import FoundCampaign
 
 
-def print_campaigns(console: Console, detection: Detection, *, limit: int = 20) -> None:
-    waves = detection.waves
-    examined = len(waves)
-    flagged = int(waves["flagged"].sum()) if "flagged" in waves.columns else 0
+class DetectionSummary(Protocol):
+    """What either engine's result offers for printing (in-process Detection, SparkDetection)."""
+
+    campaigns: list[FoundCampaign]
+    seconds: float
+
+    @property
+    def examined(self) -> int: ...
+
+    @property
+    def flagged(self) -> int: ...
+
+
+def print_campaigns(console: Console, detection: DetectionSummary, *, limit: int = 20) -> None:
     console.print(
-        f"{len(detection.campaigns)} campaigns from {flagged} of {examined} report waves examined "
+        f"{len(detection.campaigns)} campaigns from {detection.flagged} of {detection.examined} "
+        "report waves examined "
         f"({detection.seconds:.1f} s). A wave without coordination evidence is organic, however "
         "large."
     )
@@ -46,7 +57,7 @@ def print_campaigns(console: Console, detection: Detection, *, limit: int = 20) 
         console.print(f"... and {len(detection.campaigns) - limit} more (see --json)")
 
 
-def detection_json(detection: Detection) -> dict[str, Any]:
+def detection_json(detection: DetectionSummary) -> dict[str, Any]:
     """The detection result format that `reportguard evaluate --result` reads, plus evidence."""
     return {
         "detector": "reportguard",

@@ -15,10 +15,10 @@ from typing import Any, Self
 
 import numpy as np
 import polars as pl
-from scipy.stats import poisson
 
 from reportguard.detect.frame import ReportFrame
 from reportguard.detectors.base import Detector
+from reportguard.detectors.evidence import poisson_surprise
 
 MINUTE = 60
 
@@ -108,8 +108,7 @@ class BurstDetector(Detector):
                 * (rolled["followers"].to_numpy() + 1.0) ** self.popularity_exponent
             )
             expected = np.maximum(outside, prior) * w
-            with np.errstate(divide="ignore"):
-                surprise = np.minimum(-poisson.logsf(k - 1, expected) / np.log(10), 999.0)
+            surprise = poisson_surprise(k, expected)
             rolled = rolled.with_columns(
                 pl.Series("expected", expected),
                 pl.Series("surprise", surprise),

@@ -9,7 +9,7 @@ the baseline (a binomial upper tail, in -log10 units, capped so no single signal
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binom
+from scipy.stats import binom, poisson
 
 CAP = 40.0
 
@@ -23,6 +23,21 @@ def binomial_surprise(hits: np.ndarray, n: np.ndarray, p: np.ndarray | float) ->
         value = -binom.logsf(hits - 1, n, p) / np.log(10)
     clipped: np.ndarray = np.clip(np.nan_to_num(value, nan=0.0, posinf=CAP), 0.0, CAP)
     return clipped
+
+
+def poisson_surprise(k: np.ndarray, expected: np.ndarray, cap: float = 999.0) -> np.ndarray:
+    """-log10 P(X >= k) for X ~ Poisson(expected), capped at ``cap`` (the burst's scale)."""
+    k = np.asarray(k, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        value = -poisson.logsf(k - 1, np.asarray(expected, dtype=np.float64)) / np.log(10)
+    capped: np.ndarray = np.minimum(value, cap)
+    return capped
+
+
+def poisson_tail(k: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """P(X >= k) for X ~ Poisson(expected): how likely ``k`` bystanders are by chance."""
+    tail: np.ndarray = poisson.sf(np.asarray(k, dtype=np.float64) - 1, expected)
+    return tail
 
 
 def gated(

@@ -28,6 +28,11 @@ def _shingles(norm: str, k: int) -> set[bytes]:
     return {norm[i : i + k].encode() for i in range(len(norm) - k + 1)}
 
 
+def _in_order(wave: pl.DataFrame) -> pl.DataFrame:
+    """A wave's reports in time order: clustering is order-dependent, so every engine sorts."""
+    return wave.sort("t", "report_id")
+
+
 class NearDuplicateText(Detector):
     """Clusters of near-identical texts inside a wave, against the platform's own rate.
 
@@ -131,7 +136,7 @@ class NearDuplicateText(Detector):
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
         rows = []
         for (wave,), group in wave_reports.group_by(["wave"], maintain_order=True):
-            texts = group["text"].drop_nulls().to_list()
+            texts = _in_order(group)["text"].drop_nulls().to_list()
             labels = np.array(self.clusters(texts)) if texts else np.array([], dtype=np.int64)
             largest = int(np.unique(labels, return_counts=True)[1].max()) if len(labels) else 0
             m = len(texts)
@@ -168,11 +173,11 @@ class NearDuplicateText(Detector):
     ) -> pl.Series:
         fired = set(waves.filter(pl.col("text_surprise") > 0)["wave"].to_list())
         out = np.zeros(len(wave_reports), dtype=bool)
-        indexed = wave_reports.select("wave", "text").with_row_index("row")
+        indexed = wave_reports.select("wave", "text", "t", "report_id").with_row_index("row")
         for (wave,), group in indexed.group_by(["wave"], maintain_order=True):
             if wave not in fired:
                 continue
-            with_text = group.drop_nulls("text")
+            with_text = _in_order(group).drop_nulls("text")
             labels = np.array(self.clusters(with_text["text"].to_list()))
             if not len(labels):
                 continue

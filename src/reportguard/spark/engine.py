@@ -1,0 +1,322 @@
+"""Campaign fusion on Spark: the same waves, signals, members and campaigns as in-process.
+
+:class:`SparkCampaignEngine` takes a :class:`~reportguard.detect.engine.CampaignEngine` (its
+detectors and fusion parameters: one definition for both engines) and runs each step as Spark
+DataFrame operations over the log. Only results come back to the driver: platform-wide scalars
+(rates, medians), a sample of texts for the near-duplicate baseline, and the campaigns found, whose
+evidence sentences are written by the very detector objects the in-process engine uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+from reportguard.detect.engine import REPEAT_COLUMN, CampaignEngine, FoundCampaign
+from reportguard.detectors import (
+    Detector,
+    Lockstep,
+    NearDuplicateText,
+    Referral,
+    ReporterRisk,
+    SharedInfrastructure,
+)
+from reportguard.spark import burst as spark_burst
+from reportguard.spark import infrastructure, lockstep, referral, reporter_risk, text, udf
+from reportguard.spark.components import components
+from reportguard.spark.fitted import SparkFitted
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from reportguard.spark.log import SparkLog
+
+#: The Spark implementation of each wave signal: ``fit``, ``waves`` and ``traits``.
+SPARK_SIGNALS: dict[type[Detector], ModuleType] = {
+    ReporterRisk: reporter_risk,
+    SharedInfrastructure: infrastructure,
+    Referral: referral,
+    NearDuplicateText: text,
+    Lockstep: lockstep,
+}
+
+
+@dataclass
+class SparkDetection:
+    """Campaigns (on the driver) and the per-wave and per-report tables (on the cluster)."""
+
+    campaigns: list[FoundCampaign]
+    waves: DataFrame
+    report_scores: DataFrame
+    examined: int
+    flagged: int
+    seconds: float = 0.0
+
+
+def implementation(signal: Detector) -> ModuleType:
+    """The Spark module for ``signal``; a signal without one cannot run on Spark."""
+    try:
+        return SPARK_SIGNALS[type(signal)]
+    except KeyError:
+        raise NotImplementedError(
+            f"{type(signal).__name__} has no Spark implementation (reportguard.spark)"
+        ) from None
+
+
+class SparkCampaignEngine:
+    """Runs a :class:`CampaignEngine`'s detectors and fusion on Spark DataFrames."""
+
+    def __init__(self, engine: CampaignEngine | None = None) -> None:
+        self.engine = engine
+
+    def run(self, log: SparkLog) -> SparkDetection:
+        """Batch detection over the whole log."""
+        from pyspark import StorageLevel
+        from pyspark.sql import functions as F
+
+        started = time.perf_counter()
+        engine = self.engine or CampaignEngine.default()
+        log.reports = log.reports.persist(StorageLevel.MEMORY_AND_DISK)
+        burst = spark_burst.learn((engine.burst or CampaignEngine.default().burst).clone(), log)  # type: ignore[union-attr]
+        fitted = [implementation(s).fit(s.clone(), log) for s in engine.signals or []]
+        signals = [f.detector for f in fitted]
+        active = max(1, log.reports.select("reporter_id").distinct().count())
+
+        waves = spark_burst.find_waves(burst, log).localCheckpoint()
+        wave_reports = spark_burst.wave_reports(log, waves).persist(StorageLevel.MEMORY_AND_DISK)
+        table = waves
+        for signal in fitted:
+            part = implementation(signal.detector).waves(signal, wave_reports, log)
+            keep = [c for c in part.columns if c not in table.columns or c == "wave"]
+            table = table.join(part.select(keep), "wave", "left")
+        table = table.join(self._repeat_groups(engine, wave_reports, active), "wave", "left")
+        present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
+        table = table.fillna(0.0, subset=present)
+        evidence = sum((udf.capped(F.col(c)) for c in present), F.lit(0.0))
+        table = (
+            table.withColumn("evidence", evidence)
+            .withColumn("flagged", F.col("evidence") >= engine.min_evidence)
+            .localCheckpoint()
+        )
+        counts = table.agg(
+            F.count("*").alias("examined"), F.sum(F.col("flagged").cast("int")).alias("flagged")
+        ).first()
+        members = self._members(
+            engine, table, wave_reports, fitted, log, bucket_seconds=burst.bucket_minutes * 60
+        ).localCheckpoint()
+        campaigns = self._fuse(engine, table, members, [burst, *signals])
+        campaigns += CampaignEngine._lockstep_rings(self._rings(fitted, log), campaigns)
+        scores = self._report_scores(log, table, wave_reports, campaigns)
+        wave_reports.unpersist()
+        return SparkDetection(
+            campaigns=campaigns,
+            waves=table,
+            report_scores=scores,
+            examined=int(counts["examined"] or 0),  # type: ignore[index]
+            flagged=int(counts["flagged"] or 0),  # type: ignore[index]
+            seconds=time.perf_counter() - started,
+        )
+
+    @staticmethod
+    def _repeat_groups(engine: CampaignEngine, wave_reports: DataFrame, active: int) -> DataFrame:
+        """As ``CampaignEngine._repeat_groups``: a wave's reporters together again elsewhere."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        members = wave_reports.select("wave", "target_id", "reporter_id", "start").distinct()
+        other = members.select(
+            F.col("wave").alias("wave_other"),
+            F.col("target_id").alias("target_other"),
+            "reporter_id",
+            F.col("start").alias("start_other"),
+        )
+        shared = (
+            members.join(other, "reporter_id")
+            .filter(F.col("target_id") != F.col("target_other"))
+            .groupBy("wave", "wave_other", "start_other", "target_other")
+            .agg(F.count("*").alias("shared"))
+        )
+        # The other wave sharing most; on a tie the earliest, as in-process (waves by start).
+        ranked = Window.partitionBy("wave").orderBy(
+            F.col("shared").desc(), "start_other", "target_other"
+        )
+        best = (
+            shared.withColumn("rank", F.row_number().over(ranked))
+            .filter(F.col("rank") == 1)
+            .select("wave", "wave_other", "shared")
+        )
+        sizes = members.groupBy("wave").agg(F.count("*").alias("n"))
+        out = (
+            sizes.join(best, "wave", "left")
+            .join(
+                sizes.select(F.col("wave").alias("wave_other"), F.col("n").alias("n_other")),
+                "wave_other",
+                "left",
+            )
+            .fillna(0, subset=["shared", "n_other"])
+        )
+        p = F.least(F.greatest(F.col("n_other") / active, F.lit(1e-9)), F.lit(1.0))
+        share = F.col("shared") / F.greatest(F.col("n"), F.lit(1))
+        return out.select(
+            "wave",
+            F.col("wave_other").alias("repeat_wave"),
+            F.col("shared").alias("repeat_shared"),
+            udf.gated(
+                udf.binomial(F.col("shared"), F.col("n"), p),
+                share,
+                p,
+                10.0,
+                engine.repeat_min_share,
+            ).alias(REPEAT_COLUMN),
+        )
+
+    @staticmethod
+    def _members(
+        engine: CampaignEngine,
+        table: DataFrame,
+        wave_reports: DataFrame,
+        signals: list[SparkFitted],
+        log: SparkLog,
+        *,
+        bucket_seconds: int,
+    ) -> DataFrame:
+        """As ``CampaignEngine._members``: flagged waves' reports that carry a trait, or all of a
+        wave's when far more reporters lack one than the target draws by itself."""
+        from pyspark.sql import functions as F
+
+        flagged = table.filter(F.col("flagged"))
+        inside = wave_reports.join(flagged.select("wave"), "wave").localCheckpoint()
+        marks = [implementation(s.detector).traits(s, inside, flagged, log) for s in signals]
+        repeaters = (
+            inside.groupBy("reporter_id")
+            .agg(F.countDistinct("target_id").alias("n"))
+            .filter(F.col("n") >= 2)
+            .select("reporter_id")
+        )
+        marks.append(inside.join(repeaters, "reporter_id").select("wave", "report_id"))
+        marked = marks[0]
+        for mark in marks[1:]:
+            marked = marked.unionByName(mark)
+        inside = inside.join(
+            marked.distinct().withColumn("trait", F.lit(True)), ["wave", "report_id"], "left"
+        ).fillna(False, subset=["trait"])
+        span = (F.col("end") - F.col("start")) / bucket_seconds
+        expected = F.greatest(F.col("expected") / F.col("window") * span, F.col("expected"))
+        plain = (
+            inside.filter(~F.col("trait"))
+            .groupBy("wave")
+            .agg(F.countDistinct("reporter_id").alias("plain"))
+            .join(flagged.select("wave", expected.alias("expected")), "wave")
+        )
+        crowded = plain.filter(
+            udf.tail(F.col("plain"), F.col("expected") + 0.5) < engine.bystander_p
+        ).select("wave", F.lit(True).alias("crowded"))
+        return (
+            inside.join(crowded, "wave", "left")
+            .filter(F.col("trait") | F.col("crowded").isNotNull())
+            .select("wave", "report_id", "reporter_id", "target_id", "t")
+        )
+
+    @staticmethod
+    def _fuse(
+        engine: CampaignEngine, table: DataFrame, members: DataFrame, detectors: list[Any]
+    ) -> list[FoundCampaign]:
+        """As ``CampaignEngine._fuse``: waves sharing members are one campaign."""
+        from pyspark.sql import functions as F
+
+        per_wave = members.select("wave", "reporter_id").distinct()
+        sizes = per_wave.groupBy("wave").agg(F.count("*").alias("n"))
+        other = per_wave.select(F.col("wave").alias("wave_other"), "reporter_id")
+        links = (
+            per_wave.join(other, "reporter_id")
+            .filter(F.col("wave") < F.col("wave_other"))
+            .groupBy("wave", "wave_other")
+            .agg(F.count("*").alias("shared"))
+            .join(sizes, "wave")
+            .join(
+                sizes.select(F.col("wave").alias("wave_other"), F.col("n").alias("n_other")),
+                "wave_other",
+            )
+            .filter(F.col("shared") / F.least("n", "n_other") >= engine.merge_overlap)
+            .select(F.col("wave").alias("a"), F.col("wave_other").alias("b"))
+        )
+        groups = components(links, sizes.select(F.col("wave").alias("node"))).withColumnRenamed(
+            "node", "wave"
+        )
+        found = (
+            members.join(groups, "wave")
+            .groupBy("component")
+            .agg(
+                F.array_sort(F.collect_set("reporter_id")).alias("members"),
+                F.array_sort(F.collect_set("target_id")).alias("targets"),
+                F.array_sort(F.collect_list("report_id")).alias("report_ids"),
+                F.min("t").alias("first"),
+                F.max("t").alias("last"),
+            )
+            .collect()
+        )
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for row in table.join(groups, "wave").orderBy("start", "target_id").collect():
+            rows.setdefault(row["component"], []).append(row.asDict())
+        campaigns = []
+        for row in found:
+            waves = rows[row["component"]]
+            targets = list(row["targets"])
+            first = int(row["first"])
+            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            total = max(w["evidence"] for w in waves)
+            campaigns.append(
+                FoundCampaign(
+                    key=key,
+                    members=list(row["members"]),
+                    targets=targets,
+                    report_ids=list(row["report_ids"]),
+                    first_report_at=datetime.fromtimestamp(first, UTC),
+                    last_report_at=datetime.fromtimestamp(int(row["last"]), UTC),
+                    score=float(1 - np.exp(-total / 20)),
+                    evidence=engine._evidence(waves, detectors),
+                )
+            )
+        campaigns.sort(key=lambda c: (-c.score, c.first_report_at))
+        return campaigns
+
+    @staticmethod
+    def _rings(signals: list[SparkFitted], log: SparkLog) -> list[Any]:
+        """The lockstep detector with its groups' reports, as the ring step reads them."""
+        found = next((s for s in signals if isinstance(s.detector, Lockstep)), None)
+        if found is None:
+            return []
+        reports = lockstep.group_reports(found, log).toPandas()
+        ring = found.detector.clone()
+        ring.groups_ = []
+        if len(reports):
+            frame = pl.from_pandas(reports).sort("t", "report_id")
+            ring.groups_ = [
+                g.drop("group") for _, g in frame.group_by(["group"], maintain_order=True)
+            ]
+        return [ring]
+
+    @staticmethod
+    def _report_scores(
+        log: SparkLog, table: DataFrame, wave_reports: DataFrame, campaigns: list[FoundCampaign]
+    ) -> DataFrame:
+        """Per report in a wave: its wave's evidence and, for members, the campaign's score."""
+        from pyspark.sql import functions as F
+
+        spark = log.reports.sparkSession
+        rows = [(c.key, float(c.score), c.report_ids) for c in campaigns]
+        joined = spark.createDataFrame(
+            rows, "campaign_key string, campaign_score double, report_ids array<string>"
+        ).select("campaign_key", "campaign_score", F.explode("report_ids").alias("report_id"))
+        return (
+            wave_reports.select("report_id", "wave", "target_id", "reporter_id", "t")
+            .join(table.select("wave", "evidence", "flagged"), "wave")
+            .join(joined, "report_id", "full")  # ring reports may lie outside every wave
+        )

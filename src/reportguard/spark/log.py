@@ -1,0 +1,161 @@
+"""Read a Parquet report log into the columns every Spark signal works on.
+
+The same columns as :class:`reportguard.detect.frame.ReportFrame`: times as epoch seconds, ids as
+strings, network identifiers as hashes. A log exported with ``ip_hash``/``device_hash`` keeps
+them; raw ``ip``/``device`` columns are hashed here with a salt made for this run only (detection
+needs equality, nothing else), so no raw address reaches a shuffle file or an output.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from reportguard.errors import InputFileError, ReportGuardError
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+REQUIRED = ("report_id", "reporter_id", "target_id", "created_at")
+OPTIONAL = ("content_id", "reason", "text", "referrer")
+
+
+@dataclass
+class SparkLog:
+    """Reports and account snapshots as Spark DataFrames (the Spark side of ReportFrame)."""
+
+    reports: DataFrame
+    accounts: DataFrame
+
+
+def read_log(spark: SparkSession, reports: str, accounts: str | None = None) -> SparkLog:
+    """Read ``reports`` (a Parquet file or folder, any URI Spark reads) and optional accounts.
+
+    A row without an id or with a time that does not parse stops the run with the first such
+    record named: detection over a log that silently lost rows would be wrong without a trace.
+    """
+    from pyspark.sql import functions as F
+
+    raw = _read(spark, reports, "reports")
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise InputFileError(f"{reports}: the report log has no column {', '.join(missing)}")
+    salt = secrets.token_hex(16)
+    columns = [F.col(c).cast("string").alias(c) for c in ("report_id", "reporter_id", "target_id")]
+    columns += [
+        (F.col(c).cast("string") if c in raw.columns else F.lit(None).cast("string")).alias(c)
+        for c in OPTIONAL
+    ]
+    columns += [
+        _epoch(raw, "created_at").alias("t"),
+        _hashed(raw, "ip", salt).alias("ip_hash"),
+        _hashed(raw, "device", salt).alias("device_hash"),
+    ]
+    frame = raw.select(*columns)
+    _check(frame, reports)
+    account_frame = _accounts(spark, accounts) if accounts is not None else _no_accounts(spark)
+    return SparkLog(reports=frame, accounts=account_frame)
+
+
+def _read(spark: SparkSession, uri: str, what: str) -> DataFrame:
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.read.parquet(uri)
+    except AnalysisException as exc:
+        first = str(exc).splitlines()[0]
+        raise InputFileError(f"{uri}: cannot read the {what} as Parquet ({first})") from None
+
+
+def _epoch(raw: DataFrame, name: str) -> Column:
+    """Epoch seconds from a timestamp, an ISO 8601 text or a number of seconds."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import NumericType, StringType
+
+    kind = raw.schema[name].dataType
+    if isinstance(kind, NumericType):
+        return F.col(name).cast("long")
+    column = F.to_timestamp(F.col(name)) if isinstance(kind, StringType) else F.col(name)
+    return F.unix_timestamp(column.cast("timestamp"))
+
+
+def _hashed(raw: DataFrame, name: str, salt: str) -> Column:
+    from pyspark.sql import functions as F
+
+    if f"{name}_hash" in raw.columns:
+        return F.col(f"{name}_hash").cast("string")
+    if name in raw.columns:
+        value = F.lower(F.trim(F.col(name).cast("string")))
+        return F.when(value.isNull() | (value == ""), None).otherwise(
+            F.sha2(F.concat(F.lit(f"{salt}:{name}:"), value), 256)
+        )
+    return F.lit(None).cast("string")
+
+
+def _check(frame: DataFrame, uri: str) -> None:
+    from pyspark.sql import functions as F
+
+    bad = frame.filter(
+        F.col("report_id").isNull()
+        | F.col("reporter_id").isNull()
+        | F.col("target_id").isNull()
+        | F.col("t").isNull()
+    )
+    first = bad.select("report_id", "reporter_id", "target_id", "t").limit(1).collect()
+    if first:
+        row = first[0]
+        field = next(
+            name
+            for name, value in (
+                ("report_id", row.report_id),
+                ("reporter_id", row.reporter_id),
+                ("target_id", row.target_id),
+                ("created_at", row.t),
+            )
+            if value is None
+        )
+        count = bad.count()
+        who = f"report {row.report_id}" if row.report_id is not None else "a report"
+        raise ReportGuardError(
+            f"{uri}: {who}: {field} is missing or not a time ({count:,} such rows); "
+            "fix the export or drop them before detection"
+        )
+
+
+def _accounts(spark: SparkSession, uri: str) -> DataFrame:
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    raw = _read(spark, uri, "accounts")
+    if "account_id" not in raw.columns:
+        raise InputFileError(f"{uri}: the accounts file has no column account_id")
+    created = _epoch(raw, "created_at") if "created_at" in raw.columns else F.lit(None).cast("long")
+    frame = raw.select(
+        F.col("account_id").cast("string").alias("account_id"),
+        created.alias("account_created"),
+        *[
+            (F.col(c).cast("long") if c in raw.columns else F.lit(None).cast("long")).alias(c)
+            for c in ("followers", "posts")
+        ],
+        (F.col("handle").cast("string") if "handle" in raw.columns else F.lit(None))
+        .cast("string")
+        .alias("handle"),
+        (_epoch(raw, "snapshot_at") if "snapshot_at" in raw.columns else F.lit(0)).alias(
+            "snapshot"
+        ),
+    ).filter(F.col("account_id").isNotNull())
+    # Several snapshots of one account: the latest describes it.
+    latest = Window.partitionBy("account_id").orderBy(F.col("snapshot").desc_nulls_last())
+    return (
+        frame.withColumn("n", F.row_number().over(latest))
+        .filter(F.col("n") == 1)
+        .drop("n", "snapshot")
+    )
+
+
+def _no_accounts(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame(
+        [],
+        "account_id string, account_created long, followers long, posts long, handle string",
+    )
