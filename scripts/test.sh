@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-EXTRAS="[dev]" . scripts/venv.sh
+EXTRAS="[dev,spark]" . scripts/venv.sh
 
 # --- a throwaway PostgreSQL, unless the caller already points at one ---------------------------
 PG_STARTED=""

@@ -139,12 +139,14 @@ class BurstDetector(Detector):
             pl.col("first_bucket").min().alias("first_bucket"),
             pl.col("bucket").max().alias("last_bucket"),
             pl.col("surprise").max().alias("burst_surprise"),
+            # The busiest window names the wave's expectation; on a tie (surprises are capped)
+            # the shortest, then the earliest: both engines break ties the same way.
             pl.col("expected")
-            .sort_by(["surprise", "window"], descending=[False, True])
+            .sort_by(["surprise", "window", "bucket"], descending=[False, True, True])
             .last()
             .alias("expected"),
             pl.col("window")
-            .sort_by(["surprise", "window"], descending=[False, True])
+            .sort_by(["surprise", "window", "bucket"], descending=[False, True, True])
             .last()
             .alias("window"),
         )

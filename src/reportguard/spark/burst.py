@@ -101,8 +101,16 @@ def find_waves(detector: BurstDetector, log: SparkLog) -> DataFrame:
             )
         ).over(ordered.rowsBetween(Window.unboundedPreceding, 0)),
     )
-    # The busiest window names the wave's expectation; on a tie, the shortest window.
-    best = F.max(F.struct("surprise", (-F.col("window")).alias("neg"), "expected", "window"))
+    # The busiest window names the wave's expectation; on a tie, the shortest, then the earliest.
+    best = F.max(
+        F.struct(
+            "surprise",
+            (-F.col("window")).alias("shorter"),
+            (-F.col("bucket")).alias("earlier"),
+            "expected",
+            "window",
+        )
+    )
     waves = numbered.groupBy("target_id", "wave_no").agg(
         F.min("first_bucket").alias("first_bucket"),
         F.max("bucket").alias("last_bucket"),

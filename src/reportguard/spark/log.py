@@ -75,9 +75,10 @@ def _epoch(raw: DataFrame, name: str) -> Column:
 
     kind = raw.schema[name].dataType
     if isinstance(kind, NumericType):
-        return F.col(name).cast("long")
-    column = F.to_timestamp(F.col(name)) if isinstance(kind, StringType) else F.col(name)
-    return F.unix_timestamp(column.cast("timestamp"))
+        return F.col(name).try_cast("long")
+    # try_: an unreadable time becomes null, which the check below names, not a Java trace.
+    column = F.try_to_timestamp(F.col(name)) if isinstance(kind, StringType) else F.col(name)
+    return F.unix_timestamp(column.try_cast("timestamp"))
 
 
 def _hashed(raw: DataFrame, name: str, salt: str) -> Column:
@@ -135,7 +136,7 @@ def _accounts(spark: SparkSession, uri: str) -> DataFrame:
         F.col("account_id").cast("string").alias("account_id"),
         created.alias("account_created"),
         *[
-            (F.col(c).cast("long") if c in raw.columns else F.lit(None).cast("long")).alias(c)
+            (F.col(c).try_cast("long") if c in raw.columns else F.lit(None).cast("long")).alias(c)
             for c in ("followers", "posts")
         ],
         (F.col("handle").cast("string") if "handle" in raw.columns else F.lit(None))
