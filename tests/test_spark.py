@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from tests.test_cli import run
 from typer.testing import CliRunner
 
 from reportguard.cli import app
@@ -335,13 +336,15 @@ def test_a_record_with_an_unreadable_time_is_named(spark: Any, tmp_path: Path) -
         read_log(spark, str(tmp_path / "bad.parquet"))
 
 
-def test_spark_options_need_the_spark_engine(sqlite_url: str, tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["--db", sqlite_url, "detect", "--reports", str(tmp_path)])
-    assert result.exit_code != 0
-    assert "are for --engine spark" in result.output
+def test_spark_options_need_the_spark_engine(
+    sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "--db", sqlite_url, "detect", "--reports", str(tmp_path))
+    assert code == 1
+    assert "are for --engine spark" in err
 
 
-def test_the_spark_engine_needs_a_log(sqlite_url: str) -> None:
-    result = CliRunner().invoke(app, ["--db", sqlite_url, "detect", "--engine", "spark"])
-    assert result.exit_code != 0
-    assert "give --reports" in result.output
+def test_the_spark_engine_needs_a_log(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--db", sqlite_url, "detect", "--engine", "spark")
+    assert code == 1
+    assert "give --reports" in err
