@@ -186,11 +186,11 @@ class CampaignEngine:
             table, wave_reports, signals, frame, bucket_seconds=burst.bucket_minutes * 60
         )
         campaigns = self._fuse(table, members, [burst, *signals])
-        campaigns += self._lockstep_rings(signals, campaigns)
+        campaigns += self.lockstep_rings(signals, campaigns)
         return Detection(campaigns, table, time.perf_counter() - started)
 
     @staticmethod
-    def _lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:
+    def lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:
         """Rings too small to burst on any one target: lockstep groups not already a campaign.
 
         They come from the fitted lockstep detector (the whole log), so batch, incremental
@@ -345,7 +345,7 @@ class CampaignEngine:
         campaigns = []
         for waves in groups.values():
             mine = wave_reports.filter(pl.col("wave").is_in(waves))
-            evidence = self._evidence([rows[w] for w in waves], signals)
+            evidence = self.evidence_sentences([rows[w] for w in waves], signals)
             total = max(rows[w]["evidence"] for w in waves)
             first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
             targets = sorted(set(mine["target_id"].to_list()))
@@ -365,7 +365,9 @@ class CampaignEngine:
         campaigns.sort(key=lambda c: (-c.score, c.first_report_at))
         return campaigns
 
-    def _evidence(self, rows: list[dict[str, Any]], signals: list[Any]) -> list[dict[str, Any]]:
+    def evidence_sentences(
+        self, rows: list[dict[str, Any]], signals: list[Any]
+    ) -> list[dict[str, Any]]:
         """The strongest wave's findings per signal, as plain sentences with their numbers."""
         best = max(rows, key=lambda r: r["evidence"])
         found: list[dict[str, Any]] = []

@@ -21,6 +21,7 @@ import polars as pl
 
 from reportguard.detect.engine import REPEAT_COLUMN, CampaignEngine, FoundCampaign
 from reportguard.detectors import (
+    BurstDetector,
     Detector,
     Lockstep,
     NearDuplicateText,
@@ -84,7 +85,7 @@ class SparkCampaignEngine:
         started = time.perf_counter()
         engine = self.engine or CampaignEngine.default()
         log.reports = log.reports.persist(StorageLevel.MEMORY_AND_DISK)
-        burst = spark_burst.learn((engine.burst or CampaignEngine.default().burst).clone(), log)  # type: ignore[union-attr]
+        burst = spark_burst.learn((engine.burst or BurstDetector()).clone(), log)
         fitted = [implementation(s).fit(s.clone(), log) for s in engine.signals or []]
         signals = [f.detector for f in fitted]
         active = max(1, log.reports.select("reporter_id").distinct().count())
@@ -112,7 +113,7 @@ class SparkCampaignEngine:
             engine, table, wave_reports, fitted, log, bucket_seconds=burst.bucket_minutes * 60
         ).localCheckpoint()
         campaigns = self._fuse(engine, table, members, [burst, *signals])
-        campaigns += CampaignEngine._lockstep_rings(self._rings(fitted, log), campaigns)
+        campaigns += CampaignEngine.lockstep_rings(self._rings(fitted, log), campaigns)
         scores = self._report_scores(log, table, wave_reports, campaigns)
         wave_reports.unpersist()
         return SparkDetection(
@@ -281,7 +282,7 @@ class SparkCampaignEngine:
                     first_report_at=datetime.fromtimestamp(first, UTC),
                     last_report_at=datetime.fromtimestamp(int(row["last"]), UTC),
                     score=float(1 - np.exp(-total / 20)),
-                    evidence=engine._evidence(waves, detectors),
+                    evidence=engine.evidence_sentences(waves, detectors),
                 )
             )
         campaigns.sort(key=lambda c: (-c.score, c.first_report_at))

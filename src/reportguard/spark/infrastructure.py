@@ -36,6 +36,21 @@ def _collision(log: SparkLog, column: str) -> float:
     return float(row["sq"]) / float(row["n"]) ** 2
 
 
+def _crowded(reports: DataFrame, column: str) -> DataFrame:
+    """(wave, value) of the addresses or devices that two or more of a wave's reporters share."""
+    from pyspark.sql import functions as F
+
+    return (
+        reports.select("wave", column, "reporter_id")
+        .dropna()
+        .distinct()
+        .groupBy("wave", column)
+        .agg(F.count("*").alias("n"))
+        .filter(F.col("n") >= 2)
+        .select("wave", column)
+    )
+
+
 def fit(detector: SharedInfrastructure, log: SparkLog) -> SparkFitted:
     detector.ip_collision_ = _collision(log, "ip_hash")
     detector.device_collision_ = _collision(log, "device_hash")
@@ -43,22 +58,22 @@ def fit(detector: SharedInfrastructure, log: SparkLog) -> SparkFitted:
 
 
 def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFrame:
-    detector: SharedInfrastructure = fitted.detector
     from pyspark.sql import functions as F
 
-    shared = None
-    for column in COLUMNS:
-        pairs = wave_reports.select("wave", "reporter_id", column).dropna().distinct()
-        crowded = (
-            pairs.groupBy("wave", column)
-            .agg(F.count("*").alias("n"))
-            .filter(F.col("n") >= 2)
-            .select("wave", column)
+    detector: SharedInfrastructure = fitted.detector
+    shared = [
+        wave_reports.join(_crowded(wave_reports, column), ["wave", column]).select(
+            "wave", "reporter_id"
         )
-        part = pairs.join(crowded, ["wave", column]).select("wave", "reporter_id")
-        shared = part if shared is None else shared.unionByName(part)
-    assert shared is not None
-    sharing = shared.distinct().groupBy("wave").agg(F.count("*").alias("sharing"))
+        for column in COLUMNS
+    ]
+    sharing = (
+        shared[0]
+        .unionByName(shared[1])
+        .distinct()
+        .groupBy("wave")
+        .agg(F.count("*").alias("sharing"))
+    )
     out = (
         wave_reports.groupBy("wave")
         .agg(
@@ -91,18 +106,8 @@ def traits(fitted: SparkFitted, inside: DataFrame, table: DataFrame, log: SparkL
 
     fired = table.filter(F.col("infra_surprise") > 0).select("wave")
     marked = inside.select("wave", "report_id", "reporter_id", *COLUMNS).join(fired, "wave")
-    found = None
-    for column in COLUMNS:
-        crowd = (
-            marked.select("wave", column, "reporter_id")
-            .dropna()
-            .distinct()
-            .groupBy("wave", column)
-            .agg(F.count("*").alias("n"))
-            .filter(F.col("n") >= 2)
-            .select("wave", column)
-        )
-        part = marked.join(crowd, ["wave", column]).select("wave", "report_id")
-        found = part if found is None else found.unionByName(part)
-    assert found is not None
-    return found.distinct()
+    found = [
+        marked.join(_crowded(marked, column), ["wave", column]).select("wave", "report_id")
+        for column in COLUMNS
+    ]
+    return found[0].unionByName(found[1]).distinct()

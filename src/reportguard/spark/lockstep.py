@@ -79,9 +79,9 @@ def group_reports(fitted: SparkFitted, log: SparkLog) -> DataFrame:
 
 
 def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFrame:
-    detector: Lockstep = fitted.detector
     from pyspark.sql import functions as F
 
+    detector: Lockstep = fitted.detector
     marked = (
         wave_reports.select("wave", "reporter_id")
         .distinct()

@@ -31,10 +31,10 @@ def fit(detector: Referral, log: SparkLog) -> SparkFitted:
 
 
 def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFrame:
-    detector: Referral = fitted.detector
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    detector: Referral = fitted.detector
     sizes = wave_reports.groupBy("wave").agg(F.count("*").alias("reports"))
     ranked = Window.partitionBy("wave").orderBy(F.col("len").desc(), F.col("referrer"))
     top = (

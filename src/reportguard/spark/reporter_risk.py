@@ -41,10 +41,10 @@ def fit(detector: ReporterRisk, log: SparkLog) -> SparkFitted:
 
 
 def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFrame:
-    detector: ReporterRisk = fitted.detector
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
+    detector: ReporterRisk = fitted.detector
     span = detector.cluster_days * DAY
     per_reporter = (
         wave_reports.select("wave", "reporter_id", "t")
@@ -109,9 +109,9 @@ def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFr
 
 def _span_share(fitted: SparkFitted, spans: DataFrame, log: SparkLog) -> DataFrame:
     """Per wave: the share of all known accounts created in [cluster_start, + cluster_days)."""
-    detector: ReporterRisk = fitted.detector
     from pyspark.sql import functions as F
 
+    detector: ReporterRisk = fitted.detector
     span = detector.cluster_days * DAY
     total = fitted.tables["accounts_known"]
     if total == 0:  # nothing known: every span holds "all" accounts, as in-process
@@ -138,9 +138,9 @@ def _span_share(fitted: SparkFitted, spans: DataFrame, log: SparkLog) -> DataFra
 
 def traits(fitted: SparkFitted, inside: DataFrame, table: DataFrame, log: SparkLog) -> DataFrame:
     """(wave, report_id) of reports by young or batch-created reporters where that fired."""
-    detector: ReporterRisk = fitted.detector
     from pyspark.sql import functions as F
 
+    detector: ReporterRisk = fitted.detector
     joined = (
         inside.select("wave", "report_id", "reporter_id", "t")
         .join(_created(log), "reporter_id", "left")

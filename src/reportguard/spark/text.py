@@ -56,9 +56,9 @@ def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFr
 
     The labels are kept (``tables["labels"]``) for :func:`traits`.
     """
-    detector: NearDuplicateText = fitted.detector
     from pyspark.sql import functions as F
 
+    detector: NearDuplicateText = fitted.detector
     text_labels = labels(detector, wave_reports).localCheckpoint()
     fitted.tables["labels"] = text_labels
     sizes = text_labels.groupBy("wave", "label").agg(F.count("*").alias("size"))
