@@ -32,7 +32,9 @@ def fit(detector: ReporterRisk, log: SparkLog) -> SparkFitted:
     known = joined.filter(F.col("account_created").isNotNull())
     row = known.agg(
         F.avg((age < detector.young_days).cast("double")).alias("young"),
-        F.median(age).alias("median_age"),
+        # Only a sentence quotes it: an approximate median (rank error 1e-4) spares the exact
+        # one's buffer of every report's age in one task, which ran out of a 4 GB heap at 10M.
+        F.percentile_approx(age, 0.5, 10_000).alias("median_age"),
     ).first()
     detector.young_share_ = float(row["young"] or 0.0)  # type: ignore[index]
     detector.median_age_days_ = float(row["median_age"] or 0.0)  # type: ignore[index]
