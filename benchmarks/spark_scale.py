@@ -45,7 +45,11 @@ def child_spark(data: Path, out: Path, master: str, memory: str) -> None:
     detection = detect_on_spark(
         LogLocation.resolve(str(data)),
         master=master,
-        conf={"spark.driver.memory": memory, "spark.local.dir": str(HERE / "results" / "spark")},
+        conf={
+            "spark.driver.memory": memory,
+            "spark.local.dir": str(HERE / "results" / "spark"),
+            **dict(pair.split("=", 1) for pair in os.environ.get("SPARK_SCALE_CONF", "").split()),
+        },
     )
     seconds = time.perf_counter() - started
     DetectionResult.from_found("spark", seconds, detection.campaigns).save(out)

@@ -84,7 +84,8 @@ class SparkCampaignEngine:
 
         started = time.perf_counter()
         engine = self.engine or CampaignEngine.default()
-        log.reports = log.reports.persist(StorageLevel.MEMORY_AND_DISK)
+        # The log is not cached: each step reads only the Parquet columns it needs, and a cached
+        # copy of every column (texts included) is what ran a 4 GB heap out of memory at 10M.
         burst = spark_burst.learn((engine.burst or BurstDetector()).clone(), log)
         fitted = [implementation(s).fit(s.clone(), log) for s in engine.signals or []]
         signals = [f.detector for f in fitted]
