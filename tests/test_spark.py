@@ -311,6 +311,31 @@ def test_spark_submit_entry_point(
     assert capsys.readouterr().out.strip().endswith("reportguard/spark/submit.py")
 
 
+def test_raw_addresses_are_hashed_as_read(spark: Any, tmp_path: Path) -> None:
+    from reportguard.spark.log import read_log
+
+    pl.DataFrame(
+        {
+            "report_id": ["r1", "r2", "r3", "r4", "r5"],
+            "reporter_id": ["a", "b", "c", "d", "e"],
+            "target_id": ["x"] * 5,
+            "created_at": ["2026-01-01T10:00:00Z"] * 5,
+            "ip": [
+                "203.0.113.9",
+                " ::FFFF:203.0.113.9",
+                "0:0:0:0:0:ffff:203.0.113.9",
+                "198.51.100.1",
+                "2001:db8::ffff:203.0.113.9",
+            ],
+        }
+    ).write_parquet(tmp_path / "log.parquet")
+    rows = read_log(spark, str(tmp_path / "log.parquet")).reports.orderBy("report_id").collect()
+    hashes = [row["ip_hash"] for row in rows]
+    assert hashes[0] == hashes[1] == hashes[2]
+    assert len({hashes[0], hashes[3], hashes[4]}) == 3  # another address, another network
+    assert all(len(h) == 64 and "203.0" not in h for h in hashes)
+
+
 def test_a_log_without_a_required_column_is_refused(spark: Any, tmp_path: Path) -> None:
     from reportguard.spark.log import read_log
 

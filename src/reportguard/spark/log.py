@@ -88,6 +88,10 @@ def _hashed(raw: DataFrame, name: str, salt: str) -> Column:
         return F.col(f"{name}_hash").cast("string")
     if name in raw.columns:
         value = F.lower(F.trim(F.col(name).cast("string")))
+        if name == "ip":
+            # As ingest's normalise_ip for the common case: an IPv4 address written IPv4-mapped
+            # (::ffff:203.0.113.9) is the same address. Other IPv6 spellings are not rewritten.
+            value = F.regexp_replace(value, r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
         return F.when(value.isNull() | (value == ""), None).otherwise(
             F.sha2(F.concat(F.lit(f"{salt}:{name}:"), value), 256)
         )
