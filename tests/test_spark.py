@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,14 +35,22 @@ from reportguard.simulate import preset, simulate
 SCORE_TOLERANCE = 0.01
 
 
+def _missing(why: str) -> None:
+    if os.environ.get("REPORTGUARD_REQUIRE_SPARK") == "1":
+        pytest.fail(f"REPORTGUARD_REQUIRE_SPARK=1 but {why}")
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        if os.environ.get("REPORTGUARD_REQUIRE_SPARK") == "1":
-            pytest.fail("REPORTGUARD_REQUIRE_SPARK=1 but PySpark is not installed")
-        pytest.skip("PySpark not installed: pip install 'reportguard[spark]'")
+        _missing("PySpark is not installed: pip install 'reportguard[spark]'")
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        _missing(
+            "Java is not installed (Spark needs Java 17: apt-get install openjdk-17-jre-headless)"
+        )
     from reportguard.spark.session import spark_session
 
     session = spark_session(
