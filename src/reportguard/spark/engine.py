@@ -56,6 +56,7 @@ class SparkDetection:
     campaigns: list[FoundCampaign]
     waves: DataFrame
     report_scores: DataFrame
+    campaign_reports: DataFrame
     examined: int
     flagged: int
     seconds: float = 0.0
@@ -115,12 +116,14 @@ class SparkCampaignEngine:
         ).localCheckpoint()
         campaigns = self._fuse(engine, table, members, [burst, *signals])
         campaigns += CampaignEngine.lockstep_rings(self._rings(fitted, log), campaigns)
-        scores = self._report_scores(log, table, wave_reports, campaigns)
+        campaign_reports = self._campaign_reports(log, campaigns)
+        scores = self._report_scores(table, wave_reports, campaign_reports)
         wave_reports.unpersist()
         return SparkDetection(
             campaigns=campaigns,
             waves=table,
             report_scores=scores,
+            campaign_reports=campaign_reports,
             examined=int(counts["examined"] or 0),  # type: ignore[index]
             flagged=int(counts["flagged"] or 0),  # type: ignore[index]
             seconds=time.perf_counter() - started,
@@ -306,19 +309,26 @@ class SparkCampaignEngine:
         return [ring]
 
     @staticmethod
-    def _report_scores(
-        log: SparkLog, table: DataFrame, wave_reports: DataFrame, campaigns: list[FoundCampaign]
-    ) -> DataFrame:
-        """Per report in a wave: its wave's evidence and, for members, the campaign's score."""
+    def _campaign_reports(log: SparkLog, campaigns: list[FoundCampaign]) -> DataFrame:
+        """(campaign_key, campaign_score, report_id) for every report of every campaign."""
         from pyspark.sql import functions as F
 
-        spark = log.reports.sparkSession
         rows = [(c.key, float(c.score), c.report_ids) for c in campaigns]
-        joined = spark.createDataFrame(
-            rows, "campaign_key string, campaign_score double, report_ids array<string>"
-        ).select("campaign_key", "campaign_score", F.explode("report_ids").alias("report_id"))
+        return (
+            log.reports.sparkSession.createDataFrame(
+                rows, "campaign_key string, campaign_score double, report_ids array<string>"
+            )
+            .select("campaign_key", "campaign_score", F.explode("report_ids").alias("report_id"))
+            .localCheckpoint()
+        )
+
+    @staticmethod
+    def _report_scores(
+        table: DataFrame, wave_reports: DataFrame, campaign_reports: DataFrame
+    ) -> DataFrame:
+        """Per report in a wave: its wave's evidence and, for members, the campaign's score."""
         return (
             wave_reports.select("report_id", "wave", "target_id", "reporter_id", "t")
             .join(table.select("wave", "evidence", "flagged"), "wave")
-            .join(joined, "report_id", "full")  # ring reports may lie outside every wave
+            .join(campaign_reports, "report_id", "full")  # ring reports may lie outside waves
         )

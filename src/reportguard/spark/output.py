@@ -19,8 +19,6 @@ TABLES = ("campaigns", "campaign_reports", "report_scores", "waves")
 
 def write_outputs(spark: SparkSession, detection: SparkDetection, output: str) -> list[str]:
     """Write the four tables under ``output``; returns their URIs."""
-    from pyspark.sql import functions as F
-
     base = output.rstrip("/")
     campaigns = spark.createDataFrame(
         [
@@ -39,20 +37,9 @@ def write_outputs(spark: SparkSession, detection: SparkDetection, output: str) -
         "campaign_key string, score double, members array<string>, targets array<string>, "
         "first_report_at timestamp, last_report_at timestamp, n_reports long, evidence string",
     )
-    reports = (
-        campaigns.select("campaign_key")
-        .join(
-            spark.createDataFrame(
-                [(c.key, c.report_ids) for c in detection.campaigns],
-                "campaign_key string, report_ids array<string>",
-            ),
-            "campaign_key",
-        )
-        .select("campaign_key", F.explode("report_ids").alias("report_id"))
-    )
     tables = {
         "campaigns": campaigns,
-        "campaign_reports": reports,
+        "campaign_reports": detection.campaign_reports.select("campaign_key", "report_id"),
         "report_scores": detection.report_scores,
         "waves": detection.waves,
     }
