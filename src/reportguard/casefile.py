@@ -122,21 +122,12 @@ def campaign_people(
     session: Session, campaign_id: int, *, members: int | None, targets: int | None = None
 ) -> tuple[list[str], list[str]]:
     """A campaign's members and targets by id (the first ``members`` / ``targets`` of each)."""
+
+    def ids(column: Any, owner: Any, limit: int | None) -> list[str]:
+        query = sa.select(column).where(owner == campaign_id).order_by(column).limit(limit)
+        return list(session.scalars(query))
+
     return (
-        list(
-            session.scalars(
-                sa.select(CampaignMember.reporter_id)
-                .where(CampaignMember.campaign_id == campaign_id)
-                .order_by(CampaignMember.reporter_id)
-                .limit(members)
-            )
-        ),
-        list(
-            session.scalars(
-                sa.select(CampaignTarget.target_id)
-                .where(CampaignTarget.campaign_id == campaign_id)
-                .order_by(CampaignTarget.target_id)
-                .limit(targets)
-            )
-        ),
+        ids(CampaignMember.reporter_id, CampaignMember.campaign_id, members),
+        ids(CampaignTarget.target_id, CampaignTarget.campaign_id, targets),
     )

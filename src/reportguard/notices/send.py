@@ -319,22 +319,12 @@ def action_notice(
 ) -> bool:
     """The statement of reasons (DSA Article 17) to the account an action restricts."""
     statement = action.statement or {}
-    return notify(
-        session,
-        policy,
-        kind="action_taken",
-        recipient_id=action.account_id,
-        subject_type="action",
-        subject_id=action.action_key,
-        case_id=case_id,
-        context={
-            "action_id": action.action_key,
-            "statement": statement,
-            "facts": _facts(statement),
-            "until": _minute(action.ends_at) if action.ends_at else "",
-        },
-        now=now,
-    )
+    context = {
+        "statement": statement,
+        "facts": _facts(statement),
+        "until": _minute(action.ends_at) if action.ends_at else "",
+    }
+    return _about_action(session, policy, "action_taken", action, context, now, case_id)
 
 
 KIND_LABELS = {
@@ -355,21 +345,34 @@ def reversal_notice(
     now: datetime,
     case_id: int | None = None,
 ) -> bool:
+    context = {
+        "kind_label": KIND_LABELS.get(action.kind, "the decision"),
+        "reversed_at": _minute(now),
+        "why": why,
+        "strikes_removed": strikes_removed,
+    }
+    return _about_action(session, policy, "action_reversed", action, context, now, case_id)
+
+
+def _about_action(  # noqa: PLR0917 - the parts of one notice, passed on
+    session: Session,
+    policy: Policy,
+    kind: str,
+    action: Action,
+    context: dict[str, Any],
+    now: datetime,
+    case_id: int | None,
+) -> bool:
+    """A notice to the account an action concerns, keyed once per action and kind."""
     return notify(
         session,
         policy,
-        kind="action_reversed",
+        kind=kind,
         recipient_id=action.account_id,
         subject_type="action",
         subject_id=action.action_key,
         case_id=case_id,
-        context={
-            "action_id": action.action_key,
-            "kind_label": KIND_LABELS.get(action.kind, "the decision"),
-            "reversed_at": _minute(now),
-            "why": why,
-            "strikes_removed": strikes_removed,
-        },
+        context={"action_id": action.action_key, **context},
         now=now,
     )
 
