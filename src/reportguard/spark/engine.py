@@ -90,7 +90,7 @@ class SparkCampaignEngine:
         burst = spark_burst.learn((engine.burst or BurstDetector()).clone(), log)
         fitted = [implementation(s).fit(s.clone(), log) for s in engine.signals or []]
         signals = [f.detector for f in fitted]
-        active = max(1, log.reports.select("reporter_id").distinct().count())
+        active = log.active_reporters()
 
         waves = spark_burst.find_waves(burst, log).localCheckpoint()
         wave_reports = spark_burst.wave_reports(log, waves).persist(StorageLevel.MEMORY_AND_DISK)

@@ -58,7 +58,7 @@ def fit(detector: Lockstep, log: SparkLog) -> SparkFitted:
         .select(F.col("node").alias("reporter_id"), F.col("component").alias("group"))
         .localCheckpoint()
     )
-    detector.active_reporters_ = max(1, log.reports.select("reporter_id").distinct().count())
+    detector.active_reporters_ = log.active_reporters()
     return SparkFitted(detector, {"members": members, "members_count": members.count()})
 
 
