@@ -65,56 +65,69 @@ class NearDuplicateText(Detector):
         self.min_share = min_share
 
     def _prepare(self) -> None:
-        """Permutations and LSH band parameters, computed once per detector (not per text)."""
+        """Permutations and LSH bands, computed once per detector (not per text).
+
+        The band layout (how many bands of how many hash values) is datasketch's
+        ``MinHashLSH`` choice for the threshold; the bands themselves are kept in plain
+        dictionaries because a wave only ever asks "which earlier text shares a band with this
+        one", which needs neither the index's key store nor its candidate sets.
+        """
         if getattr(self, "_permutations", None) is not None:
             return
         probe = MinHash(num_perm=self.num_perm, seed=self.seed)
         self._permutations = probe.permutations
         self._scheme = probe.scheme
         lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
-        self._params = (lsh.b, lsh.r)
-        self._hashes: dict[str, MinHash] = {}
+        self._ranges = list(lsh.hashranges)
+        self._bands_of: dict[str, tuple[bytes, ...]] = {}
 
-    def _minhash(self, norm: str) -> MinHash:
-        cached = self._hashes.get(norm)
+    def _bands(self, norm: str) -> tuple[bytes, ...]:
+        """A text's LSH band keys (its MinHash cut into bands), cached by normalised text."""
+        cached = self._bands_of.get(norm)
         if cached is None:
-            cached = MinHash(
+            m = MinHash(
                 num_perm=self.num_perm,
                 seed=self.seed,
                 permutations=self._permutations,
                 scheme=self._scheme,
             )
-            cached.update_batch(list(_shingles(norm, self.shingle)))
-            if len(self._hashes) > 200_000:
-                self._hashes.clear()
-            self._hashes[norm] = cached
+            m.update_batch(list(_shingles(norm, self.shingle)))
+            values = m.hashvalues
+            cached = tuple(values[start:end].tobytes() for start, end in self._ranges)
+            if len(self._bands_of) > 200_000:
+                self._bands_of.clear()
+            self._bands_of[norm] = cached
         return cached
 
     def clusters(self, texts: list[str]) -> list[int]:
         """A cluster number per text; texts under ``min_length`` each stand alone.
 
-        Identical texts (after lower-casing and dropping punctuation) share a MinHash, so a
-        wave of 4,000 reports costs as many hashes as it has distinct texts.
+        Texts are taken in order; a text joins the cluster of the earliest text before it that
+        shares an LSH band with it (the candidates ``MinHashLSH.query`` would return), else
+        starts its own. Identical texts (after lower-casing and dropping punctuation) share
+        their bands, so a wave of 4,000 reports costs as many hashes as it has distinct texts.
         """
         self._prepare()
-        norms = [" ".join(_WORD.findall(t.lower())) for t in texts]
-        first: dict[str, int] = {}
-        lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, params=self._params)
+        tables: list[dict[bytes, int]] = [{} for _ in self._ranges]
         label_of: dict[str, int] = {}
+        cluster_of: list[int] = []  # by order of first appearance of a distinct text
         labels = []
-        for i, (text, norm) in enumerate(zip(texts, norms, strict=True)):
+        for i, text in enumerate(texts):
+            norm = " ".join(_WORD.findall(text.lower()))
             if len(text) < self.min_length or not norm:
                 labels.append(-1 - i)  # stands alone
                 continue
-            if norm in label_of:
-                labels.append(label_of[norm])
-                continue
-            m = self._minhash(norm)
-            near = lsh.query(m)
-            label = label_of[min(near, key=lambda k: first[k])] if near else len(first)
-            first[norm] = len(first)
-            label_of[norm] = label
-            lsh.insert(norm, m)
+            label = label_of.get(norm)
+            if label is None:
+                order = len(cluster_of)
+                keys = self._bands(norm)
+                # Each band remembers the first text that landed in it.
+                earliest = min(
+                    table.setdefault(key, order) for table, key in zip(tables, keys, strict=True)
+                )
+                label = cluster_of[earliest] if earliest < order else order
+                cluster_of.append(label)
+                label_of[norm] = label
             labels.append(label)
         return labels
 
