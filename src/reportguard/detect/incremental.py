@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import polars as pl
 
 from reportguard.detect.engine import CampaignEngine, Detection, Fitted, FoundCampaign
@@ -75,8 +76,8 @@ class IncrementalDetector:
         self.total_ += len(batch)
         previous_now = self.now_
         self.now_ = max(self.now_, int(batch["t"].max()))  # type: ignore[arg-type]
-        counts = self._count(batch)
-        fresh = self._candidates_among(counts) - self._candidates
+        windowed = self._windowed(self._count(batch))
+        fresh = self._candidates_among(windowed) - self._candidates
         if fresh:
             history = self._history(fresh)  # their reports before this batch, and this batch
             self._watched = pl.concat([self._watched, history])
@@ -84,7 +85,7 @@ class IncrementalDetector:
         old = batch.filter(pl.col("target_id").is_in(list(self._candidates - fresh)))
         if not old.is_empty():
             self._watched = pl.concat([self._watched, old])
-        hot = self._hot(counts)
+        hot = self._hot(windowed)
         if not hot:
             return []
         if self._fitted is None or self.total_ >= self._fitted_at * (1 + self.refit_growth):
@@ -125,68 +126,73 @@ class IncrementalDetector:
         )
         return counts
 
-    def _counts_of(self, targets: list[str]) -> pl.DataFrame:
-        return self._recent.filter(pl.col("target_id").is_in(targets))
-
     def _windowed(self, counts: pl.DataFrame) -> pl.DataFrame:
         """Per target and window length: the most reports in a window holding new reports.
 
+        Also each target's recent total ``n``, the rate it is measured against in :meth:`_hot`.
+
         The fullest window that holds a new bucket can always be shifted to end on a non-empty
         bucket between the first new bucket and the last new bucket plus the window length, so
-        the rolling sums at those buckets suffice (a superset, never missing a window).
+        the sums of the windows ending at those buckets suffice (a superset, never missing a
+        window). Window sums are differences of one running total over the targets' buckets,
+        sorted by (target, bucket), so every window length costs one binary search per bucket.
         """
-        targets = counts["target_id"].unique().to_list()
-        history = self._counts_of(targets)
-        # A target with fewer recent reports than the minimum cannot fill any window.
-        enough = (
-            history.group_by("target_id")
-            .agg(pl.col("k").sum())
-            .filter(pl.col("k") >= self._min_reports)
+        span = (
+            counts.group_by("target_id")
+            .agg(pl.col("bucket").min().alias("lo"), pl.col("bucket").max().alias("hi"))
+            .with_row_index("code")  # integer target codes: sorting by strings costs more
         )
-        history = history.join(enough.select("target_id"), on="target_id").sort(
-            "target_id", "bucket"
+        history = (
+            self._recent.lazy()
+            .join(span.lazy(), on="target_id")
+            # A target with fewer recent reports than the minimum cannot fill any window.
+            .filter(pl.col("k").sum().over("code") >= self._min_reports)
+            .sort("code", "bucket")
+            .collect()
         )
-        span = counts.group_by("target_id").agg(
-            pl.col("bucket").min().alias("lo"), pl.col("bucket").max().alias("hi")
-        )
-        rows = []
+        if history.is_empty():
+            return pl.DataFrame(
+                schema={"target_id": pl.Utf8, "window": pl.Int32, "k_w": pl.Int64, "n": pl.Int64}
+            )
+        code = history["code"].to_numpy().astype(np.int64)
+        bucket = history["bucket"].to_numpy()
+        key = (code << 32) + bucket  # one sorted key: target, then bucket
+        running = np.concatenate([[0], np.cumsum(history["k"].to_numpy())])
+        lo, hi = history["lo"].to_numpy(), history["hi"].to_numpy()
+        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])  # each target's first row
+        ids = history["target_id"].gather(starts)
+        totals = np.diff(running[np.r_[starts, len(code)]])
+        parts = []
         for window in self._windows:
-            rolled = history.rolling(
-                index_column="bucket", period=f"{window}i", group_by="target_id"
-            ).agg(pl.col("k").sum().alias("k_w"))
-            inside = rolled.join(span, on="target_id").filter(
-                pl.col("bucket").is_between(pl.col("lo"), pl.col("hi") + window - 1)
+            first = np.searchsorted(key, key - window, side="right")  # window (b - w, b]
+            inside = (bucket >= lo) & (bucket <= hi + window - 1)
+            sums = np.where(inside, running[1:] - running[first], -1)
+            parts.append(
+                pl.DataFrame(
+                    {
+                        "target_id": ids,
+                        "window": np.full(len(starts), window, dtype=np.int32),
+                        "k_w": np.maximum.reduceat(sums, starts),
+                        "n": totals,
+                    }
+                )
             )
-            rows.append(
-                inside.group_by("target_id")
-                .agg(pl.col("k_w").max())
-                .with_columns(pl.lit(window).alias("window"))
-            )
-        return (
-            pl.concat(rows)
-            if rows
-            else pl.DataFrame(schema={"target_id": pl.Utf8, "k_w": pl.Int64, "window": pl.Int32})
-        )
+        return pl.concat(parts)
 
-    def _candidates_among(self, counts: pl.DataFrame) -> set[str]:
+    def _candidates_among(self, windowed: pl.DataFrame) -> set[str]:
         """Targets with ``min_reports`` reports in some window that holds new reports."""
-        windowed = self._windowed(counts)
         return set(windowed.filter(pl.col("k_w") >= self._min_reports)["target_id"].to_list())
 
-    def _hot(self, counts: pl.DataFrame) -> set[str]:
+    def _hot(self, windowed: pl.DataFrame) -> set[str]:
         """Candidates whose new window is far above their own rate so far: worth judging now."""
-        touched = [t for t in counts["target_id"].unique().to_list() if t in self._candidates]
-        if not touched:
+        touched = windowed.filter(pl.col("target_id").is_in(list(self._candidates)))
+        if touched.is_empty():
             return set()
-        windowed = self._windowed(counts.filter(pl.col("target_id").is_in(touched)))
-        totals = self._counts_of(touched).group_by("target_id").agg(pl.col("k").sum().alias("n"))
         first = int(self._recent["bucket"].min())  # type: ignore[arg-type]
         span = max(1, self.now_ // self._width - first + 1)
-        joined = windowed.join(totals, on="target_id").with_columns(
-            (pl.col("n") * pl.col("window") / span).alias("usual")
-        )
-        hot = joined.filter(
-            (pl.col("k_w") >= self._min_reports) & (pl.col("k_w") >= 3 * pl.col("usual") + 3)
+        usual = pl.col("n") * pl.col("window") / span
+        hot = touched.filter(
+            (pl.col("k_w") >= self._min_reports) & (pl.col("k_w") >= 3 * usual + 3)
         )
         return set(hot["target_id"].to_list())
 
