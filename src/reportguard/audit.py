@@ -56,6 +56,24 @@ def _digest(prev_hash: str, entry: AuditEntry) -> str:
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Event:
+    """One entry to append, before it has a place in the chain."""
+
+    actor: str
+    event: str
+    subject_type: str
+    subject_id: str | int
+    payload: dict[str, Any] | None = None
+    at: datetime | None = None
+    via_key: str | None = None
+
+
+def current_key() -> str | None:
+    """The API key of the request being served, for work handed to another thread."""
+    return _via_key.get()
+
+
 def record(
     session: Session,
     *,
@@ -67,31 +85,43 @@ def record(
     at: datetime | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction (so it lands exactly when the change does)."""
+    event_ = Event(actor, event, subject_type, subject_id, payload, at, _via_key.get())
+    return append(session, [event_])[0]
+
+
+def append(session: Session, events: list[Event]) -> list[AuditEntry]:
+    """Append entries in the caller's transaction, chained in the order given.
+
+    Appenders take turns (an advisory lock on PostgreSQL, the write lock on SQLite), so the
+    chain never forks; several entries cost one turn, one read of the head and one insert.
+    """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
     last = session.execute(
         sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    at = at or datetime.now(UTC)
-    payload = dict(payload or {})
-    if (key_id := _via_key.get()) is not None:
-        payload["via_key"] = key_id
-    body = json.loads(json.dumps(payload, default=str))  # what the JSON column will hold
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        event=event,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        payload=body,
-        prev_hash=prev,
-    )
-    entry.hash = _digest(prev, entry)
-    session.add(entry)
+    now = datetime.now(UTC)
+    entries = []
+    for offset, event in enumerate(events):
+        payload = dict(event.payload or {})
+        if event.via_key is not None:
+            payload["via_key"] = event.via_key
+        entry = AuditEntry(
+            seq=seq + offset,
+            at=event.at or now,
+            actor=event.actor,
+            event=event.event,
+            subject_type=event.subject_type,
+            subject_id=str(event.subject_id),
+            payload=json.loads(json.dumps(payload, default=str)),  # what the JSON column holds
+            prev_hash=prev,
+        )
+        entry.hash = prev = _digest(prev, entry)
+        entries.append(entry)
+    session.add_all(entries)
     session.flush()
-    return entry
+    return entries
 
 
 @dataclass

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from reportguard import __version__, dashboard
 from reportguard.api import errors
+from reportguard.api.committer import GroupCommitter
 from reportguard.api.feed import DetectionFeed
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
 from reportguard.api.security import KeyCache, KeyUse, RateLimits
@@ -52,6 +53,8 @@ def create_app(
     hasher = IdentifierHasher(secret)
     live = settings.api_live_detection if live_detection is None else live_detection
     feed = DetectionFeed(settings, hasher) if live else None
+    importer = Importer(engine, hasher)
+    committer = GroupCommitter(importer)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -60,6 +63,7 @@ def create_app(
         try:
             yield
         finally:
+            committer.close()
             if feed is not None:
                 feed.stop()
 
@@ -75,7 +79,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.policy = policy
-    app.state.importer = Importer(engine, hasher)
+    app.state.importer = importer
+    app.state.committer = committer
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)
     app.state.key_use = KeyUse()

@@ -17,8 +17,8 @@ from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_respo
 from reportguard.api.idempotency import answer
 from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
 from reportguard.api.security import Ingest
-from reportguard.ingest.importer import RequestResult, import_request
 from reportguard.ingest.records import ReportEvent
+from reportguard.ingest.requests import RequestResult, prepare_request
 from reportguard.ingest.validate import Kind
 from reportguard.keys import Principal
 
@@ -65,13 +65,10 @@ def _ingest(
 
     def handler() -> tuple[int, dict[str, Any]]:
         with audit.via_key(principal.key_id):
-            result = import_request(
-                state.importer,
-                records,
-                source=f"api:{principal.name}",
-                actor=principal.actor,
-                kind=kind,
+            prepared = prepare_request(
+                records, source=f"api:{principal.name}", actor=principal.actor, kind=kind
             )
+        result = state.committer.store(prepared)
         if state.feed is not None:
             state.feed.submit(result.new_reports, result.accounts)
         summary = result.summary
