@@ -23,9 +23,11 @@ from tests.helpers import account, report
 from tests.test_cli import run
 
 from reportguard.api import create_app
+from reportguard.api.errors import ApiError
 from reportguard.api.schemas import MAX_BATCH
+from reportguard.api.security import RateLimits
 from reportguard.config import Settings
-from reportguard.keys import create_key
+from reportguard.keys import Principal, create_key
 from reportguard.store.engine import create_engine
 from reportguard.store.models import AuditEntry, Campaign, IngestRun, Report
 
@@ -272,6 +274,32 @@ def test_rate_limit_per_key_answers_429_with_retry_after(sqlite_url: str) -> Non
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
         # other keys are not affected
         assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 200
+
+
+def test_rate_limits_are_a_moving_window_over_every_limit_of_a_key() -> None:
+    now = [1000.0]
+    limits = RateLimits("2/second;3/minute", clock=lambda: now[0])
+    alice, bob = Principal("a", "alice", "ingest"), Principal("b", "bob", "ingest")
+
+    def allowed(who: Principal) -> int | None:
+        try:
+            limits.check(who)
+        except ApiError as exc:
+            return int(exc.headers["Retry-After"]) if exc.status == 429 else -exc.status
+        return None
+
+    assert [allowed(alice), allowed(alice)] == [None, None]
+    assert allowed(alice) == 1  # two in this second; the refused hit is not counted
+    assert allowed(bob) is None  # each key has its own windows
+    now[0] += 1.0  # the first two left the one-second window, not the minute
+    assert allowed(alice) is None
+    assert allowed(alice) == 59  # three in the last minute; the oldest leaves it in 59 s
+    now[0] += 59.0
+    assert allowed(alice) is None
+    hourly = Principal("c", "carol", "ingest", rate_limit="1/hour")  # its own limit, not 2/second
+    limits.check(hourly)
+    with pytest.raises(ApiError, match="1 per 1 hour"):
+        limits.check(hourly)
 
 
 def test_errors_are_json_never_tracebacks(api: Api) -> None:

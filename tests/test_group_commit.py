@@ -3,6 +3,7 @@ gets its own run, audit entry and answer; one request's failure does not fail th
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from tests.helpers import account, report
 
 from reportguard import audit
 from reportguard.api import committer as committer_module
-from reportguard.api.committer import GroupCommitter
+from reportguard.api.committer import GroupCommitter, writer_engine
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
 from reportguard.ingest.requests import (
@@ -23,6 +25,7 @@ from reportguard.ingest.requests import (
     prepare_request,
     store_requests,
 )
+from reportguard.store.engine import create_engine
 from reportguard.store.models import AuditEntry, IngestRun, Report
 
 
@@ -172,3 +175,33 @@ def test_after_close_requests_are_stored_directly(engine: Engine) -> None:
     committer.close()
     assert committer.store(_request([report(2)])).summary.accepted == 1
     assert _count(engine, Report) == 2
+
+
+def test_on_sqlite_a_commit_waits_for_another_writers_lock_then_lands(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    writer = writer_engine(engine)
+    assert writer is not engine  # its own connections, which give up on a busy lock at once
+    committer = GroupCommitter(_importer(writer))
+    holder = sqlite3.connect(engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer (the detection worker, say) holds the lock
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(committer.store, _request([report(1)]))
+        threading.Event().wait(0.3)
+        assert not waiting.done()  # still trying: neither failed nor stored
+        holder.execute("COMMIT")
+        assert waiting.result(timeout=30).summary.accepted == 1
+    committer.close()
+    holder.close()
+    assert _count(engine, Report) == 1
+
+    impatient = GroupCommitter(_importer(writer), lock_wait=0.05)
+    holder = sqlite3.connect(engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(OperationalError, match="database is locked"):
+        impatient.store(_request([report(2)]))
+    holder.execute("ROLLBACK")
+    holder.close()
+    impatient.close()
+    assert _count(engine, Report) == 1
+    writer.dispose()
+    engine.dispose()

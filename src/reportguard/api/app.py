@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from reportguard import __version__, dashboard
 from reportguard.api import errors
-from reportguard.api.committer import GroupCommitter
+from reportguard.api.committer import GroupCommitter, writer_engine
 from reportguard.api.feed import DetectionFeed
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
 from reportguard.api.security import KeyCache, KeyUse, RateLimits
@@ -53,8 +53,8 @@ def create_app(
     hasher = IdentifierHasher(secret)
     live = settings.api_live_detection if live_detection is None else live_detection
     feed = DetectionFeed(settings, hasher) if live else None
-    importer = Importer(engine, hasher)
-    committer = GroupCommitter(importer)
+    writer = writer_engine(engine)
+    committer = GroupCommitter(Importer(writer, hasher))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -64,6 +64,8 @@ def create_app(
             yield
         finally:
             committer.close()
+            if writer is not engine:
+                writer.dispose()
             if feed is not None:
                 feed.stop()
 
@@ -79,7 +81,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.policy = policy
-    app.state.importer = importer
+    app.state.importer = committer.importer
     app.state.committer = committer
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)

@@ -8,16 +8,41 @@ validate their records and hand them to one writer thread, which stores whatever
 meanwhile in one transaction (:func:`~reportguard.ingest.requests.store_requests`) and wakes
 each request with its own answer. An idle server commits each request at once; a busy one
 commits larger groups, so throughput grows with load instead of latency.
+
+On SQLite the other writer is the live-detection worker. SQLite's own busy handler sleeps in
+steps that grow to 100 ms and gives the lock to nobody in particular, so a waiting commit can
+sleep through the short gaps between the worker's transactions. The committer's engine
+therefore waits only a millisecond inside SQLite (:func:`writer_engine`) and retries the
+rolled-back transaction itself every millisecond, up to ``lock_wait`` seconds.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from reportguard.ingest.importer import Importer
 from reportguard.ingest.requests import PreparedRequest, RequestResult, store_requests
+from reportguard.store.engine import create_engine
+
+
+def writer_engine(engine: Engine) -> Engine:
+    """The engine the committer writes through: for an SQLite file, its own pool of connections
+    that give up on a busy lock after a millisecond (the committer retries); else ``engine``."""
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:"):
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    return create_engine(url, migrate=False, busy_timeout_ms=1)
+
+
+def _locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig)
 
 
 @dataclass
@@ -35,9 +60,12 @@ class _Job:
 class GroupCommitter:
     """One writer thread that stores queued ingest requests in shared transactions."""
 
-    def __init__(self, importer: Importer, *, max_records: int = 5000) -> None:
+    def __init__(
+        self, importer: Importer, *, max_records: int = 5000, lock_wait: float = 30.0
+    ) -> None:
         self.importer = importer
         self.max_records = max_records
+        self.lock_wait = lock_wait
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -47,7 +75,7 @@ class GroupCommitter:
         """Store one request's records (with whatever else is waiting); block until committed."""
         with self._lock:
             if self._closed:  # shutting down: no writer to wait for
-                return store_requests(self.importer, [request])[0]
+                return self._store([request])[0]
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="reportguard-ingest-commit", daemon=True
@@ -97,9 +125,20 @@ class GroupCommitter:
                     self._commit([waiting])
                 return
 
+    def _store(self, requests: list[PreparedRequest]) -> list[RequestResult]:
+        """One transaction for ``requests``, tried again while another writer holds the lock."""
+        deadline = time.monotonic() + self.lock_wait
+        while True:
+            try:
+                return store_requests(self.importer, requests)
+            except OperationalError as exc:
+                if not _locked(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.001)
+
     def _commit(self, group: list[_Job]) -> None:
         try:
-            results = store_requests(self.importer, [job.request for job in group])
+            results = self._store([job.request for job in group])
             for job, result in zip(group, results, strict=True):
                 job.result = result
         except Exception as exc:  # noqa: BLE001 (re-raised in the request's own thread)
@@ -108,7 +147,7 @@ class GroupCommitter:
             else:  # the transaction rolled back: one request's trouble must not fail the others
                 for job in group:
                     try:
-                        job.result = store_requests(self.importer, [job.request])[0]
+                        job.result = self._store([job.request])[0]
                     except Exception as alone:  # noqa: BLE001 (as above)
                         job.error = alone
         finally:

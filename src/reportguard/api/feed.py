@@ -38,6 +38,7 @@ from reportguard.store.models import Campaign
 from reportguard.triage.cases import refresh_cases
 
 log = logging.getLogger("reportguard.api.feed")
+REST = 1.0  # after a pass, rest this many times as long as it took
 
 
 @dataclass
@@ -255,7 +256,7 @@ class _Worker:
             return
         self.report()
         unsettled = False
-        last_pass = 0.0
+        next_pass = 0.0
         while True:
             try:
                 item = self.inbox.get(timeout=self.settle_after if unsettled else None)
@@ -263,8 +264,8 @@ class _Worker:
                 item = _Item(self._done, [], [], early=False, settle=True)
             if item is None:
                 return
-            time.sleep(max(0.0, last_pass + self.interval - time.monotonic()))
-            last_pass = time.monotonic()
+            time.sleep(max(0.0, next_pass - time.monotonic()))
+            started = time.monotonic()
             items, stop = [item], False
             while True:  # take everything waiting: one detection pass for all of it
                 try:
@@ -298,6 +299,11 @@ class _Worker:
             self.report()
             if stop:
                 return
+            # At most one pass per interval, and a rest as long as the pass: under load the
+            # passes grow (cheaper per report) instead of running back to back, so detection's
+            # queries and SQLite write locks take at most half the time from the requests.
+            ended = time.monotonic()
+            next_pass = max(started + self.interval, ended + (ended - started) * REST)
 
     def _seed(self) -> None:
         frame = ReportFrame.from_database(self.engine)

@@ -6,6 +6,7 @@ Engines are built on request, never at import time, so each test and each app ge
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +18,31 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from reportguard.errors import ConfigError
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
     """WAL lets readers (dashboard, API) work while one writer imports."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    # A fixed 32 MiB page cache per connection; sorts (index builds) spill to temporary files.
-    # A bulk import's peak memory then does not grow with the size of the file.
-    cursor.execute("PRAGMA cache_size=-32768")
-    cursor.close()
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # A fixed 32 MiB page cache per connection; sorts (index builds) spill to temporary
+        # files. A bulk import's peak memory then does not grow with the size of the file.
+        cursor.execute("PRAGMA cache_size=-32768")
+        cursor.close()
+
+    return on_connect
 
 
-def create_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engine:
+def create_engine(
+    url: str, *, migrate: bool = True, echo: bool = False, busy_timeout_ms: int = 30_000
+) -> Engine:
     """Open a database and bring its schema to the newest migration.
 
-    Raises ConfigError with the database named (password hidden) when it cannot be reached.
+    ``busy_timeout_ms`` is how long an SQLite connection waits for another writer's lock before
+    it reports "database is locked". Raises ConfigError with the database named (password
+    hidden) when it cannot be reached.
     """
     try:
         parsed = sa.make_url(url)
@@ -47,7 +56,7 @@ def create_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engi
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise ConfigError(f"{shown}: folder {parent} does not exist")
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": busy_timeout_ms / 1000}
     else:
         kwargs["pool_pre_ping"] = True
     try:
@@ -55,7 +64,7 @@ def create_engine(url: str, *, migrate: bool = True, echo: bool = False) -> Engi
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(f"{shown}: cannot use this database: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
