@@ -36,7 +36,7 @@ class IncrementalDetector:
     """Detection that keeps up with a stream of report batches."""
 
     engine: CampaignEngine = field(default_factory=CampaignEngine.default)
-    refit_growth: float = 0.25
+    refit_growth: float = 1.0
     accounts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACCOUNT_COLUMNS))
 
     def __post_init__(self) -> None:
@@ -52,6 +52,7 @@ class IncrementalDetector:
             schema={"target_id": pl.Utf8, "bucket": pl.Int64, "k": pl.Int64}
         )
         self._horizon = max(self._windows) + 144  # buckets: the longest window and a day
+        self._compacted = 0  # rows in the recent counts when they were last merged
         self._candidates: set[str] = set()
         self._fitted: Fitted | None = None
         self._fitted_at = 0
@@ -90,8 +91,7 @@ class IncrementalDetector:
             return []
         if self._fitted is None or self.total_ >= self._fitted_at * (1 + self.refit_growth):
             self._refit()
-        in_campaigns = {t for c in self.campaigns_ for t in c.targets}
-        new = self._judge(hot | in_campaigns)
+        new = self._judge(hot | self._affected(batch, hot))
         for campaign in new:
             campaign.first_flagged_at = self._first_flag(campaign, since=previous_now)
         return new
@@ -110,21 +110,30 @@ class IncrementalDetector:
     # -- steps -------------------------------------------------------------------------------------
 
     def _count(self, batch: pl.DataFrame) -> pl.DataFrame:
-        """This batch's per-target bucket counts, merged into the recent counts.
+        """This batch's per-target bucket counts, added to the recent counts.
 
-        Only the last ``_horizon`` buckets are kept (bounded memory). A report older than that
-        is still stored, and :meth:`settle` re-derives the candidates from all reports.
+        Only the last ``_horizon`` buckets count (:meth:`_oldest`). A report older than that is
+        still stored, and :meth:`settle` re-derives the candidates from all reports. The counts
+        are appended, not merged: a (target, bucket) may stand in several rows, which window
+        sums over a running total do not mind, and the table is merged (and rows past the
+        horizon dropped) only when it has grown by half, not on every batch.
         """
         counts = batch.group_by("target_id", (pl.col("t") // self._width).alias("bucket")).agg(
             pl.len().cast(pl.Int64).alias("k")
         )
-        oldest = self.now_ // self._width - self._horizon
-        self._recent = (
-            pl.concat([self._recent.filter(pl.col("bucket") >= oldest), counts])
-            .group_by("target_id", "bucket")
-            .agg(pl.col("k").sum())
-        )
+        self._recent = pl.concat([self._recent, counts])
+        if len(self._recent) > 1.5 * self._compacted + len(counts):
+            self._recent = (
+                self._recent.filter(pl.col("bucket") >= self._oldest())
+                .group_by("target_id", "bucket")
+                .agg(pl.col("k").sum())
+            )
+            self._compacted = len(self._recent)
         return counts
+
+    def _oldest(self) -> int:
+        """The first bucket of the recent counts."""
+        return self.now_ // self._width - self._horizon
 
     def _windowed(self, counts: pl.DataFrame) -> pl.DataFrame:
         """Per target and window length: the most reports in a window holding new reports.
@@ -144,6 +153,7 @@ class IncrementalDetector:
         )
         history = (
             self._recent.lazy()
+            .filter(pl.col("bucket") >= self._oldest())
             .join(span.lazy(), on="target_id")
             # A target with fewer recent reports than the minimum cannot fill any window.
             .filter(pl.col("k").sum().over("code") >= self._min_reports)
@@ -188,7 +198,8 @@ class IncrementalDetector:
         touched = windowed.filter(pl.col("target_id").is_in(list(self._candidates)))
         if touched.is_empty():
             return set()
-        first = int(self._recent["bucket"].min())  # type: ignore[arg-type]
+        buckets = self._recent["bucket"]
+        first = int(buckets.filter(buckets >= self._oldest()).min())  # type: ignore[arg-type]
         span = max(1, self.now_ // self._width - first + 1)
         usual = pl.col("n") * pl.col("window") / span
         hot = touched.filter(
@@ -257,6 +268,23 @@ class IncrementalDetector:
             else:
                 lo = mid + 1
         return datetime.fromtimestamp(times[lo], UTC)
+
+    def _affected(self, batch: pl.DataFrame, hot: set[str]) -> set[str]:
+        """The targets of the campaigns this batch can change, judged again with the hot ones.
+
+        A campaign changes only when its own targets get reports, or when a hot target's wave
+        can join it, which takes reporters in common. Campaigns of neither kind keep their
+        judgement until then (and :meth:`settle` judges every candidate again), so a finished
+        brigade's thousands of reports are not re-read on every batch.
+        """
+        touched = set(batch["target_id"].unique().to_list())
+        reporters = set(batch.filter(pl.col("target_id").is_in(list(hot)))["reporter_id"].to_list())
+        return {
+            t
+            for c in self.campaigns_
+            if touched.intersection(c.targets) or reporters.intersection(c.members)
+            for t in c.targets
+        }
 
     def _judge(self, targets: set[str]) -> list[FoundCampaign]:
         return self._remember(self._evaluate(targets).campaigns)
