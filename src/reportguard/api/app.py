@@ -81,7 +81,6 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.policy = policy
-    app.state.importer = committer.importer
     app.state.committer = committer
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)

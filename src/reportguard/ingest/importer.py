@@ -279,16 +279,14 @@ class Importer:
                 if self.field_map:
                     raw = {self.field_map.get(k, k): v for k, v in raw.items()}  # noqa: PLW2901
                 try:
-                    record = validate_record(raw, self.kind)
+                    record = validated(raw, self.kind, summary)
                 except RecordError as exc:
                     self._reject(summary, sink, Rejection(source, location, exc.errors), raw)
                     continue
                 if isinstance(record, ReportEvent):
-                    self._note_ignored(summary, raw, REPORT_FIELDS)
-                    reports.append(self._report_row(record, run_id))
+                    reports.append(self.report_row(record, run_id))
                 else:
-                    self._note_ignored(summary, raw, ACCOUNT_FIELDS)
-                    accounts.append(self._account_row(record, now))
+                    accounts.append(self.account_row(record, now))
                 if len(reports) + len(accounts) >= self.batch_size:
                     writer.put(self._prepare(reports, accounts))
                     reports, accounts = [], []
@@ -319,7 +317,7 @@ class Importer:
     def _prepare(self, reports: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> Batch:
         return self.writer.prepare_reports(reports), self.writer.prepare_accounts(accounts)
 
-    def _report_row(self, record: ReportEvent, run_id: int) -> tuple[Any, ...]:
+    def report_row(self, record: ReportEvent, run_id: int) -> tuple[Any, ...]:
         """The row in writer.REPORT_COLUMNS order."""
         return (
             record.report_id,
@@ -336,7 +334,7 @@ class Importer:
             run_id,
         )
 
-    def _account_row(self, record: AccountSnapshot, now: datetime) -> tuple[Any, ...]:
+    def account_row(self, record: AccountSnapshot, now: datetime) -> tuple[Any, ...]:
         """The row in writer.ACCOUNT_COLUMNS order."""
         return (
             record.account_id,
@@ -361,14 +359,6 @@ class Importer:
         if len(summary.first_rejections) < 10:
             summary.first_rejections.append(rejection)
         sink.write(rejection, raw)
-
-    @staticmethod
-    def _note_ignored(
-        summary: IngestSummary, raw: Mapping[str, Any], known: frozenset[str]
-    ) -> None:
-        for key in raw.keys() - known:
-            if key not in ("type", "record_type"):
-                summary.ignored_fields[key] += 1
 
     def _start_run(self, source: str) -> int:
         with Session(self.engine) as session, session.begin():
@@ -396,3 +386,16 @@ class Importer:
             run.duplicates = summary.duplicates
             run.rejected = summary.rejected
             run.accounts = summary.accounts
+
+
+def validated(
+    raw: Mapping[str, Any], kind: Kind, summary: IngestSummary
+) -> ReportEvent | AccountSnapshot:
+    """One raw record checked against the contract (RecordError names each bad field); the
+    fields it carries outside the contract are counted in ``summary``, never silently lost."""
+    record = validate_record(raw, kind)
+    known = REPORT_FIELDS if isinstance(record, ReportEvent) else ACCOUNT_FIELDS
+    for key in raw.keys() - known:
+        if key not in ("type", "record_type"):
+            summary.ignored_fields[key] += 1
+    return record

@@ -19,14 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from reportguard import audit
-from reportguard.ingest.importer import Importer, IngestSummary
-from reportguard.ingest.records import (
-    ACCOUNT_FIELDS,
-    REPORT_FIELDS,
-    AccountSnapshot,
-    ReportEvent,
-)
-from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
+from reportguard.ingest.importer import Importer, IngestSummary, validated
+from reportguard.ingest.records import AccountSnapshot, ReportEvent
+from reportguard.ingest.validate import FieldError, Kind, RecordError
 from reportguard.store.models import IngestRun, Report
 
 
@@ -73,15 +68,13 @@ def prepare_request(
             prepared.rejections.append((index, [FieldError("", "a record must be a JSON object")]))
             continue
         try:
-            record = validate_record(raw, kind)
+            record = validated(raw, kind, prepared.summary)
         except RecordError as exc:
             prepared.rejections.append((index, exc.errors))
             continue
         if isinstance(record, ReportEvent):
-            Importer._note_ignored(prepared.summary, raw, REPORT_FIELDS)
             prepared.reports.append(record)
         else:
-            Importer._note_ignored(prepared.summary, raw, ACCOUNT_FIELDS)
             prepared.accounts.append(record)
     prepared.summary.rejected = len(prepared.rejections)
     return prepared
@@ -114,13 +107,13 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
         session.flush()
         conn = session.connection()
         rows = [
-            importer._report_row(e, run.id)
+            importer.report_row(e, run.id)
             for r, run in zip(requests, runs, strict=True)
             for e in r.reports
         ]
         new = importer.writer.insert_reports(conn, rows)
         importer.writer.upsert_accounts(
-            conn, [importer._account_row(a, now) for r in requests for a in r.accounts]
+            conn, [importer.account_row(a, now) for r in requests for a in r.accounts]
         )
         fresh: set[tuple[int | None, str]]
         if new == len(rows):  # the usual case: every report is new, no need to ask which
