@@ -205,3 +205,37 @@ def test_on_sqlite_a_commit_waits_for_another_writers_lock_then_lands(sqlite_url
     assert _count(engine, Report) == 1
     writer.dispose()
     engine.dispose()
+
+
+def test_a_group_that_waited_out_the_lock_fails_together_not_request_by_request(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holding = threading.Event()
+    release = threading.Event()
+    sizes: list[int] = []
+    real = committer_module.store_requests
+
+    def locked(importer: Importer, requests: list[PreparedRequest]) -> list[RequestResult]:
+        if requests[0].source == "api:first":
+            holding.set()
+            assert release.wait(10)
+            return real(importer, requests)
+        sizes.append(len(requests))
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(committer_module, "store_requests", locked)
+    committer = GroupCommitter(_importer(engine), lock_wait=0.05)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(committer.store, _request([report(0)], "first"))
+        assert holding.wait(10)
+        queued = [pool.submit(committer.store, _request([report(n)], f"p{n}")) for n in (1, 2, 3)]
+        while committer._queue.qsize() < 3:
+            threading.Event().wait(0.01)
+        release.set()
+        assert first.result(timeout=30).summary.accepted == 1
+        for answer in queued:
+            with pytest.raises(OperationalError, match="database is locked"):
+                answer.result(timeout=30)
+    committer.close()
+    assert sizes
+    assert set(sizes) == {3}  # retried as the group until lock_wait, never request by request

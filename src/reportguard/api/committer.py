@@ -142,8 +142,11 @@ class GroupCommitter:
             for job, result in zip(group, results, strict=True):
                 job.result = result
         except Exception as exc:  # noqa: BLE001 (re-raised in the request's own thread)
-            if len(group) == 1:
-                group[0].error = exc
+            # A lock still held after lock_wait is the database's trouble, not one request's:
+            # retrying each request alone would wait lock_wait again for every one of them.
+            if len(group) == 1 or (isinstance(exc, OperationalError) and _locked(exc)):
+                for job in group:
+                    job.error = exc
             else:  # the transaction rolled back: one request's trouble must not fail the others
                 for job in group:
                     try:
