@@ -211,13 +211,18 @@ def test_confirm_a_campaign_and_reverse_what_it_caused_as_another_moderator(
 def test_a_form_without_its_csrf_token_is_refused(page: playwright_api.Page, site: Site) -> None:
     sign_in(page, site, "alice")
     page.get_by_role("link", name=re.compile(r"^case \d+$")).nth(5).click()
+    page.wait_for_url(re.compile(r"/dashboard/cases/\d+$"))
+    claim = page.get_by_role("button", name="Claim this case")
+    expect(claim).to_be_visible()  # the form is in the page before its token is taken out
     case_id = int(page.url.rsplit("/", 1)[1])
-    page.evaluate(
-        "document.querySelectorAll('form[action$=\"/claim\"] input[name=csrf_token]')"
-        ".forEach((input) => input.remove())"
+    removed = page.evaluate(
+        "() => { const inputs = document.querySelectorAll("
+        "'form[action$=\"/claim\"] input[name=csrf_token]');"
+        " inputs.forEach((input) => input.remove()); return inputs.length; }"
     )
+    assert removed >= 1
     with page.expect_response(re.compile(r"/claim$")) as answer:
-        page.get_by_role("button", name="Claim this case").click()
+        claim.click()
     assert answer.value.status == 403
     expect(page.get_by_role("alert")).to_contain_text("security token")
     with Session(site.engine) as session:
