@@ -24,6 +24,8 @@ from reportguard.store.models import (
     CampaignMember,
     CampaignReport,
     CampaignTarget,
+    Case,
+    CaseReport,
     Report,
     ReporterCredibility,
 )
@@ -446,3 +448,53 @@ def test_triage_beats_count_ranking_on_the_small_preset(small_simulation: Path) 
     assert ours["p@50"] > count["p@50"]
     assert ours["ndcg@100"] > count["ndcg@100"]
     assert ours["brigaded_in_top_50"] == 0
+
+
+def test_live_feed_reports_join_their_targets_open_case_by_index(
+    engine: Engine, sqlite_engine: Engine
+) -> None:
+    """A feed passes the new reports' ids: each joins its target's open case, a decided case
+    keeps its reports, and on SQLite the lookup starts from those ids (an index probe per
+    report), not from a walk over every open case's reports (80 ms a pass with the lock held)."""
+    platform = Platform(engine)
+    for i in range(30):
+        platform.report(f"u{i}", f"t{i % 10}", at=T0 - timedelta(hours=i))
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0)
+    _decide_target(engine, "t0", "no_violation", now=T0)
+    new = [platform.report("late", target, at=T0) for target in ("t0", "t1", "t1")]
+    platform.store()
+
+    refresh_cases(engine, policy=POLICY, now=T0, target_ids=["t0", "t1"], report_ids=new)
+
+    with Session(engine) as session:
+        rows = session.execute(
+            sa.select(Report.report_id, Case.target_id, Case.status)
+            .join(CaseReport, CaseReport.report_pk == Report.id)
+            .join(Case, Case.id == CaseReport.case_id)
+            .where(Report.report_id.in_(new))
+        ).all()
+    assert sorted(rows) == [(new[0], "t0", "open"), (new[1], "t1", "open"), (new[2], "t1", "open")]
+    assert _case_id(engine, "t0") != _case_id(engine, "t1")
+    with Session(engine) as session:
+        decided = session.scalars(
+            sa.select(sa.func.count()).select_from(Case).where(Case.target_id == "t0")
+        ).one()
+    assert decided == 2  # the decided case and the one the late report opened
+
+    # The statement the feed's path sends, and SQLite's plan for it on a table with statistics
+    # as fresh as a live server's (none).
+    seen: list[tuple[str, Any]] = []
+    sa.event.listen(
+        sqlite_engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, params, _ctx, _many: seen.append((statement, params)),
+    )
+    ids = [f"x-{i}" for i in range(400)]  # a pass at 200 posts/s: the plan depends on the count
+    refresh_cases(sqlite_engine, policy=POLICY, report_ids=ids, target_ids=["t"])
+    statement, params = next((s, p) for s, p in seen if s.startswith("INSERT INTO case_reports"))
+    with sqlite_engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)]
+    assert plan[0].startswith("SEARCH reports USING INDEX sqlite_autoindex_reports")
+    assert not any("ix_cases_status_priority" in step for step in plan), plan
+    assert any("ix_cases_target_status" in step for step in plan), plan

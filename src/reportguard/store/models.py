@@ -170,10 +170,14 @@ class Case(Base):
     """All open reports about one target (or one piece of content), with its priority."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_status_priority", "status", "priority"),)
+    __table_args__ = (
+        Index("ix_cases_status_priority", "status", "priority"),
+        # A target's open case in one probe (a live feed attaches each new report to it).
+        Index("ix_cases_target_status", "target_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    target_id: Mapped[str] = mapped_column(String(ID), index=True)
+    target_id: Mapped[str] = mapped_column(String(ID))
     content_id: Mapped[str | None] = mapped_column(String(ID))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|decided|closed
     priority: Mapped[float] = mapped_column(Float, default=0.0)
