@@ -76,7 +76,12 @@ def test_requests_stored_together_keep_their_own_runs_entries_and_answers(engine
         entries = conn.execute(
             sa.select(AuditEntry.subject_id, AuditEntry.payload).order_by(AuditEntry.seq)
         ).all()
-        runs = dict(conn.execute(sa.select(IngestRun.id, IngestRun.accepted)).all())
+        runs = {
+            run_id: (accepted, duplicates)
+            for run_id, accepted, duplicates in conn.execute(
+                sa.select(IngestRun.id, IngestRun.accepted, IngestRun.duplicates)
+            )
+        }
     assert stored_by == {
         "r-1": results[0].run_id,
         "r-2": results[0].run_id,
@@ -85,7 +90,7 @@ def test_requests_stored_together_keep_their_own_runs_entries_and_answers(engine
     assert [int(subject) for subject, _ in entries] == [r.run_id for r in results]
     assert entries[1][1]["via_key"] == "key-b"
     assert "via_key" not in entries[0][1]
-    assert [runs[r.run_id] for r in results] == [2, 1, 0, 0]
+    assert [runs[r.run_id] for r in results] == [(2, 0), (1, 1), (0, 0), (0, 1)]
     assert audit.verify(engine).ok
 
 

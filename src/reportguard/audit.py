@@ -38,16 +38,17 @@ def via_key(key_id: str) -> Iterator[None]:
         _via_key.reset(token)
 
 
-def _digest(prev_hash: str, entry: AuditEntry) -> str:
+_HASHED = ("seq", "at", "actor", "event", "subject_type", "subject_id", "payload")
+
+
+def _digest(prev_hash: str, entry: AuditEntry | dict[str, Any]) -> str:
+    fields = entry if isinstance(entry, dict) else {k: getattr(entry, k) for k in _HASHED}
     body = json.dumps(
         [
-            entry.seq,
-            entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-            entry.actor,
-            entry.event,
-            entry.subject_type,
-            entry.subject_id,
-            entry.payload,
+            fields["at"].astimezone(UTC).isoformat(timespec="microseconds")
+            if k == "at"
+            else fields[k]
+            for k in _HASHED
         ],
         sort_keys=True,
         separators=(",", ":"),
@@ -83,22 +84,25 @@ def record(
     subject_id: str | int,
     payload: dict[str, Any] | None = None,
     at: datetime | None = None,
-) -> AuditEntry:
+) -> dict[str, Any]:
     """Append one entry in the caller's transaction (so it lands exactly when the change does)."""
     event_ = Event(actor, event, subject_type, subject_id, payload, at, _via_key.get())
     return append(session, [event_])[0]
 
 
-def append(session: Session, events: list[Event]) -> list[AuditEntry]:
-    """Append entries in the caller's transaction, chained in the order given.
+def append(session: Session, events: list[Event]) -> list[dict[str, Any]]:
+    """Append entries in the caller's transaction, chained in the order given; returns the rows.
 
     Appenders take turns (an advisory lock on PostgreSQL, the write lock on SQLite), so the
     chain never forks; several entries cost one turn, one read of the head and one insert.
     """
+    session.flush()  # the caller's pending changes land before the entries that record them
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    log = AuditEntry.__table__
+    assert isinstance(log, sa.Table)
     last = session.execute(
-        sa.select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        sa.select(log.c.seq, log.c.hash).order_by(log.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     now = datetime.now(UTC)
@@ -107,20 +111,20 @@ def append(session: Session, events: list[Event]) -> list[AuditEntry]:
         payload = dict(event.payload or {})
         if event.via_key is not None:
             payload["via_key"] = event.via_key
-        entry = AuditEntry(
-            seq=seq + offset,
-            at=event.at or now,
-            actor=event.actor,
-            event=event.event,
-            subject_type=event.subject_type,
-            subject_id=str(event.subject_id),
-            payload=json.loads(json.dumps(payload, default=str)),  # what the JSON column holds
-            prev_hash=prev,
-        )
-        entry.hash = prev = _digest(prev, entry)
+        entry = {
+            "seq": seq + offset,
+            "at": event.at or now,
+            "actor": event.actor,
+            "event": event.event,
+            "subject_type": event.subject_type,
+            "subject_id": str(event.subject_id),
+            "payload": json.loads(json.dumps(payload, default=str)),  # what the JSON column holds
+            "prev_hash": prev,
+        }
+        entry["hash"] = prev = _digest(prev, entry)
         entries.append(entry)
-    session.add_all(entries)
-    session.flush()
+    if entries:
+        session.execute(sa.insert(log), entries)
     return entries
 
 
