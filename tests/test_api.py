@@ -318,6 +318,28 @@ def test_errors_are_json_never_tracebacks(api: Api) -> None:
     assert "error" in bad_json.json()
 
 
+def test_serve_freezes_what_is_loaded_before_it_serves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The libraries and the app stay out of the collector's full passes (a stall of every
+    request in flight otherwise); uvicorn itself is replaced here, so nothing listens."""
+    import gc
+
+    import uvicorn
+
+    frozen: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_a, **_k: frozen.append(gc.get_freeze_count()))
+    try:
+        code, _, err = run(
+            capsys, "--db", str(tmp_path / "x.db"), "serve", "--port", str(_free_port())
+        )
+    finally:
+        gc.unfreeze()
+    assert code == 0, err
+    assert len(frozen) == 1
+    assert frozen[0] > 10_000
+
+
 # -- concurrent writers on a real server ---------------------------------------------------------
 
 
