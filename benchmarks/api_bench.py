@@ -207,8 +207,10 @@ def main() -> None:
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if created.returncode != 0:  # e.g. a PostgreSQL database that does not exist yet
+        raise SystemExit(f"could not create a key on {args.db}:\n{created.stderr.strip()}")
     token = created.stdout.strip().splitlines()[-1]
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
