@@ -42,13 +42,16 @@ _HASHED = ("seq", "at", "actor", "event", "subject_type", "subject_id", "payload
 
 
 def _digest(prev_hash: str, entry: AuditEntry | dict[str, Any]) -> str:
-    fields = entry if isinstance(entry, dict) else {k: getattr(entry, k) for k in _HASHED}
+    f = entry if isinstance(entry, dict) else {k: getattr(entry, k) for k in _HASHED}
     body = json.dumps(
         [
-            fields["at"].astimezone(UTC).isoformat(timespec="microseconds")
-            if k == "at"
-            else fields[k]
-            for k in _HASHED
+            f["seq"],
+            f["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+            f["actor"],
+            f["event"],
+            f["subject_type"],
+            f["subject_id"],
+            f["payload"],
         ],
         sort_keys=True,
         separators=(",", ":"),
