@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def child(data: Path, out: Path) -> None:
-    from reportguard.detect.engine import CampaignEngine
+    from reportguard.detect.campaigns import CampaignEngine
     from reportguard.detect.frame import ReportFrame
     from reportguard.evaluate.harness import DetectionResult
 

@@ -25,7 +25,7 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.peers import coordination_network_toolkit, fraudar
-from reportguard.detect.engine import CampaignEngine
+from reportguard.detect.campaigns import CampaignEngine
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 from reportguard.evaluate.baselines import burst_threshold

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from reportguard.config import database_url_from
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 
 TEST_KEY = "test-key-0123456789abcdef-0123456789abcdef"
 
@@ -101,7 +101,7 @@ def platform_template(small_simulation: Path, tmp_path_factory: pytest.TempPathF
     """The `small` platform imported, detected and triaged once into an SQLite file; tests copy
     it (:func:`platform_copy`) rather than change it."""
     from reportguard.config import Settings
-    from reportguard.demo import DemoRun, load_platform
+    from reportguard.pipeline.demo import DemoRun, load_platform
 
     database = tmp_path_factory.mktemp("platform") / "reportguard.db"
     engine = create_engine(database_url_from(str(database)))

@@ -22,13 +22,13 @@ from sqlalchemy.engine import Engine
 from tests.helpers import account, report
 from tests.test_cli import run
 
+from reportguard.access.keys import Principal, create_key
 from reportguard.api import create_app
 from reportguard.api.errors import ApiError
 from reportguard.api.schemas import MAX_BATCH
 from reportguard.api.security import RateLimits
 from reportguard.config import Settings
-from reportguard.keys import Principal, create_key
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 from reportguard.store.models import AuditEntry, Campaign, IngestRun, Report
 
 
@@ -115,7 +115,7 @@ def test_unknown_wrong_and_revoked_keys_are_refused(db_url: str) -> None:
             assert response.status_code == 401
             assert "unknown or revoked" in response.json()["error"]["message"]
         assert api.client.get("/v1/cases", headers={"X-API-Key": token}).status_code == 200
-        from reportguard.keys import revoke_key
+        from reportguard.access.keys import revoke_key
 
         revoke_key(api.engine, key_id)
         time.sleep(0.3)  # the key cache's lifetime (REPORTGUARD_API_KEY_CACHE_SECONDS)
@@ -408,7 +408,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
 def test_live_detection_flags_while_streaming_and_settles_to_batch(
     sqlite_url: str, small_simulation: Path
 ) -> None:
-    from reportguard.detect.engine import CampaignEngine
+    from reportguard.detect.campaigns import CampaignEngine
     from reportguard.detect.frame import ReportFrame
 
     for api in _api(sqlite_url, live=True):

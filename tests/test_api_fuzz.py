@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.helpers import report
 
+from reportguard.access.keys import create_key
 from reportguard.api import create_app
 from reportguard.config import Settings
-from reportguard.keys import create_key
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 
 EXAMPLES = 25
 

@@ -10,7 +10,7 @@ import pytest
 from tests.helpers import report, write_jsonl
 
 from reportguard import __version__
-from reportguard.cli import main
+from reportguard.cli.main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -22,12 +22,12 @@ from tests.conftest import TEST_KEY
 from tests.helpers import report
 from tests.test_cli import run
 
+from reportguard.access.keys import authenticate, create_key, revoke_key
 from reportguard.api import create_app
 from reportguard.config import Settings
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import SESSION_COOKIE, Signer
-from reportguard.keys import authenticate, create_key, revoke_key
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 from reportguard.store.models import (
     Action,
     Appeal,
@@ -403,7 +403,7 @@ def test_a_brigaded_case_decided_reversed_by_another_moderator(dash: Dash) -> No
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_the_same_on_postgresql(small_simulation: Path, postgres_url: str) -> None:
-    from reportguard.demo import DemoRun, load_platform
+    from reportguard.pipeline.demo import DemoRun, load_platform
 
     engine = create_engine(postgres_url)
     load_platform(

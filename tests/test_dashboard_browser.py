@@ -27,10 +27,10 @@ import uvicorn
 from sqlalchemy.orm import Session
 from tests.conftest import TEST_KEY
 
+from reportguard.access.keys import create_key
 from reportguard.api import create_app
 from reportguard.config import Settings
-from reportguard.keys import create_key
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 from reportguard.store.models import Action, Appeal, Case
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from reportguard.detect.engine import CampaignEngine
+from reportguard.detect.campaigns import CampaignEngine
 from reportguard.detect.frame import REPORT_COLUMNS, ReportFrame
 from reportguard.detect.persist import store_campaigns
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 from reportguard.store.models import Campaign, CampaignMember, CampaignReport
 
 T0 = int(datetime(2026, 9, 1, tzinfo=UTC).timestamp())

@@ -1,6 +1,7 @@
 """The generic checks every registered detector passes (the river / scikit-learn habit).
 
-Adding a detector to ``reportguard.detectors.DETECTORS`` is all it takes to have it checked here.
+Adding a detector to ``reportguard.detect.signals.DETECTORS`` is all it takes to have it checked
+here.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from reportguard.detect.frame import ReportFrame
-from reportguard.detectors import DETECTORS, BurstDetector, Detector
+from reportguard.detect.signals import DETECTORS, BurstDetector, Detector
 
 IMMUTABLE = (int, float, str, bool, tuple, type(None))
 

@@ -14,7 +14,7 @@ from tests.test_cli import run
 from tests.test_triage import POLICY, T0, Platform, _case_id
 
 from reportguard.evaluate.disputes import evaluate_disputes
-from reportguard.review import claim, decide
+from reportguard.moderation.review import claim, decide
 from reportguard.store.models import Case, Notice, ReportVerdict
 from reportguard.triage.cases import queue, refresh_cases
 

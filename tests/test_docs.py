@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer.main
 
-from reportguard.cli import app
+from reportguard.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
 from tests.test_triage import POLICY, T0, Platform, _case_id, _plant_campaign
 
-from reportguard import audit, transparency
-from reportguard.appeals import AppealError, decide_appeal, file_appeal
-from reportguard.enforce.automation import auto_enforce
 from reportguard.enforce.carry_out import active_points
-from reportguard.enforce.webhooks import Dispatcher
+from reportguard.moderation.appeals import AppealError, decide_appeal, file_appeal
+from reportguard.moderation.automation import auto_enforce
+from reportguard.moderation.review import claim, decide, judge_campaign
+from reportguard.outbox.webhooks import Dispatcher
+from reportguard.oversight import transparency
 from reportguard.policy import PolicyError, load_policy
-from reportguard.review import claim, decide, judge_campaign
+from reportguard.store import audit
 from reportguard.store.models import (
     Action,
     Appeal,

@@ -14,7 +14,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from tests.helpers import account, report
 
-from reportguard import audit
 from reportguard.api import committer as committer_module
 from reportguard.api.committer import GroupCommitter, writer_engine
 from reportguard.ingest.hashing import IdentifierHasher
@@ -25,7 +24,8 @@ from reportguard.ingest.requests import (
     prepare_request,
     store_requests,
 )
-from reportguard.store.engine import create_engine
+from reportguard.store import audit
+from reportguard.store.database import create_engine
 from reportguard.store.models import AuditEntry, IngestRun, Report
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reportguard.detect.engine import CampaignEngine
+from reportguard.detect.campaigns import CampaignEngine
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 

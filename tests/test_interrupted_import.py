@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from tests.helpers import report, write_jsonl
 
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 
 N = 120_000
 

@@ -20,17 +20,17 @@ from tests.test_cli import run
 from tests.test_enforcement import _brigade_rounds
 from tests.test_triage import POLICY, T0, Platform, _case_id
 
+from reportguard.access.keys import create_key
 from reportguard.api import create_app
-from reportguard.appeals import decide_appeal
 from reportguard.config import Settings
-from reportguard.detect.engine import FoundCampaign
+from reportguard.detect.campaigns import FoundCampaign
 from reportguard.detect.persist import store_campaigns
 from reportguard.errors import ConfigError
-from reportguard.keys import create_key
-from reportguard.notices.send import acknowledge_pending
+from reportguard.moderation.appeals import decide_appeal
+from reportguard.moderation.review import claim, decide, judge_campaign
+from reportguard.notices.compose import acknowledge_pending
 from reportguard.notices.templates import NoticeTemplates, notice_templates
 from reportguard.policy import load_policy
-from reportguard.review import claim, decide, judge_campaign
 from reportguard.store.models import Campaign, Notice, Report, WebhookDelivery
 from reportguard.triage.cases import refresh_cases
 
@@ -313,8 +313,8 @@ def test_notices_can_be_switched_off(engine: Engine) -> None:
 
 
 def test_the_case_page_lists_notices_with_delivery(engine: Engine) -> None:
-    from reportguard.casefile import load_case_file
     from reportguard.dashboard.pages.cases import _notices as case_notices
+    from reportguard.moderation.casefile import load_case_file
 
     platform = Platform(engine)
     platform.report("u1", "x", at=T0, reason="spam")

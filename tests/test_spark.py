@@ -23,10 +23,10 @@ import pytest
 from tests.test_cli import run
 from typer.testing import CliRunner
 
-from reportguard.cli import app
-from reportguard.detect.engine import CampaignEngine, Detection, FoundCampaign
+from reportguard.cli.main import app
+from reportguard.detect.campaigns import CampaignEngine, Detection, FoundCampaign
 from reportguard.detect.frame import ReportFrame
-from reportguard.detectors import SIGNALS
+from reportguard.detect.signals import SIGNALS
 from reportguard.errors import InputFileError, ReportGuardError
 from reportguard.simulate import preset, simulate
 
@@ -188,7 +188,7 @@ def test_every_signal_has_a_spark_implementation() -> None:
 
 
 def test_a_signal_without_spark_implementation_is_refused() -> None:
-    from reportguard.detectors.base import Detector
+    from reportguard.detect.signals.base import Detector
     from reportguard.spark.engine import implementation
 
     class Novel(Detector):

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 from reportguard.store.migrate import current_revision, head_revision, upgrade
 from reportguard.store.models import Base
 

@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from tests.conftest import TEST_KEY
 
-from reportguard import audit
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
+from reportguard.moderation.review import ReviewError, claim, decide, judge_campaign
 from reportguard.policy import load_policy
-from reportguard.review import ReviewError, claim, decide, judge_campaign
+from reportguard.reporters.credibility import CredibilityModel, empty_records
+from reportguard.store import audit
 from reportguard.store.models import (
     AuditEntry,
     Campaign,
@@ -30,7 +31,6 @@ from reportguard.store.models import (
     ReporterCredibility,
 )
 from reportguard.triage.cases import queue, refresh_cases
-from reportguard.triage.credibility import CredibilityModel, empty_records
 from reportguard.triage.priority import score_cases
 
 POLICY = load_policy()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from tests.helpers import account, report
 
-from reportguard.ingest.records import AccountSnapshot, ReportEvent
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.validate import RecordError, validate_record
 
 

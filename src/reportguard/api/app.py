@@ -15,14 +15,14 @@ from sqlalchemy.engine import Engine
 from reportguard import __version__, dashboard
 from reportguard.api import errors
 from reportguard.api.committer import GroupCommitter, writer_engine
-from reportguard.api.feed import DetectionFeed
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
 from reportguard.api.security import KeyCache, KeyUse, RateLimits
 from reportguard.config import Settings
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
 from reportguard.notices.templates import notice_templates
-from reportguard.store.engine import create_engine
+from reportguard.pipeline.live import DetectionFeed
+from reportguard.store.database import create_engine
 
 DESCRIPTION = """
 ReportGuard's API for platforms and moderators.

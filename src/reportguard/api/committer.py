@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 
 from reportguard.ingest.importer import Importer
 from reportguard.ingest.requests import PreparedRequest, RequestResult, store_requests
-from reportguard.store.engine import create_engine
+from reportguard.store.database import create_engine
 
 
 def writer_engine(engine: Engine) -> Engine:

@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reportguard.appeals import AppealError
 from reportguard.errors import ReportGuardError
-from reportguard.review import ReviewError
+from reportguard.moderation.appeals import AppealError
+from reportguard.moderation.review import ReviewError
 
 log = logging.getLogger("reportguard.api")
 

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reportguard.access.keys import Principal
 from reportguard.api.errors import ApiError
-from reportguard.keys import Principal
 from reportguard.store.models import IdempotencyRecord
 
 MAX_KEY = 200

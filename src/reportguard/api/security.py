@@ -21,8 +21,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from limits import RateLimitItem, parse_many
 from sqlalchemy.orm import Session
 
+from reportguard.access.keys import Principal, authenticate, touch
 from reportguard.api.errors import ApiError
-from reportguard.keys import Principal, authenticate, touch
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `rg_<id>_<secret>`.")
 header_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key.")

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from reportguard.access.keys import Principal, principal_by_id
 from reportguard.dashboard.session import (
     COOKIE_PATH,
     CSRF_FIELD,
@@ -27,7 +28,6 @@ from reportguard.dashboard.session import (
     SessionData,
     Signer,
 )
-from reportguard.keys import Principal, principal_by_id
 
 ROLES = ("moderator", "admin")
 # Pages load nothing from elsewhere and may not be framed (no clickjacking of a decision form).

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from reportguard.detect.engine import CampaignEngine, Detection, Fitted, FoundCampaign
+from reportguard.detect.campaigns import CampaignEngine, Detection, Fitted, FoundCampaign
 from reportguard.detect.frame import ACCOUNT_COLUMNS, REPORT_COLUMNS, ReportFrame
 
 MINUTE = 60

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from reportguard.detect.engine import FoundCampaign
-from reportguard.notices.send import protection_notices
+from reportguard.detect.campaigns import FoundCampaign
+from reportguard.notices.compose import protection_notices
 from reportguard.policy import Policy
 from reportguard.store.models import (
     Campaign,

@@ -12,9 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from reportguard import audit
 from reportguard.enforce.plan import ActionPlan
-from reportguard.enforce.webhooks import enqueue
+from reportguard.outbox.webhooks import enqueue
+from reportguard.store import audit
 from reportguard.store.models import Action, Strike
 
 

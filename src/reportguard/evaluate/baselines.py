@@ -1,6 +1,6 @@
 """Reference detectors for the evaluation table: what a platform without ReportGuard would do.
 
-They are deliberately simple. They are not ReportGuard's detection (``reportguard.detectors``);
+They are deliberately simple. They are not ReportGuard's detection (``reportguard.detect.signals``);
 they show the problem it solves, e.g. that a report-count threshold calls every viral surge
 against a real violator a "campaign".
 """

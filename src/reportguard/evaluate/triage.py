@@ -17,12 +17,12 @@ from typing import Any
 
 import polars as pl
 
-from reportguard.detect.engine import CampaignEngine
+from reportguard.detect.campaigns import CampaignEngine
 from reportguard.detect.frame import ReportFrame
 from reportguard.evaluate.harness import Truth
 from reportguard.evaluate.metrics import ndcg_at_k, precision_at_k
 from reportguard.policy import Policy, load_policy
-from reportguard.triage.credibility import (
+from reportguard.reporters.credibility import (
     CredibilityModel,
     empty_records,
     records_from_verdicts,

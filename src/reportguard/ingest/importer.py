@@ -24,15 +24,15 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.errors import InputFileError
-from reportguard.ingest.hashing import IdentifierHasher
-from reportguard.ingest.readers import BadLine, Reader
-from reportguard.ingest.records import (
+from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
     REPORT_FIELDS,
     SENSITIVE_FIELDS,
     AccountSnapshot,
     ReportEvent,
 )
+from reportguard.ingest.hashing import IdentifierHasher
+from reportguard.ingest.readers import BadLine, Reader
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
 from reportguard.ingest.writer import BulkWriter, Prepared
 from reportguard.store.indexes import drop_deferrable_indexes, ensure_indexes

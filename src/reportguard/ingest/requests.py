@@ -18,10 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from reportguard import audit
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.importer import Importer, IngestSummary, validated
-from reportguard.ingest.records import AccountSnapshot, ReportEvent
 from reportguard.ingest.validate import FieldError, Kind, RecordError
+from reportguard.store import audit
 from reportguard.store.models import IngestRun, Report
 
 

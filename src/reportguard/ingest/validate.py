@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from reportguard.ingest.records import (
+from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
     AccountSnapshot,
     Record,

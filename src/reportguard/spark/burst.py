@@ -1,15 +1,15 @@
 """Burst on Spark: per-target sliding windows over time buckets, merged into waves.
 
-Mirrors :class:`reportguard.detectors.burst.BurstDetector` and reads its parameters. The rolling
-sums are range windows over (target, bucket) counts, so each target is one sorted partition and
-the work is linear in the number of non-empty buckets.
+Mirrors :class:`reportguard.detect.signals.burst.BurstDetector` and reads its parameters. The
+rolling sums are range windows over (target, bucket) counts, so each target is one sorted
+partition and the work is linear in the number of non-empty buckets.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detectors.burst import MINUTE, BurstDetector
+from reportguard.detect.signals.burst import MINUTE, BurstDetector
 from reportguard.spark import udf
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Campaign fusion on Spark: the same waves, signals, members and campaigns as in-process.
 
-:class:`SparkCampaignEngine` takes a :class:`~reportguard.detect.engine.CampaignEngine` (its
+:class:`SparkCampaignEngine` takes a :class:`~reportguard.detect.campaigns.CampaignEngine` (its
 detectors and fusion parameters: one definition for both engines) and runs each step as Spark
 DataFrame operations over the log. Only results come back to the driver: platform-wide scalars
 (rates, medians), a sample of texts for the near-duplicate baseline, and the campaigns found, whose
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from reportguard.detect.engine import REPEAT_COLUMN, CampaignEngine, FoundCampaign
-from reportguard.detectors import (
+from reportguard.detect.campaigns import REPEAT_COLUMN, CampaignEngine, FoundCampaign
+from reportguard.detect.signals import (
     BurstDetector,
     Detector,
     Lockstep,

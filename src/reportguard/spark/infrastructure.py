@@ -1,13 +1,13 @@
 """Shared infrastructure on Spark: reporters of one wave behind the same hashed IP or device.
 
-Mirrors :class:`reportguard.detectors.infrastructure.SharedInfrastructure`.
+Mirrors :class:`reportguard.detect.signals.infrastructure.SharedInfrastructure`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detectors.infrastructure import SharedInfrastructure
+from reportguard.detect.signals.infrastructure import SharedInfrastructure
 from reportguard.spark import udf
 from reportguard.spark.fitted import SparkFitted
 

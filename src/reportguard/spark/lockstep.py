@@ -1,16 +1,17 @@
 """Lockstep on Spark: reporters who meet on the same targets within the same hour, repeatedly.
 
-Mirrors :class:`reportguard.detectors.lockstep.Lockstep`. Reports are bucketed into hour windows
-(each also counted in the next), so the co-report join is an equi-join on (target, window): linear
-in the reports, quadratic only inside a crowd, and crowds above ``max_crowd`` are left to the burst
-detector. Linked pairs form groups by connected components, computed on the cluster.
+Mirrors :class:`reportguard.detect.signals.lockstep.Lockstep`. Reports are bucketed into hour
+windows (each also counted in the next), so the co-report join is an equi-join on (target,
+window): linear in the reports, quadratic only inside a crowd, and crowds above ``max_crowd``
+are left to the burst detector. Linked pairs form groups by connected components, computed on
+the cluster.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detectors.lockstep import Lockstep
+from reportguard.detect.signals.lockstep import Lockstep
 from reportguard.spark import udf
 from reportguard.spark.burst import bucket_of
 from reportguard.spark.components import components

@@ -1,6 +1,6 @@
 """Referral on Spark: a wave's most common outside referrer against its platform-wide share.
 
-Mirrors :class:`reportguard.detectors.referral.Referral`. The shares stay a DataFrame joined to
+Mirrors :class:`reportguard.detect.signals.referral.Referral`. The shares stay a DataFrame joined to
 the waves (a platform can have millions of distinct referrers); they are not collected.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detectors.referral import Referral
+from reportguard.detect.signals.referral import Referral
 from reportguard.spark import udf
 from reportguard.spark.fitted import SparkFitted
 

@@ -1,7 +1,7 @@
 """Reporter risk on Spark: young and batch-created reporter accounts per wave.
 
-Mirrors :class:`reportguard.detectors.reporter_risk.ReporterRisk`. The densest creation span of a
-wave is a range window over its reporters' creation times; the platform's share of accounts
+Mirrors :class:`reportguard.detect.signals.reporter_risk.ReporterRisk`. The densest creation span
+of a wave is a range window over its reporters' creation times; the platform's share of accounts
 created in that span is a day-bucketed join (each span touches ``cluster_days + 1`` day buckets),
 so it stays linear in the number of accounts.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detectors.reporter_risk import DAY, ReporterRisk
+from reportguard.detect.signals.reporter_risk import DAY, ReporterRisk
 from reportguard.spark import udf
 from reportguard.spark.fitted import SparkFitted
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportguard.detect.engine import CampaignEngine
+from reportguard.detect.campaigns import CampaignEngine
 
 if TYPE_CHECKING:
     from reportguard.spark.engine import SparkDetection

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.database:
             from reportguard.config import Settings
             from reportguard.detect.persist import store_campaigns
-            from reportguard.store.engine import create_engine
+            from reportguard.store.database import create_engine
 
             settings = Settings(database_url=args.database)
             engine = create_engine(settings.resolved_database_url())

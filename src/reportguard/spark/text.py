@@ -1,6 +1,6 @@
 """Near-duplicate text on Spark: MinHash LSH clusters inside each wave.
 
-Mirrors :class:`reportguard.detectors.text.NearDuplicateText` and runs its very ``clusters``
+Mirrors :class:`reportguard.detect.signals.text.NearDuplicateText` and runs its very ``clusters``
 (datasketch) on each wave's texts, grouped by wave with ``applyInPandas``: Python runs once per
 wave, over the reports of waves only (a small share of the log), never once per report. The
 platform's near-duplicate rate is learned from a sample of ``sample`` texts, as in-process.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detectors.evidence import CAP
-from reportguard.detectors.text import NearDuplicateText
+from reportguard.detect.signals.evidence import CAP
+from reportguard.detect.signals.text import NearDuplicateText
 from reportguard.spark.fitted import SparkFitted
 
 if TYPE_CHECKING:

@@ -18,8 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.detect.frame import epoch_expr
-from reportguard.enforce.misuse import suspended_reporters
 from reportguard.policy import Policy
+from reportguard.reporters.credibility import CredibilityModel
+from reportguard.reporters.misuse import suspended_reporters
+from reportguard.reporters.track_record import load_records, stored_base_rate
 from reportguard.store.models import (
     Account,
     Campaign,
@@ -29,10 +31,8 @@ from reportguard.store.models import (
     CaseReport,
     Report,
 )
-from reportguard.triage.credibility import CredibilityModel
 from reportguard.triage.disputes import DAY, dispute_sentence, mutual_partners, route_disputes
 from reportguard.triage.priority import score_cases
-from reportguard.triage.records import load_records, stored_base_rate
 
 
 @dataclass

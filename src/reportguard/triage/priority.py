@@ -27,7 +27,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from reportguard.policy.schema import Policy
-from reportguard.triage.credibility import CredibilityModel
+from reportguard.reporters.credibility import CredibilityModel
 
 MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
 LINKS = {"ip_hash": "network address", "device_hash": "device", "text_key": "text"}

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from reportguard import audit
 from reportguard.api.errors import ApiError, error_responses
 from reportguard.api.idempotency import answer
 from reportguard.api.paging import page
@@ -17,7 +16,8 @@ from reportguard.api.routes.cases import appeal_row
 from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import AppealDecisionIn, AppealIn, AppealPage, AppealRow
 from reportguard.api.security import Filer, Moderator
-from reportguard.appeals import decide_appeal, file_appeal
+from reportguard.moderation.appeals import decide_appeal, file_appeal
+from reportguard.store import audit
 from reportguard.store.models import Action, Appeal
 
 router = APIRouter(tags=["appeals"])

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from reportguard import audit
 from reportguard.api.errors import ApiError, error_responses
 from reportguard.api.idempotency import answer
 from reportguard.api.paging import page
 from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import CampaignDetail, CampaignPage, CampaignRow, CampaignVerdictIn
 from reportguard.api.security import Moderator
-from reportguard.casefile import campaign_people
-from reportguard.review import judge_campaign
+from reportguard.moderation.casefile import campaign_people
+from reportguard.moderation.review import judge_campaign
+from reportguard.store import audit
 from reportguard.store.models import Campaign, Case
 from reportguard.triage.cases import refresh_campaign_targets
 

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from reportguard import audit
 from reportguard.api.errors import ApiError, error_responses
 from reportguard.api.idempotency import answer
 from reportguard.api.routes.ingest import IdempotencyKey
@@ -26,9 +25,10 @@ from reportguard.api.schemas import (
     DecisionRow,
 )
 from reportguard.api.security import Moderator
-from reportguard.casefile import load_case_file
 from reportguard.enforce.carry_out import action_view
-from reportguard.review import claim, decide, release
+from reportguard.moderation.casefile import load_case_file
+from reportguard.moderation.review import claim, decide, release
+from reportguard.store import audit
 from reportguard.store.models import (
     Appeal,
     AuditEntry,

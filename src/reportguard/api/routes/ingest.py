@@ -12,15 +12,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 
-from reportguard import audit
+from reportguard.access.keys import Principal
 from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_responses
 from reportguard.api.idempotency import answer
 from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
 from reportguard.api.security import Ingest
-from reportguard.ingest.records import ReportEvent
+from reportguard.ingest.contract import ReportEvent
 from reportguard.ingest.requests import RequestResult, prepare_request
 from reportguard.ingest.validate import Kind
-from reportguard.keys import Principal
+from reportguard.store import audit
 
 router = APIRouter(tags=["ingest"])
 

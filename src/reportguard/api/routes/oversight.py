@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from reportguard import __version__, audit, transparency
+from reportguard import __version__
 from reportguard.api.errors import ApiError, error_responses
 from reportguard.api.paging import page
 from reportguard.api.routes.cases import audit_row, decision_row
@@ -31,7 +31,12 @@ from reportguard.api.schemas import (
 )
 from reportguard.api.security import Admin, Moderator
 from reportguard.enforce.carry_out import action_view
-from reportguard.enforce.misuse import active_restriction, ledgers
+from reportguard.oversight import transparency
+from reportguard.reporters.credibility import ALL, VERDICTS, CredibilityModel
+from reportguard.reporters.credibility import Standing as ModelStanding
+from reportguard.reporters.misuse import active_restriction, ledgers
+from reportguard.reporters.track_record import load_records
+from reportguard.store import audit
 from reportguard.store.models import (
     Account,
     Action,
@@ -39,9 +44,6 @@ from reportguard.store.models import (
     Decision,
     ReportingRestriction,
 )
-from reportguard.triage.credibility import ALL, VERDICTS, CredibilityModel
-from reportguard.triage.credibility import Standing as ModelStanding
-from reportguard.triage.records import load_records
 
 router = APIRouter(tags=["records"])
 probes = APIRouter(tags=["health"])

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from reportguard import audit
-from reportguard.appeals import decide_appeal
 from reportguard.dashboard.session import COOKIE_PATH
 from reportguard.dashboard.web import Posted, Viewer, redirect, render
 from reportguard.enforce.carry_out import action_view
 from reportguard.errors import ReportGuardError
+from reportguard.moderation.appeals import decide_appeal
+from reportguard.store import audit
 from reportguard.store.models import Action, Appeal, Decision, ReportingRestriction
 
 router = APIRouter()

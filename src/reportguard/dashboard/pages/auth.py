@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from reportguard import audit
+from reportguard.access.keys import authenticate
 from reportguard.dashboard.session import (
     COOKIE_PATH,
     CSRF_FIELD,
@@ -16,7 +16,7 @@ from reportguard.dashboard.session import (
     SESSION_COOKIE,
 )
 from reportguard.dashboard.web import ROLES, Posted, Viewer, redirect, render, signer
-from reportguard.keys import authenticate
+from reportguard.store import audit
 
 router = APIRouter()
 LOGIN_SECONDS = 3600

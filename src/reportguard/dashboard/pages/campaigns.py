@@ -11,13 +11,13 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from reportguard import audit
-from reportguard.casefile import campaign_people
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import COOKIE_PATH
 from reportguard.dashboard.web import Posted, Viewer, redirect, render
 from reportguard.errors import ReportGuardError
-from reportguard.review import judge_campaign
+from reportguard.moderation.casefile import campaign_people
+from reportguard.moderation.review import judge_campaign
+from reportguard.store import audit
 from reportguard.store.models import (
     Account,
     Appeal,

@@ -11,16 +11,16 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from reportguard import audit
-from reportguard.casefile import CaseFile, load_case_file
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import COOKIE_PATH
 from reportguard.dashboard.web import Posted, Viewer, Visitor, redirect, render
-from reportguard.detectors.text import NearDuplicateText
+from reportguard.detect.signals.text import NearDuplicateText
 from reportguard.enforce.carry_out import action_view, active_points
 from reportguard.enforce.plan import plan_violation
 from reportguard.errors import ReportGuardError
-from reportguard.review import OUTCOMES, claim, decide, release
+from reportguard.moderation.casefile import CaseFile, load_case_file
+from reportguard.moderation.review import OUTCOMES, claim, decide, release
+from reportguard.store import audit
 from reportguard.store.models import (
     Account,
     Action,

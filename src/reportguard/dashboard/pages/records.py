@@ -10,10 +10,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from reportguard import audit, transparency
 from reportguard.dashboard import charts
 from reportguard.dashboard.web import Viewer, render
-from reportguard.enforce.misuse import ledgers
+from reportguard.oversight import transparency
+from reportguard.reporters.misuse import ledgers
+from reportguard.store import audit
 from reportguard.store.models import AuditEntry, Report, ReportingRestriction
 
 router = APIRouter()

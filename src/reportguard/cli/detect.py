@@ -1,0 +1,159 @@
+"""``reportguard detect``: campaigns among the stored reports (or a Parquet log on Spark)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from reportguard.cli.common import console, epoch_option, err_console, open_db, settings_of
+from reportguard.errors import ReportGuardError
+
+app = typer.Typer()
+
+
+class DetectEngine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+@app.command()
+def detect(  # noqa: PLR0917 - Typer maps parameters to options
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Only reports at or after this time (ISO 8601).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only reports before this time (ISO 8601).")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the campaigns (with evidence) as JSON.")
+    ] = None,
+    store: Annotated[bool, typer.Option(help="Save the campaigns in the database.")] = True,
+    show: Annotated[int, typer.Option(help="How many campaigns to print.")] = 20,
+    engine_name: Annotated[
+        DetectEngine,
+        typer.Option(
+            "--engine",
+            help="local: the stored reports, in this process. spark: a Parquet report log "
+            "(--reports), on Apache Spark.",
+        ),
+    ] = DetectEngine.local,
+    reports: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark: the report log (Parquet file or folder, any URI Spark reads; a "
+            "simulate --format parquet folder names its accounts too)."
+        ),
+    ] = None,
+    accounts: Annotated[
+        str | None, typer.Option(help="Spark: the account snapshots (Parquet).")
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(help="Spark: write campaigns, report scores and signals as Parquet here."),
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(help="Spark master URL (local[4], spark://host:7077, yarn); default local."),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option("--spark-conf", help="A Spark setting key=value (repeatable)."),
+    ] = None,
+) -> None:
+    """Find coordinated reporting campaigns among the stored reports, and explain each one."""
+    from reportguard.detect.summary import detection_json, print_campaigns
+
+    if engine_name is DetectEngine.spark:
+        _detect_on_spark(
+            ctx, reports, accounts, output, master, spark_conf or [], json_out, store, show
+        )
+        return
+    if reports or accounts or output or master or spark_conf:
+        raise ReportGuardError(
+            "--reports, --accounts, --output, --master and --spark-conf are for --engine spark"
+        )
+    from reportguard.detect.campaigns import CampaignEngine
+    from reportguard.detect.frame import ReportFrame
+    from reportguard.detect.persist import store_campaigns
+
+    engine = open_db(ctx)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("reading reports", total=3)
+        frame = ReportFrame.from_database(
+            engine, since=epoch_option(since, "--since"), until=epoch_option(until, "--until")
+        )
+        progress.update(task, advance=1, description=f"detecting in {len(frame):,} reports")
+        detection = CampaignEngine.default().run(frame)
+        progress.update(task, advance=1, description="storing campaigns")
+        if store:
+            store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
+        progress.update(task, advance=1)
+    engine.dispose()
+    print_campaigns(console, detection, limit=show)
+    if json_out is not None:
+        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        console.print(f"wrote {json_out}")
+
+
+def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, passed on
+    ctx: typer.Context,
+    reports: str | None,
+    accounts: str | None,
+    output: str | None,
+    master: str | None,
+    conf: list[str],
+    json_out: Path | None,
+    store: bool,
+    show: int,
+) -> None:
+    """``detect --engine spark``: the same detection over a Parquet log on Apache Spark."""
+    from reportguard.detect.persist import store_campaigns
+    from reportguard.detect.summary import detection_json, print_campaigns
+    from reportguard.spark.run import LogLocation, detect_on_spark
+    from reportguard.spark.session import parse_conf
+
+    if reports is None:
+        raise ReportGuardError("--engine spark reads a Parquet report log: give --reports URI")
+    settings = parse_conf(conf)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+        detection = detect_on_spark(
+            LogLocation.resolve(reports, accounts),
+            output=output,
+            master=master,
+            conf=settings,
+            step=lambda message: progress.update(task, description=message),
+        )
+        if store:
+            progress.update(task, description="storing campaigns")
+            engine = open_db(ctx)
+            store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
+            engine.dispose()
+    print_campaigns(console, detection, limit=show)
+    if output is not None:
+        console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        console.print(f"wrote {json_out}")

@@ -1,0 +1,395 @@
+"""Campaign fusion: waves proposed by the burst detector, judged by coordination signals.
+
+A wave (a burst of reports against one target) becomes part of a campaign only on *coordination*
+evidence: reporters that are young or created together, shared infrastructure, near-identical
+text, one outside referral, or the same group reappearing against other targets. The burst's own
+size is never evidence of coordination, which is what keeps an organic wave against a genuinely
+violating account (a viral surge) out. Flagged waves that share members are one campaign: a ring
+that moves from target to target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from reportguard.detect.frame import ReportFrame
+from reportguard.detect.graph import connected_components
+from reportguard.detect.signals import SIGNALS
+from reportguard.detect.signals.burst import BurstDetector
+from reportguard.detect.signals.evidence import CAP, binomial_surprise, gated, poisson_tail
+from reportguard.detect.signals.lockstep import Lockstep
+
+REPEAT_COLUMN = "repeat_surprise"
+
+
+@dataclass
+class FoundCampaign:
+    """A detected campaign with everything a moderator needs to judge it."""
+
+    key: str
+    members: list[str]
+    targets: list[str]
+    report_ids: list[str]
+    first_report_at: datetime
+    last_report_at: datetime
+    score: float
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    first_flagged_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "score": round(self.score, 4),
+            "members": self.members,
+            "targets": self.targets,
+            "report_ids": self.report_ids,
+            "first_report_at": self.first_report_at.isoformat(),
+            "last_report_at": self.last_report_at.isoformat(),
+            "first_flagged_at": self.first_flagged_at.isoformat()
+            if self.first_flagged_at
+            else None,
+            "evidence": self.evidence,
+        }
+
+
+def _extend(campaign: FoundCampaign, reports: pl.DataFrame) -> None:
+    """Add a lockstep group's reports (and so its other targets) to an overlapping campaign."""
+    members = set(campaign.members)
+    mine = reports.filter(pl.col("reporter_id").is_in(list(members)))
+    known = set(campaign.report_ids)
+    extra = mine.filter(~pl.col("report_id").is_in(list(known)))
+    if extra.is_empty():
+        return
+    campaign.report_ids = campaign.report_ids + extra["report_id"].to_list()
+    campaign.targets = sorted(set(campaign.targets) | set(extra["target_id"].to_list()))
+    first = min(campaign.first_report_at.timestamp(), float(extra["t"].min()))  # type: ignore[arg-type]
+    last = max(campaign.last_report_at.timestamp(), float(extra["t"].max()))  # type: ignore[arg-type]
+    campaign.first_report_at = datetime.fromtimestamp(first, UTC)
+    campaign.last_report_at = datetime.fromtimestamp(last, UTC)
+    campaign.evidence.append(
+        {
+            "signal": "lockstep",
+            "surprise": None,
+            "sentence": f"the same reporters also reported {extra['target_id'].n_unique()} more "
+            "targets together, each time within the same hour",
+        }
+    )
+
+
+@dataclass
+class Fitted:
+    """Baselines learned from a whole log, reusable to judge any subset of its targets."""
+
+    burst: BurstDetector
+    signals: list[Any]
+    active_reporters: int
+
+
+@dataclass
+class Detection:
+    """The outcome of one detection run: campaigns and every wave that was examined."""
+
+    campaigns: list[FoundCampaign]
+    waves: pl.DataFrame
+    seconds: float = 0.0
+
+    @property
+    def examined(self) -> int:
+        """How many waves the coordination signals judged."""
+        return len(self.waves)
+
+    @property
+    def flagged(self) -> int:
+        """How many of them carried enough coordination evidence."""
+        return int(self.waves["flagged"].sum()) if "flagged" in self.waves.columns else 0
+
+
+class CampaignEngine:
+    """Runs the burst detector and the coordination signals, and fuses them into campaigns.
+
+    Parameters are stored as given; the detectors are built by :meth:`default` unless passed.
+    """
+
+    def __init__(
+        self,
+        *,
+        burst: BurstDetector | None = None,
+        signals: list[Any] | None = None,
+        min_evidence: float = 12.0,
+        merge_overlap: float = 0.3,
+        repeat_min_share: float = 0.3,
+        bystander_p: float = 0.001,
+    ) -> None:
+        self.burst = burst
+        self.signals = signals
+        self.min_evidence = min_evidence
+        self.merge_overlap = merge_overlap
+        self.repeat_min_share = repeat_min_share
+        self.bystander_p = bystander_p
+
+    @classmethod
+    def default(cls, **params: Any) -> CampaignEngine:
+        """The engine with every registered signal at its default parameters."""
+        return cls(burst=BurstDetector(), signals=[signal() for signal in SIGNALS], **params)
+
+    def run(self, frame: ReportFrame) -> Detection:
+        """Batch detection over everything in ``frame``."""
+        started = time.perf_counter()
+        detection = self.evaluate(frame, self.fit(frame))
+        detection.seconds = time.perf_counter() - started
+        return detection
+
+    def fit(self, frame: ReportFrame) -> Fitted:
+        """Learn every platform-wide baseline from ``frame`` (no waves are judged here)."""
+        return Fitted(
+            burst=(self.burst or BurstDetector()).clone().learn(frame),
+            signals=[s.clone().fit(frame) for s in (self.signals or [])],
+            active_reporters=max(1, frame.reports["reporter_id"].n_unique()),
+        )
+
+    def evaluate(self, frame: ReportFrame, fitted: Fitted) -> Detection:
+        """Find and judge the waves of the targets in ``frame`` against fitted baselines.
+
+        ``frame`` may hold only some targets (each with its whole history, and every account
+        snapshot): their waves and campaigns are then the same as in the whole log.
+        """
+        started = time.perf_counter()
+        burst, signals = fitted.burst, fitted.signals
+        waves = burst.find_waves(frame)
+        wave_reports = burst.wave_reports(frame, waves)
+        if waves.is_empty():
+            return Detection([], waves, time.perf_counter() - started)
+        table = waves
+        for signal in signals:
+            part = signal.waves(wave_reports, frame)
+            keep = [c for c in part.columns if c not in table.columns or c == "wave"]
+            table = table.join(part.select(keep), on="wave", how="left")
+        repeats = self._repeat_groups(wave_reports, fitted.active_reporters)
+        table = table.join(repeats, on="wave", how="left")
+        present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
+        table = (
+            table.with_columns([pl.col(c).fill_null(0.0) for c in present])
+            .with_columns(
+                pl.sum_horizontal([pl.col(c).clip(0, CAP) for c in present]).alias("evidence")
+            )
+            .with_columns((pl.col("evidence") >= self.min_evidence).alias("flagged"))
+        )
+        members = self._members(
+            table, wave_reports, signals, frame, bucket_seconds=burst.bucket_minutes * 60
+        )
+        campaigns = self._fuse(table, members, [burst, *signals])
+        campaigns += self.lockstep_rings(signals, campaigns)
+        return Detection(campaigns, table, time.perf_counter() - started)
+
+    @staticmethod
+    def lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:
+        """Rings too small to burst on any one target: lockstep groups not already a campaign.
+
+        They come from the fitted lockstep detector (the whole log), so batch, incremental
+        refits and settle all see the same ones.
+        """
+        lockstep = next((s for s in signals if isinstance(s, Lockstep)), None)
+        if lockstep is None:
+            return []
+        rings = []
+        for reports in lockstep.groups_:
+            members = sorted(set(reports["reporter_id"].to_list()))
+            overlapping = [
+                c for c in found if len(set(members) & set(c.members)) >= 0.5 * len(members)
+            ]
+            if overlapping:  # the ring's other targets belong to the campaign already found
+                _extend(overlapping[0], reports)
+                continue
+            targets = sorted(set(reports["target_id"].to_list()))
+            first, last = int(reports["t"].min()), int(reports["t"].max())  # type: ignore[arg-type]
+            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            strength = min(40.0, 4.0 * len(targets))
+            rings.append(
+                FoundCampaign(
+                    key=key,
+                    members=members,
+                    targets=targets,
+                    report_ids=reports["report_id"].to_list(),
+                    first_report_at=datetime.fromtimestamp(first, UTC),
+                    last_report_at=datetime.fromtimestamp(last, UTC),
+                    score=float(1 - np.exp(-strength / 20)),
+                    evidence=[
+                        {
+                            "signal": "lockstep",
+                            "surprise": None,
+                            "sentence": f"{len(members)} reporters reported the same "
+                            f"{len(targets)} targets, each time within the same hour of each "
+                            f"other; strangers "
+                            f"meet like that on one target, not on {lockstep.min_targets} or more",
+                        }
+                    ],
+                )
+            )
+        return rings
+
+    def _repeat_groups(self, wave_reports: pl.DataFrame, active: int) -> pl.DataFrame:
+        """How many of a wave's reporters reported together again, in a wave on another target."""
+        members = wave_reports.select("wave", "target_id", "reporter_id").unique()
+        pairs = members.join(members, on="reporter_id", suffix="_other").filter(
+            pl.col("target_id") != pl.col("target_id_other")
+        )
+        shared = pairs.group_by("wave", "wave_other").agg(pl.len().alias("shared"))
+        sizes = members.group_by("wave").agg(pl.len().alias("n"))
+        best = (
+            shared.sort(["wave", "shared", "wave_other"], descending=[False, True, False])
+            .group_by("wave", maintain_order=True)
+            .first()
+        )
+        out = (
+            sizes.join(best, on="wave", how="left")
+            .join(sizes.rename({"wave": "wave_other", "n": "n_other"}), on="wave_other", how="left")
+            .with_columns(pl.col("shared").fill_null(0), pl.col("n_other").fill_null(0))
+        )
+        n = out["n"].to_numpy()
+        hits = out["shared"].to_numpy()
+        p = np.clip(out["n_other"].to_numpy() / active, 1e-9, 1.0)
+        share = hits / np.maximum(n, 1)
+        surprise = gated(binomial_surprise(hits, n, p), share, p, 10.0, self.repeat_min_share)
+        return out.select(
+            "wave",
+            pl.col("wave_other").alias("repeat_wave"),
+            pl.col("shared").alias("repeat_shared"),
+        ).with_columns(pl.Series("repeat_surprise", surprise))
+
+    def _members(
+        self,
+        table: pl.DataFrame,
+        wave_reports: pl.DataFrame,
+        signals: list[Any],
+        frame: ReportFrame,
+        *,
+        bucket_seconds: int,
+    ) -> pl.DataFrame:
+        """The reports of flagged waves that carry a trait of the coordination found there.
+
+        A bystander who reported the same target at the same time on their own carries none of
+        the traits (young or batch-created account, shared address, the wave's referrer, its
+        near-duplicate text, membership of the group's other waves) and is left out.
+        """
+        flagged = table.filter(pl.col("flagged"))
+        inside = wave_reports.join(flagged.select("wave"), on="wave")
+        if inside.is_empty():
+            return inside
+        marks = [signal.traits(inside, flagged, frame) for signal in signals]
+        target_count = pl.col("target_id").n_unique().over("reporter_id")
+        repeated = inside.select((target_count >= 2).alias("trait")).to_series()
+        carried = pl.DataFrame([m.alias(f"m{i}") for i, m in enumerate([*marks, repeated])])
+        inside = inside.with_columns(
+            carried.select(pl.any_horizontal(pl.all())).to_series().alias("trait")
+        )
+        # How many reporters without any trait could be bystanders? The burst baseline says how
+        # many reports the target draws by itself over the wave's whole span (a wave can span
+        # days when its busiest window is a long one); far more trait-less reporters than that
+        # are members whose traits are simply not visible (no referral, own words).
+        span = (pl.col("end") - pl.col("start")) / bucket_seconds
+        plain = (
+            inside.filter(~pl.col("trait"))
+            .group_by("wave")
+            .agg(pl.col("reporter_id").n_unique().alias("plain"))
+            .join(
+                flagged.select(
+                    "wave",
+                    (pl.col("expected") / pl.col("window") * span)
+                    .clip(lower_bound=pl.col("expected"))
+                    .alias("expected"),
+                ),
+                on="wave",
+            )
+        )
+        p = poisson_tail(plain["plain"].to_numpy(), plain["expected"].to_numpy() + 0.5)
+        members_too = set(plain.filter(pl.Series(p < self.bystander_p))["wave"].to_list())
+        return inside.filter(pl.col("trait") | pl.col("wave").is_in(list(members_too))).drop(
+            "trait"
+        )
+
+    def _fuse(
+        self, table: pl.DataFrame, wave_reports: pl.DataFrame, signals: list[Any]
+    ) -> list[FoundCampaign]:
+        flagged = table.filter(pl.col("flagged"))
+        if flagged.is_empty() or wave_reports.is_empty():
+            return []
+        reporters = wave_reports.group_by("wave").agg(pl.col("reporter_id").unique())
+        sets = {w: set(r) for w, r in reporters.iter_rows()}
+        order = sorted(sets)
+        index: dict[str, list[int]] = defaultdict(list)
+        for w in order:
+            for r in sets[w]:
+                index[r].append(w)
+        links = []
+        for w in order:
+            counts: dict[int, int] = defaultdict(int)
+            for r in sets[w]:
+                for other in index[r]:
+                    if other != w:
+                        counts[other] += 1
+            links += [
+                (w, other)
+                for other, shared in counts.items()
+                if shared / min(len(sets[w]), len(sets[other])) >= self.merge_overlap
+            ]
+        groups = {min(g): sorted(g) for g in connected_components(links, nodes=order)}
+        rows = {row["wave"]: row for row in flagged.iter_rows(named=True)}
+        campaigns = []
+        for waves in groups.values():
+            mine = wave_reports.filter(pl.col("wave").is_in(waves))
+            evidence = self.evidence_sentences([rows[w] for w in waves], signals)
+            total = max(rows[w]["evidence"] for w in waves)
+            first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
+            targets = sorted(set(mine["target_id"].to_list()))
+            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            campaigns.append(
+                FoundCampaign(
+                    key=key,
+                    members=sorted(set(mine["reporter_id"].to_list())),
+                    targets=targets,
+                    report_ids=mine["report_id"].to_list(),
+                    first_report_at=datetime.fromtimestamp(first, UTC),
+                    last_report_at=datetime.fromtimestamp(last, UTC),
+                    score=float(1 - np.exp(-total / 20)),
+                    evidence=evidence,
+                )
+            )
+        campaigns.sort(key=lambda c: (-c.score, c.first_report_at))
+        return campaigns
+
+    def evidence_sentences(
+        self, rows: list[dict[str, Any]], signals: list[Any]
+    ) -> list[dict[str, Any]]:
+        """The strongest wave's findings per signal, as plain sentences with their numbers."""
+        best = max(rows, key=lambda r: r["evidence"])
+        found: list[dict[str, Any]] = []
+        for signal in signals:
+            for name, surprise, sentence in signal.sentences(best):
+                found.append({"signal": name, "surprise": round(surprise, 1), "sentence": sentence})
+        if best.get("repeat_surprise", 0) > 0:
+            found.append(
+                {
+                    "signal": "repeat_group",
+                    "surprise": round(float(best["repeat_surprise"]), 1),
+                    "sentence": f"{best['repeat_shared']} of these reporters also reported "
+                    f"together in another wave against a different target",
+                }
+            )
+        if len(rows) > 1:
+            found.append(
+                {
+                    "signal": "ring",
+                    "surprise": None,
+                    "sentence": f"the same group reported {len(rows)} waves against "
+                    f"different targets",
+                }
+            )
+        return found

@@ -1,0 +1,35 @@
+"""Signals: one detector per file, each cheap and explainable, sharing one small interface.
+
+Every detector listed in :data:`DETECTORS` runs through the generic checks in
+``tests/test_detector_checks.py``: adding one here is all it takes to have it checked.
+"""
+
+from reportguard.detect.signals.base import Detector
+from reportguard.detect.signals.burst import BurstDetector
+from reportguard.detect.signals.infrastructure import SharedInfrastructure
+from reportguard.detect.signals.lockstep import Lockstep
+from reportguard.detect.signals.referral import Referral
+from reportguard.detect.signals.reporter_risk import ReporterRisk
+from reportguard.detect.signals.text import NearDuplicateText
+
+#: The wave signals, in the order their evidence is shown.
+SIGNALS: tuple[type[Detector], ...] = (
+    ReporterRisk,
+    SharedInfrastructure,
+    Referral,
+    NearDuplicateText,
+    Lockstep,
+)
+DETECTORS: tuple[type[Detector], ...] = (BurstDetector, *SIGNALS)
+
+__all__ = [
+    "DETECTORS",
+    "SIGNALS",
+    "BurstDetector",
+    "Detector",
+    "Lockstep",
+    "NearDuplicateText",
+    "Referral",
+    "ReporterRisk",
+    "SharedInfrastructure",
+]

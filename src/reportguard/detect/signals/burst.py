@@ -1,0 +1,206 @@
+"""Burst: a target's report rate in sliding windows against its own baseline and popularity.
+
+For every target and window length (1 h, 6 h, 24 h and 7 days by default) the reports inside
+the window are compared with a Poisson expectation: the target's own rate outside the window,
+floored by what its popularity predicts (reports grow with followers on every platform; the
+factor is learned from the data being scored, not fixed). The surprise is -log10 of the Poisson
+upper tail. Overlapping hot windows of one target merge into a *wave*: the candidate that the
+coordination signals then examine. A burst alone is never a campaign: a genuinely violating
+account going viral bursts too.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+import polars as pl
+
+from reportguard.detect.frame import ReportFrame
+from reportguard.detect.signals.base import Detector
+from reportguard.detect.signals.evidence import poisson_surprise
+
+MINUTE = 60
+
+
+class BurstDetector(Detector):
+    """Finds waves of reports against single targets.
+
+    >>> det = BurstDetector(min_reports=12)
+    >>> det
+    BurstDetector(min_reports=12)
+    >>> det.clone().get_params() == det.get_params()
+    True
+    """
+
+    name = "burst"
+    surprise_columns = ("burst_surprise",)
+
+    def __init__(
+        self,
+        *,
+        bucket_minutes: int = 10,
+        windows: tuple[int, ...] = (6, 36, 144, 1008),
+        min_reports: int = 10,
+        min_surprise: float = 6.0,
+        popularity_exponent: float = 0.7,
+    ) -> None:
+        self.bucket_minutes = bucket_minutes
+        self.windows = windows
+        self.min_reports = min_reports
+        self.min_surprise = min_surprise
+        self.popularity_exponent = popularity_exponent
+
+    def fit(self, frame: ReportFrame) -> Self:
+        """Learn the platform-wide rates, then find the waves of every target."""
+        self.learn(frame)
+        self.waves_ = self.find_waves(frame)
+        return self
+
+    def learn(self, frame: ReportFrame) -> Self:
+        """Only the platform-wide quantities (popularity rate, time span), not the waves."""
+        width = self.bucket_minutes * MINUTE
+        self.span_ = (frame.start, frame.end)
+        self.buckets_total_ = max(1, (frame.end - frame.start) // width + 1)
+        per_target = self._per_target(frame)
+        exposure = (pl.col("followers") + 1).pow(self.popularity_exponent)
+        # Reports per bucket per unit of exposure, for a typical reported target.
+        unit = per_target.select((pl.col("n_total") / exposure).median()).item() or 1.0
+        self.popularity_rate_ = float(unit) / self.buckets_total_
+        return self
+
+    def _per_target(self, frame: ReportFrame) -> pl.DataFrame:
+        per_target = frame.reports.group_by("target_id").agg(pl.len().alias("n_total"))
+        followers = frame.accounts.select("account_id", "followers")
+        return per_target.join(
+            followers, left_on="target_id", right_on="account_id", how="left"
+        ).with_columns(pl.col("followers").fill_null(0))
+
+    def find_waves(self, frame: ReportFrame) -> pl.DataFrame:
+        """Waves of the targets in ``frame``, which must hold each one's whole history.
+
+        Uses the rates from :meth:`learn`, so a frame of a few targets gives the same waves for
+        them as the whole log does (what incremental detection relies on).
+        """
+        width = self.bucket_minutes * MINUTE
+        buckets_total = self.buckets_total_
+        reports = frame.reports.with_columns((pl.col("t") // width).alias("bucket"))
+        per_target = self._per_target(frame)
+        counts = (
+            reports.group_by("target_id", "bucket")
+            .agg(pl.len().alias("k"))
+            .sort("target_id", "bucket")
+        )
+        hot = []
+        for w in self.windows:
+            rolled = counts.rolling(
+                index_column="bucket", period=f"{w}i", group_by="target_id"
+            ).agg(pl.col("k").sum().alias("k_w"))
+            rolled = rolled.filter(pl.col("k_w") >= self.min_reports).join(
+                per_target, on="target_id"
+            )
+            if rolled.is_empty():
+                continue
+            k = rolled["k_w"].to_numpy().astype(np.float64)
+            outside = (rolled["n_total"].to_numpy() - k) / max(1, buckets_total - w)
+            prior = (
+                self.popularity_rate_
+                * (rolled["followers"].to_numpy() + 1.0) ** self.popularity_exponent
+            )
+            expected = np.maximum(outside, prior) * w
+            surprise = poisson_surprise(k, expected)
+            rolled = rolled.with_columns(
+                pl.Series("expected", expected),
+                pl.Series("surprise", surprise),
+                (pl.col("bucket") - (w - 1)).alias("first_bucket"),
+                pl.lit(w).alias("window"),
+            ).filter(pl.col("surprise") >= self.min_surprise)
+            hot.append(
+                rolled.select(
+                    "target_id", "first_bucket", "bucket", "k_w", "expected", "surprise", "window"
+                )
+            )
+        if not hot:
+            return _empty_waves()
+        windows = pl.concat(hot).sort("target_id", "first_bucket")
+        # Merge overlapping windows of the same target into waves.
+        windows = windows.with_columns(
+            (pl.col("bucket").cum_max().over("target_id").shift(1).over("target_id")).alias(
+                "prev_end"
+            )
+        ).with_columns(
+            ((pl.col("prev_end").is_null()) | (pl.col("first_bucket") > pl.col("prev_end") + 1))
+            .cast(pl.Int64)
+            .cum_sum()
+            .over("target_id")
+            .alias("wave_no")
+        )
+        waves = windows.group_by("target_id", "wave_no").agg(
+            pl.col("first_bucket").min().alias("first_bucket"),
+            pl.col("bucket").max().alias("last_bucket"),
+            pl.col("surprise").max().alias("burst_surprise"),
+            # The busiest window names the wave's expectation; on a tie (surprises are capped)
+            # the shortest, then the earliest: both engines break ties the same way.
+            pl.col("expected")
+            .sort_by(["surprise", "window", "bucket"], descending=[False, True, True])
+            .last()
+            .alias("expected"),
+            pl.col("window")
+            .sort_by(["surprise", "window", "bucket"], descending=[False, True, True])
+            .last()
+            .alias("window"),
+        )
+        waves = (
+            waves.with_columns(
+                (pl.col("first_bucket") * width).alias("start"),
+                ((pl.col("last_bucket") + 1) * width).alias("end"),
+            )
+            .sort("start", "target_id")
+            .with_row_index("wave")
+        )
+        return waves.select(
+            "wave", "target_id", "start", "end", "burst_surprise", "expected", "window"
+        )
+
+    def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Each report inside a wave (default: the waves found by ``fit``), with its number."""
+        waves = (self.waves_ if waves is None else waves).select(
+            "wave", "target_id", "start", "end"
+        )
+        joined = frame.reports.join(waves, on="target_id", how="inner")
+        return joined.filter((pl.col("t") >= pl.col("start")) & (pl.col("t") < pl.col("end")))
+
+    def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
+        """The waves found by ``fit`` (this detector proposes them rather than judging them)."""
+        return self.waves_
+
+    def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
+        hours = int(row["window"]) * self.bucket_minutes / 60
+        span = (
+            f"{hours:g} hour" + ("s" if hours != 1 else "")
+            if hours < 48
+            else f"{hours / 24:g} days"
+        )
+        return [
+            (
+                "burst",
+                float(min(row["burst_surprise"], 999.0)),
+                f"{row.get('reports', row.get('reporters', '?'))} reports against one target, "
+                f"busiest {span}: about {float(row['expected']):.1f} expected from its own "
+                f"history and popularity",
+            )
+        ]
+
+
+def _empty_waves() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "wave": pl.UInt32,
+            "target_id": pl.Utf8,
+            "start": pl.Int64,
+            "end": pl.Int64,
+            "burst_surprise": pl.Float64,
+            "expected": pl.Float64,
+            "window": pl.Int32,
+        }
+    )

@@ -1,0 +1,156 @@
+"""Lockstep: reporters who report the same targets within the same short windows, again and again.
+
+The CopyCatch / SynchroTrap idea on reports. Two reporters *meet* when they report the same
+target within the same hour (or the next). One meeting means nothing: on a popular account,
+strangers meet all the time. So each meeting is weighted by 1 / log2(2 + n), n being the number of
+reporters of that target in that hour (the FRAUDAR column weighting: a crowd around a popular
+target says little about any pair in it), and a pair is linked only when it met on at least
+``min_targets`` distinct targets. Members who also report random other accounts (camouflage)
+keep their links: camouflage adds meetings elsewhere, it removes none. Linked pairs form groups
+(connected components); a group is a ring that moves from target to target, even when no single
+target draws enough reports to stand out as a burst.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+import polars as pl
+
+from reportguard.detect.frame import ReportFrame
+from reportguard.detect.graph import connected_components
+from reportguard.detect.signals.base import Detector
+from reportguard.detect.signals.evidence import binomial_surprise, gated
+
+HOUR = 3600
+
+
+class Lockstep(Detector):
+    """Groups of reporters that co-report the same targets in the same windows repeatedly.
+
+    >>> Lockstep(min_targets=4)
+    Lockstep(min_targets=4)
+    """
+
+    name = "lockstep"
+    surprise_columns = ("lockstep_surprise",)
+
+    def __init__(
+        self,
+        *,
+        window_minutes: int = 60,
+        min_targets: int = 3,
+        min_weight: float = 0.5,
+        min_group: int = 5,
+        max_crowd: int = 150,
+        min_ratio: float = 10.0,
+        min_share: float = 0.3,
+    ) -> None:
+        self.window_minutes = window_minutes
+        self.min_targets = min_targets
+        self.min_weight = min_weight
+        self.min_group = min_group
+        self.max_crowd = max_crowd
+        self.min_ratio = min_ratio
+        self.min_share = min_share
+
+    def fit(self, frame: ReportFrame) -> Self:
+        width = self.window_minutes * 60
+        # Dense integer codes instead of id strings: the pairing touches every report twice.
+        coded = frame.reports.select(
+            pl.col("reporter_id").rank("dense").cast(pl.UInt32).alias("r"),
+            pl.col("target_id").rank("dense").cast(pl.UInt32).alias("g"),
+            (pl.col("t") // width).cast(pl.Int32).alias("w"),
+            "reporter_id",
+        )
+        names = coded.select("r", "reporter_id").unique("r")
+        cells = coded.select("r", "g", "w").unique()
+        # Each report also counts in the next window, so a pair a minute apart across a window
+        # boundary still meets.
+        cells = pl.concat([cells, cells.with_columns(pl.col("w") + 1)]).unique()
+        crowd = cells.group_by("g", "w").agg(pl.len().alias("n"))
+        # Crowds above max_crowd are bursts, judged as waves; pairing them is quadratic.
+        cells = cells.join(
+            crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)), on=["g", "w"]
+        ).with_columns((1 / (2 + pl.col("n")).log(2)).cast(pl.Float32).alias("weight"))
+        pairs = cells.join(cells, on=["g", "w"], suffix="_b").filter(pl.col("r") < pl.col("r_b"))
+        links = (
+            pairs.group_by("r", "r_b", "g")
+            .agg(pl.col("weight").max())
+            .group_by("r", "r_b")
+            .agg(pl.len().alias("targets"), pl.col("weight").sum())
+            .filter((pl.col("targets") >= self.min_targets) & (pl.col("weight") >= self.min_weight))
+        )
+        linked: list[tuple[int, int]] = list(links.select("r", "r_b").iter_rows())
+        code_groups = sorted(connected_components(linked), key=min)
+        coded_rows = [
+            (m, g)
+            for g, members in enumerate(code_groups)
+            if len(members) >= self.min_group
+            for m in members
+        ]
+        named = pl.DataFrame(
+            coded_rows, schema={"r": pl.UInt32, "group": pl.Int64}, orient="row"
+        ).join(names, on="r")
+        rows = sorted(zip(named["reporter_id"].to_list(), named["group"].to_list(), strict=True))
+        self.members_ = pl.DataFrame(
+            rows, schema={"reporter_id": pl.Utf8, "group": pl.Int64}, orient="row"
+        )
+        self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        self.links_ = len(links)
+        self.groups_ = self.groups(frame)
+        return self
+
+    def groups(self, frame: ReportFrame) -> list[pl.DataFrame]:
+        """Each group's reports on the targets at least two of its members reported."""
+        if self.members_.is_empty():
+            return []
+        joined = frame.reports.join(self.members_, on="reporter_id")
+        shared = (
+            joined.group_by("group", "target_id")
+            .agg(pl.col("reporter_id").n_unique().alias("n"))
+            .filter(pl.col("n") >= 2)
+        )
+        kept = joined.join(shared.select("group", "target_id"), on=["group", "target_id"])
+        return [g.drop("group") for _, g in kept.group_by(["group"], maintain_order=True)]
+
+    def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
+        per_wave = wave_reports.select("wave", "reporter_id").unique()
+        marked = per_wave.join(self.members_, on="reporter_id", how="left")
+        out = marked.group_by("wave").agg(
+            pl.len().alias("lockstep_reporters"),
+            pl.col("group").is_not_null().sum().alias("in_lockstep"),
+        )
+        n = out["lockstep_reporters"].to_numpy()
+        hits = out["in_lockstep"].to_numpy()
+        p = max(len(self.members_), 1) / self.active_reporters_
+        share = hits / np.maximum(n, 1)
+        surprise = gated(binomial_surprise(hits, n, p), share, p, self.min_ratio, self.min_share)
+        return out.with_columns(
+            pl.Series("lockstep_share", share),
+            pl.Series("lockstep_baseline", np.full(len(out), p)),
+            pl.Series("lockstep_surprise", surprise),
+        )
+
+    def traits(
+        self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
+    ) -> pl.Series:
+        members = set(self.members_["reporter_id"].to_list())
+        return wave_reports.select(
+            pl.col("reporter_id").is_in(list(members)).alias("trait")
+        ).to_series()
+
+    def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
+        surprise = float(row["lockstep_surprise"])
+        if surprise <= 0:
+            return []
+        return [
+            (
+                "lockstep",
+                surprise,
+                f"{row['in_lockstep']} of {row['lockstep_reporters']} reporters belong to groups "
+                f"that reported at least {self.min_targets} of the same targets within the same "
+                f"hour; {float(row['lockstep_baseline']):.2%} of all reporters do",
+            )
+        ]

@@ -1,0 +1,66 @@
+"""Detected campaigns for people: a terminal table with the evidence, and JSON."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from reportguard.detect.campaigns import FoundCampaign
+
+
+class DetectionSummary(Protocol):
+    """What either engine's result offers for printing (in-process Detection, SparkDetection)."""
+
+    campaigns: list[FoundCampaign]
+    seconds: float
+
+    @property
+    def examined(self) -> int: ...
+
+    @property
+    def flagged(self) -> int: ...
+
+
+def print_campaigns(console: Console, detection: DetectionSummary, *, limit: int = 20) -> None:
+    console.print(
+        f"{len(detection.campaigns)} campaigns from {detection.flagged} of {detection.examined} "
+        "report waves examined "
+        f"({detection.seconds:.1f} s). A wave without coordination evidence is organic, however "
+        "large."
+    )
+    for campaign in detection.campaigns[:limit]:
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            show_header=False,
+            title_justify="left",
+            title=(
+                f"campaign {campaign.key}  score {campaign.score:.2f}  "
+                f"{len(campaign.members)} reporters, {len(campaign.targets)} target(s), "
+                f"{len(campaign.report_ids)} reports, "
+                f"{campaign.first_report_at:%Y-%m-%d %H:%M} to "
+                f"{campaign.last_report_at:%Y-%m-%d %H:%M} UTC"
+            ),
+        )
+        table.add_column("signal", style="bold")
+        table.add_column("surprise", justify="right")
+        table.add_column("evidence")
+        for item in campaign.evidence:
+            surprise = item.get("surprise")
+            table.add_row(
+                item["signal"], "" if surprise is None else f"{surprise:.0f}", item["sentence"]
+            )
+        console.print(table)
+    if len(detection.campaigns) > limit:
+        console.print(f"... and {len(detection.campaigns) - limit} more (see --json)")
+
+
+def detection_json(detection: DetectionSummary) -> dict[str, Any]:
+    """The detection result format that `reportguard evaluate --result` reads, plus evidence."""
+    return {
+        "detector": "reportguard",
+        "seconds": round(detection.seconds, 3),
+        "campaigns": [c.as_dict() for c in detection.campaigns],
+    }
