@@ -24,14 +24,14 @@ sys.path.insert(0, str(HERE.parent))
 
 
 def child(data: Path, out: Path) -> None:
-    from reportguard.detect.campaigns import CampaignEngine
+    from reportguard.detect.campaigns import CampaignDetector
     from reportguard.detect.frame import ReportFrame
     from reportguard.evaluate.harness import DetectionResult
 
     started = time.perf_counter()
     frame = ReportFrame.from_simulation(data)
     loaded = time.perf_counter() - started
-    detection = CampaignEngine.default().run(frame)
+    detection = CampaignDetector.default().run(frame)
     seconds = time.perf_counter() - started
     result = DetectionResult.from_found("reportguard", seconds, detection.campaigns)
     result.save(out)

@@ -25,7 +25,7 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.peers import coordination_network_toolkit, fraudar
-from reportguard.detect.campaigns import CampaignEngine
+from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 from reportguard.evaluate.baselines import burst_threshold
@@ -53,7 +53,7 @@ def reportguard_incremental(data: Path, batch: int = 5000) -> DetectionResult:
 def reportguard(data: Path) -> DetectionResult:
     """ReportGuard's batch engine, timed from reading the files (as the peers are)."""
     started = time.perf_counter()
-    detection = CampaignEngine.default().run(ReportFrame.from_simulation(data))
+    detection = CampaignDetector.default().run(ReportFrame.from_simulation(data))
     seconds = time.perf_counter() - started
     return DetectionResult.from_found("reportguard", seconds, detection.campaigns)
 

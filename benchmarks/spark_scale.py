@@ -26,12 +26,12 @@ sys.path.insert(0, str(HERE.parent / "src"))
 
 
 def child_local(data: Path, out: Path) -> None:
-    from reportguard.detect.campaigns import CampaignEngine
+    from reportguard.detect.campaigns import CampaignDetector
     from reportguard.detect.frame import ReportFrame
     from reportguard.evaluate.harness import DetectionResult
 
     started = time.perf_counter()
-    detection = CampaignEngine.default().run(ReportFrame.from_simulation(data))
+    detection = CampaignDetector.default().run(ReportFrame.from_simulation(data))
     seconds = time.perf_counter() - started
     DetectionResult.from_found("in-process", seconds, detection.campaigns).save(out)
     print(json.dumps({"seconds": seconds}))

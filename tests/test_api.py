@@ -408,7 +408,7 @@ def _records(path: Path) -> list[dict[str, Any]]:
 def test_live_detection_flags_while_streaming_and_settles_to_batch(
     sqlite_url: str, small_simulation: Path
 ) -> None:
-    from reportguard.detect.campaigns import CampaignEngine
+    from reportguard.detect.campaigns import CampaignDetector
     from reportguard.detect.frame import ReportFrame
 
     for api in _api(sqlite_url, live=True):
@@ -442,7 +442,7 @@ def test_live_detection_flags_while_streaming_and_settles_to_batch(
             stored = conn.execute(sa.select(Campaign.campaign_key)).scalars().all()
         batch_keys = [
             c.key
-            for c in CampaignEngine.default().run(ReportFrame.from_database(api.engine)).campaigns
+            for c in CampaignDetector.default().run(ReportFrame.from_database(api.engine)).campaigns
         ]
         assert sorted(stored) == sorted(batch_keys)
         ready = api.client.get("/v1/ready").json()

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from reportguard.detect.campaigns import CampaignEngine
+from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import REPORT_COLUMNS, ReportFrame
 from reportguard.detect.persist import store_campaigns
 from reportguard.store.database import create_engine
@@ -109,7 +109,7 @@ def test_sockpuppet_brigade_is_found_and_explained() -> None:
             ip=f"proxy-{i % 3}",
             referrer="https://forum.example.net/t/raid",
         )
-    found = CampaignEngine.default().run(s.frame()).campaigns
+    found = CampaignDetector.default().run(s.frame()).campaigns
     assert len(found) == 1
     (campaign,) = found
     assert set(campaign.members) == set(members)
@@ -153,7 +153,7 @@ def test_organic_viral_wave_against_a_violator_is_not_a_campaign() -> None:
             ip=f"ip-{reporter}",
             referrer=f"https://social.example.com/p/{s.rng.randrange(10**9):x}",
         )
-    detection = CampaignEngine.default().run(s.frame())
+    detection = CampaignDetector.default().run(s.frame())
     assert detection.campaigns == []
     wave = detection.waves.filter(pl.col("target_id") == "u9")
     assert len(wave) >= 1  # the burst is seen...
@@ -168,7 +168,7 @@ def test_ring_of_old_accounts_moving_between_targets_is_one_campaign() -> None:
     for k, victim in enumerate(victims):
         for j, member in enumerate(ring):
             s.report(member, victim, T0 + (4 + 5 * k) * DAY + j * 40, ip=f"ip-{member}")
-    found = CampaignEngine.default().run(s.frame()).campaigns
+    found = CampaignDetector.default().run(s.frame()).campaigns
     assert len(found) == 1
     assert found[0].targets == victims
     assert set(found[0].members) == set(ring)
@@ -183,7 +183,7 @@ def test_small_ring_below_any_burst_is_found_by_lockstep() -> None:
     for k, victim in enumerate(victims):
         for j, member in enumerate(ring):
             s.report(member, victim, T0 + k * DAY + 3600 * (k % 5) + j * 60, ip=f"ip-{member}")
-    detection = CampaignEngine.default().run(s.frame())
+    detection = CampaignDetector.default().run(s.frame())
     waves = detection.waves.filter(pl.col("target_id").is_in(victims))
     assert len(waves) < len(victims)  # most victims drew no burst at all
     (campaign,) = detection.campaigns
@@ -193,13 +193,13 @@ def test_small_ring_below_any_burst_is_found_by_lockstep() -> None:
 
 
 def test_quiet_stream_has_no_campaigns() -> None:
-    detection = CampaignEngine.default().run(Stream().frame())
+    detection = CampaignDetector.default().run(Stream().frame())
     assert detection.campaigns == []
 
 
 def test_empty_frame() -> None:
     empty = ReportFrame(reports=pl.DataFrame(schema=REPORT_COLUMNS), accounts=pl.DataFrame())
-    assert CampaignEngine.default().run(empty).campaigns == []
+    assert CampaignDetector.default().run(empty).campaigns == []
 
 
 def test_detection_is_stored_idempotently(small_simulation: Path, db_url: str) -> None:
@@ -217,12 +217,12 @@ def test_detection_is_stored_idempotently(small_simulation: Path, db_url: str) -
     from_files = ReportFrame.from_simulation(small_simulation)
     assert len(frame) == len(from_files)
     assert frame.reports["t"].to_list() == from_files.reports["t"].to_list()
-    first = CampaignEngine.default().run(frame).campaigns
-    expected = CampaignEngine.default().run(from_files).campaigns
+    first = CampaignDetector.default().run(frame).campaigns
+    expected = CampaignDetector.default().run(from_files).campaigns
     # Hashing the addresses changes no grouping, so the campaigns are the same ones.
     assert [sorted(c.members) for c in first] == [sorted(c.members) for c in expected]
     store_campaigns(engine, first)
-    store_campaigns(engine, CampaignEngine.default().run(frame).campaigns)
+    store_campaigns(engine, CampaignDetector.default().run(frame).campaigns)
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Campaign)).scalar() == len(first)
         members = conn.execute(sa.select(sa.func.count()).select_from(CampaignMember)).scalar()
@@ -244,7 +244,7 @@ def test_simulated_quality_floor(small_simulation: Path, preset_name: str) -> No
     """A floor, not the benchmark: the full figures are in benchmarks/README.md."""
     from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 
-    detection = CampaignEngine.default().run(ReportFrame.from_simulation(small_simulation))
+    detection = CampaignDetector.default().run(ReportFrame.from_simulation(small_simulation))
     result = DetectionResult.from_found("reportguard", None, detection.campaigns)
     score = evaluate(Truth(small_simulation), result)
     assert score["members"]["f1"] >= 0.95

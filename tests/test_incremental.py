@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from reportguard.detect.campaigns import CampaignEngine
+from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 
@@ -23,7 +23,7 @@ def frame(small_simulation: Path) -> ReportFrame:
 
 @pytest.fixture(scope="module")
 def batch_members(frame: ReportFrame) -> list[list[str]]:
-    return members_of(CampaignEngine.default().run(frame).campaigns)
+    return members_of(CampaignDetector.default().run(frame).campaigns)
 
 
 def test_settled_equals_batch_and_flags_come_during_the_campaign(

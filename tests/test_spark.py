@@ -24,7 +24,7 @@ from tests.test_cli import run
 from typer.testing import CliRunner
 
 from reportguard.cli.main import app
-from reportguard.detect.campaigns import CampaignEngine, Detection, FoundCampaign
+from reportguard.detect.campaigns import CampaignDetector, Detection, FoundCampaign
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals import SIGNALS
 from reportguard.errors import InputFileError, ReportGuardError
@@ -69,15 +69,15 @@ class Both:
 
 
 def _run_both(folder: Path) -> Both:
-    from reportguard.spark.engine import SparkCampaignEngine
+    from reportguard.spark.engine import SparkCampaignDetector
     from reportguard.spark.log import read_log
     from reportguard.spark.run import LogLocation
     from reportguard.spark.session import spark_session
 
-    local = CampaignEngine.default().run(ReportFrame.from_simulation(folder))
+    local = CampaignDetector.default().run(ReportFrame.from_simulation(folder))
     location = LogLocation.resolve(str(folder))
     log = read_log(spark_session(), location.reports, location.accounts)
-    on_spark = SparkCampaignEngine().run(log)
+    on_spark = SparkCampaignDetector().run(log)
     waves = pl.from_pandas(on_spark.waves.toPandas())
     return Both(local, on_spark, waves, folder)
 

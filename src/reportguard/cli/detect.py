@@ -83,7 +83,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         raise ReportGuardError(
             "--reports, --accounts, --output, --master and --spark-conf are for --engine spark"
         )
-    from reportguard.detect.campaigns import CampaignEngine
+    from reportguard.detect.campaigns import CampaignDetector
     from reportguard.detect.frame import ReportFrame
     from reportguard.detect.persist import store_campaigns
 
@@ -100,7 +100,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
             engine, since=epoch_option(since, "--since"), until=epoch_option(until, "--until")
         )
         progress.update(task, advance=1, description=f"detecting in {len(frame):,} reports")
-        detection = CampaignEngine.default().run(frame)
+        detection = CampaignDetector.default().run(frame)
         progress.update(task, advance=1, description="storing campaigns")
         if store:
             store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())

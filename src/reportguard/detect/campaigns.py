@@ -112,7 +112,7 @@ class Detection:
         return int(self.waves["flagged"].sum()) if "flagged" in self.waves.columns else 0
 
 
-class CampaignEngine:
+class CampaignDetector:
     """Runs the burst detector and the coordination signals, and fuses them into campaigns.
 
     Parameters are stored as given; the detectors are built by :meth:`default` unless passed.
@@ -136,7 +136,7 @@ class CampaignEngine:
         self.bystander_p = bystander_p
 
     @classmethod
-    def default(cls, **params: Any) -> CampaignEngine:
+    def default(cls, **params: Any) -> CampaignDetector:
         """The engine with every registered signal at its default parameters."""
         return cls(burst=BurstDetector(), signals=[signal() for signal in SIGNALS], **params)
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from reportguard.detect.campaigns import CampaignEngine, Detection, Fitted, FoundCampaign
+from reportguard.detect.campaigns import CampaignDetector, Detection, Fitted, FoundCampaign
 from reportguard.detect.frame import ACCOUNT_COLUMNS, REPORT_COLUMNS, ReportFrame
 
 MINUTE = 60
@@ -35,7 +35,7 @@ MINUTE = 60
 class IncrementalDetector:
     """Detection that keeps up with a stream of report batches."""
 
-    engine: CampaignEngine = field(default_factory=CampaignEngine.default)
+    engine: CampaignDetector = field(default_factory=CampaignDetector.default)
     refit_growth: float = 1.0
     accounts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=ACCOUNT_COLUMNS))
 

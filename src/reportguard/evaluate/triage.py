@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from reportguard.detect.campaigns import CampaignEngine
+from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import ReportFrame
 from reportguard.evaluate.harness import Truth
 from reportguard.evaluate.metrics import ndcg_at_k, precision_at_k
@@ -106,14 +106,14 @@ def evaluate_triage(
     *,
     history: float = 0.5,
     policy: Policy | None = None,
-    engine: CampaignEngine | None = None,
+    engine: CampaignDetector | None = None,
 ) -> TriageRun:
     """Rank the open queue of a simulation by priority and by count; score both on the truth."""
     policy = policy or load_policy()
     truth = Truth(directory)
     frame = ReportFrame.from_simulation(directory)
     started = time.perf_counter()
-    detection = (engine or CampaignEngine.default()).run(frame)
+    detection = (engine or CampaignDetector.default()).run(frame)
     start, end = frame.start, frame.end + 1
     split = int(start + history * (end - start))
     past = frame.reports.filter(pl.col("t") < split)

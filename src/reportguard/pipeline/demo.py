@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from reportguard.access.keys import create_key
 from reportguard.config import Settings, database_url_from
-from reportguard.detect.campaigns import CampaignEngine, Detection
+from reportguard.detect.campaigns import CampaignDetector, Detection
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.persist import store_campaigns
 from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
@@ -145,7 +145,7 @@ def load_platform(
 
     started = time.perf_counter()
     tell("detecting campaigns", 0, None)
-    detection = CampaignEngine.default().run(ReportFrame.from_database(engine))
+    detection = CampaignDetector.default().run(ReportFrame.from_database(engine))
     store_campaigns(engine, detection.campaigns, policy=settings.policy())
     run.seconds["detect"] = time.perf_counter() - started
 

@@ -1,6 +1,6 @@
 """Campaign fusion on Spark: the same waves, signals, members and campaigns as in-process.
 
-:class:`SparkCampaignEngine` takes a :class:`~reportguard.detect.campaigns.CampaignEngine` (its
+:class:`SparkCampaignDetector` takes a :class:`~reportguard.detect.campaigns.CampaignDetector` (its
 detectors and fusion parameters: one definition for both engines) and runs each step as Spark
 DataFrame operations over the log. Only results come back to the driver: platform-wide scalars
 (rates, medians), a sample of texts for the near-duplicate baseline, and the campaigns found, whose
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from reportguard.detect.campaigns import REPEAT_COLUMN, CampaignEngine, FoundCampaign
+from reportguard.detect.campaigns import REPEAT_COLUMN, CampaignDetector, FoundCampaign
 from reportguard.detect.signals import (
     BurstDetector,
     Detector,
@@ -72,10 +72,10 @@ def implementation(signal: Detector) -> ModuleType:
         ) from None
 
 
-class SparkCampaignEngine:
-    """Runs a :class:`CampaignEngine`'s detectors and fusion on Spark DataFrames."""
+class SparkCampaignDetector:
+    """Runs a :class:`CampaignDetector`'s detectors and fusion on Spark DataFrames."""
 
-    def __init__(self, engine: CampaignEngine | None = None) -> None:
+    def __init__(self, engine: CampaignDetector | None = None) -> None:
         self.engine = engine
 
     def run(self, log: SparkLog) -> SparkDetection:
@@ -84,7 +84,7 @@ class SparkCampaignEngine:
         from pyspark.sql import functions as F
 
         started = time.perf_counter()
-        engine = self.engine or CampaignEngine.default()
+        engine = self.engine or CampaignDetector.default()
         # The log is not cached: each step reads only the Parquet columns it needs, and a cached
         # copy of every column (texts included) is what ran a 4 GB heap out of memory at 10M.
         burst = spark_burst.learn((engine.burst or BurstDetector()).clone(), log)
@@ -115,7 +115,7 @@ class SparkCampaignEngine:
             engine, table, wave_reports, fitted, log, bucket_seconds=burst.bucket_minutes * 60
         ).localCheckpoint()
         campaigns = self._fuse(engine, table, members, [burst, *signals])
-        campaigns += CampaignEngine.lockstep_rings(self._rings(fitted, log), campaigns)
+        campaigns += CampaignDetector.lockstep_rings(self._rings(fitted, log), campaigns)
         campaign_reports = self._campaign_reports(log, campaigns)
         scores = self._report_scores(table, wave_reports, campaign_reports)
         wave_reports.unpersist()
@@ -130,8 +130,8 @@ class SparkCampaignEngine:
         )
 
     @staticmethod
-    def _repeat_groups(engine: CampaignEngine, wave_reports: DataFrame, active: int) -> DataFrame:
-        """As ``CampaignEngine._repeat_groups``: a wave's reporters together again elsewhere."""
+    def _repeat_groups(engine: CampaignDetector, wave_reports: DataFrame, active: int) -> DataFrame:
+        """As ``CampaignDetector._repeat_groups``: a wave's reporters together again elsewhere."""
         from pyspark.sql import Window
         from pyspark.sql import functions as F
 
@@ -184,7 +184,7 @@ class SparkCampaignEngine:
 
     @staticmethod
     def _members(
-        engine: CampaignEngine,
+        engine: CampaignDetector,
         table: DataFrame,
         wave_reports: DataFrame,
         signals: list[SparkFitted],
@@ -192,7 +192,7 @@ class SparkCampaignEngine:
         *,
         bucket_seconds: int,
     ) -> DataFrame:
-        """As ``CampaignEngine._members``: flagged waves' reports that carry a trait, or all of a
+        """As ``CampaignDetector._members``: flagged waves' reports that carry a trait, or all of a
         wave's when far more reporters lack one than the target draws by itself."""
         from pyspark.sql import functions as F
 
@@ -231,9 +231,9 @@ class SparkCampaignEngine:
 
     @staticmethod
     def _fuse(
-        engine: CampaignEngine, table: DataFrame, members: DataFrame, detectors: list[Any]
+        engine: CampaignDetector, table: DataFrame, members: DataFrame, detectors: list[Any]
     ) -> list[FoundCampaign]:
-        """As ``CampaignEngine._fuse``: waves sharing members are one campaign."""
+        """As ``CampaignDetector._fuse``: waves sharing members are one campaign."""
         from pyspark.sql import functions as F
 
         per_wave = members.select("wave", "reporter_id").distinct()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reportguard.detect.campaigns import CampaignEngine
+from reportguard.detect.campaigns import CampaignDetector
 
 if TYPE_CHECKING:
     from reportguard.spark.engine import SparkDetection
@@ -40,11 +40,11 @@ def detect_on_spark(
     output: str | None = None,
     master: str | None = None,
     conf: dict[str, str] | None = None,
-    engine: CampaignEngine | None = None,
+    engine: CampaignDetector | None = None,
     step: Callable[[str], None] = lambda _: None,
 ) -> SparkDetection:
     """Read the log, detect on Spark, write Parquet when ``output`` is given."""
-    from reportguard.spark.engine import SparkCampaignEngine
+    from reportguard.spark.engine import SparkCampaignDetector
     from reportguard.spark.log import read_log
     from reportguard.spark.output import write_outputs
     from reportguard.spark.session import spark_session
@@ -54,7 +54,7 @@ def detect_on_spark(
     step(f"reading {location.reports}")
     log = read_log(spark, location.reports, location.accounts)
     step("detecting on Spark")
-    detection = SparkCampaignEngine(engine).run(log)
+    detection = SparkCampaignDetector(engine).run(log)
     if output is not None:
         step(f"writing {output}")
         write_outputs(spark, detection, output)
