@@ -21,7 +21,8 @@ from tests.test_triage import POLICY, T0, Platform, _case_id, _plant_campaign
 from reportguard.enforce.carry_out import active_points
 from reportguard.moderation.appeals import AppealError, decide_appeal, file_appeal
 from reportguard.moderation.automation import auto_enforce
-from reportguard.moderation.review import claim, decide, judge_campaign
+from reportguard.moderation.campaigns import judge_campaign
+from reportguard.moderation.review import claim, decide
 from reportguard.outbox.webhooks import Dispatcher
 from reportguard.oversight import transparency
 from reportguard.policy import PolicyError, load_policy

@@ -27,7 +27,8 @@ from reportguard.detect.campaigns import FoundCampaign
 from reportguard.detect.persist import store_campaigns
 from reportguard.errors import ConfigError
 from reportguard.moderation.appeals import decide_appeal
-from reportguard.moderation.review import claim, decide, judge_campaign
+from reportguard.moderation.campaigns import judge_campaign
+from reportguard.moderation.review import claim, decide
 from reportguard.notices.compose import acknowledge_pending
 from reportguard.notices.templates import NoticeTemplates, notice_templates
 from reportguard.policy import load_policy

@@ -15,7 +15,8 @@ from tests.conftest import TEST_KEY
 
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
-from reportguard.moderation.review import ReviewError, claim, decide, judge_campaign
+from reportguard.moderation.campaigns import judge_campaign
+from reportguard.moderation.review import ReviewError, claim, decide
 from reportguard.policy import load_policy
 from reportguard.reporters.credibility import CredibilityModel, empty_records
 from reportguard.store import audit

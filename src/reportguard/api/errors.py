@@ -18,9 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reportguard.errors import ReportGuardError
-from reportguard.moderation.appeals import AppealError
-from reportguard.moderation.review import ReviewError
+from reportguard.errors import Problem, ReportGuardError
 
 log = logging.getLogger("reportguard.api")
 
@@ -37,6 +35,15 @@ CODES = {
     429: "rate_limited",
     500: "internal_error",
     503: "not_ready",
+}
+
+
+#: The HTTP answer to each kind of domain error; the stages below the API know no status codes.
+PROBLEM_STATUS = {
+    Problem.invalid: 422,
+    Problem.not_found: 404,
+    Problem.conflict: 409,
+    Problem.forbidden: 403,
 }
 
 
@@ -115,14 +122,9 @@ def install(app: FastAPI) -> None:
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.message, details=exc.details, headers=exc.headers)
 
-    @app.exception_handler(ReviewError)
-    @app.exception_handler(AppealError)
-    async def _domain_state(_request: Request, exc: ReviewError | AppealError) -> JSONResponse:
-        return error_response(exc.status, str(exc))
-
     @app.exception_handler(ReportGuardError)
     async def _domain(_request: Request, exc: ReportGuardError) -> JSONResponse:
-        return error_response(422, str(exc))
+        return error_response(PROBLEM_STATUS[exc.problem], str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

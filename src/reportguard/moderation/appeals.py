@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.enforce.carry_out import reverse
-from reportguard.errors import ReportGuardError
+from reportguard.enforce.violation import enforce_violation
+from reportguard.errors import Problem, ReportGuardError
 from reportguard.notices.compose import reversal_notice
 from reportguard.outbox.webhooks import enqueue
 from reportguard.policy import Policy
@@ -39,9 +40,9 @@ SYSTEM = "reportguard"
 
 
 class AppealError(ReportGuardError):
-    def __init__(self, message: str, *, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+    """An appeal that cannot be filed or decided (unknown, not yours, already open, too late)."""
+
+    problem = Problem.conflict
 
 
 def file_appeal(
@@ -71,7 +72,7 @@ def file_appeal(
             raise AppealError(
                 f"the appeal window of {policy.appeals.window_days} days closed on "
                 f"{(decided_at + window).date()}",
-                status=422,
+                problem=Problem.invalid,
             )
         duplicate = session.scalar(
             sa.select(Appeal.id).where(
@@ -115,17 +116,23 @@ def _bind(
     if restriction_id is not None:
         restriction = session.get(ReportingRestriction, restriction_id)
         if restriction is None:
-            raise AppealError(f"restriction {restriction_id} does not exist", status=404)
+            raise AppealError(
+                f"restriction {restriction_id} does not exist", problem=Problem.not_found
+            )
         if restriction.reporter_id != appellant:
-            raise AppealError("only the restricted reporter can appeal it", status=403)
+            raise AppealError(
+                "only the restricted reporter can appeal it", problem=Problem.forbidden
+            )
         decided_at = restriction.created_at
         appeal.kind, appeal.restriction_id = "misuse", restriction_id
     elif action_key is not None:
         action = session.scalar(sa.select(Action).where(Action.action_key == action_key))
         if action is None:
-            raise AppealError(f"action {action_key} does not exist", status=404)
+            raise AppealError(f"action {action_key} does not exist", problem=Problem.not_found)
         if action.account_id != appellant:
-            raise AppealError("only the affected account can appeal an action", status=403)
+            raise AppealError(
+                "only the affected account can appeal an action", problem=Problem.forbidden
+            )
         decided_at = action.created_at
         appeal.kind, appeal.action_id, appeal.decision_id = (
             "against_action",
@@ -135,21 +142,23 @@ def _bind(
     elif decision_id is not None:
         decision = session.get(Decision, decision_id)
         if decision is None:
-            raise AppealError(f"decision {decision_id} does not exist", status=404)
+            raise AppealError(f"decision {decision_id} does not exist", problem=Problem.not_found)
         if decision.outcome == "violation":
-            raise AppealError("a violation is appealed through its action", status=422)
+            raise AppealError("a violation is appealed through its action", problem=Problem.invalid)
         reporters = set(
             session.scalars(
                 sa.select(ReportVerdict.reporter_id).where(ReportVerdict.decision_id == decision_id)
             )
         )
         if appellant not in reporters:
-            raise AppealError("only a reporter of the case can contest it", status=403)
+            raise AppealError(
+                "only a reporter of the case can contest it", problem=Problem.forbidden
+            )
         decided_at = decision.decided_at
         appeal.kind, appeal.decision_id = "against_no_action", decision_id
     else:
         raise AppealError(
-            "say what is appealed: an action, a decision or a restriction", status=422
+            "say what is appealed: an action, a decision or a restriction", problem=Problem.invalid
         )
     return decided_at
 
@@ -229,17 +238,17 @@ def decide_appeal(
     """Uphold or overturn; refused when ``moderator`` took the decision under appeal."""
     now = now or datetime.now(UTC)
     if outcome not in ("upheld", "overturned"):
-        raise AppealError("an appeal is upheld or overturned", status=422)
+        raise AppealError("an appeal is upheld or overturned", problem=Problem.invalid)
     with Session(engine) as session, session.begin():
         appeal = session.get(Appeal, appeal_id, with_for_update=True)
         if appeal is None:
-            raise AppealError(f"appeal {appeal_id} does not exist", status=404)
+            raise AppealError(f"appeal {appeal_id} does not exist", problem=Problem.not_found)
         if appeal.status != "open":
             raise AppealError(f"appeal {appeal_id} is already {appeal.status}")
         if _original_decider(session, appeal) == moderator:
             raise AppealError(
                 f"{moderator} took the decision under appeal; another moderator must decide it",
-                status=403,
+                problem=Problem.forbidden,
             )
         audit.note_policy(session, policy, actor=moderator, at=now)
         appeal.status, appeal.decided_by, appeal.decided_at = outcome, moderator, now
@@ -298,8 +307,6 @@ def _overturn(
             "credibility": changes,
         }
     # against_no_action: the reporters were right; the violation is decided and enforced.
-    from reportguard.moderation.review import enforce_violation
-
     original = session.get(Decision, appeal.decision_id)
     assert original is not None
     case = session.get(Case, original.case_id)

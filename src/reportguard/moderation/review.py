@@ -16,20 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from reportguard.enforce.carry_out import action_view, active_points, carry_out
-from reportguard.enforce.plan import plan_violation
-from reportguard.errors import ReportGuardError
-from reportguard.moderation.appeals import propose_remediation
-from reportguard.notices.compose import action_notice, decision_notices
+from reportguard.enforce.carry_out import action_view
+from reportguard.enforce.violation import enforce_violation
+from reportguard.errors import Problem, ReportGuardError
+from reportguard.notices.compose import decision_notices
 from reportguard.policy import Policy
 from reportguard.reporters.credibility import CredibilityModel
 from reportguard.reporters.misuse import apply_misuse_rules
-from reportguard.reporters.track_record import apply_verdicts
+from reportguard.reporters.track_record import Judged, audit_credibility, store_verdicts
 from reportguard.store import audit
 from reportguard.store.models import (
-    Action,
-    Campaign,
-    CampaignReport,
     Case,
     CaseReport,
     Decision,
@@ -44,9 +40,7 @@ OUTCOMES = ("violation", "no_violation", "dispute")
 class ReviewError(ReportGuardError):
     """A review step that cannot happen (unknown case, claimed by someone else, ...)."""
 
-    def __init__(self, message: str, *, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+    problem = Problem.conflict
 
 
 @dataclass
@@ -69,7 +63,7 @@ def _now(now: datetime | None) -> datetime:
 def _case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise ReviewError(f"case {case_id} does not exist", status=404)
+        raise ReviewError(f"case {case_id} does not exist", problem=Problem.not_found)
     return case
 
 
@@ -101,40 +95,6 @@ def release(engine: Engine, case_id: int, moderator: str) -> None:
             case.claim_expires_at = None
 
 
-def enforce_violation(
-    session: Session,
-    case: Case,
-    decision: Decision,
-    *,
-    policy: Policy,
-    actor: str,
-    now: datetime,
-    automated: bool = False,
-) -> Action:
-    """Plan the action for a violation on the target's record, then carry it out."""
-    explanation = case.explanation or {}
-    plan = plan_violation(
-        account_id=case.target_id,
-        category=case.reason or "other",
-        clause=decision.policy_clause,
-        active_points=active_points(session, case.target_id, now),
-        policy=policy,
-        now=now,
-        automated=automated,
-        facts={
-            "case_id": case.id,
-            "reports": case.n_reports,
-            "independent_voices": case.n_voices,
-            "reason": case.reason,
-            "assessment": explanation.get("sentences", [])[:4],
-            "moderator_note": decision.reason,
-        },
-    )
-    action = carry_out(session, plan, decision_id=decision.id, actor=actor, now=now)
-    action_notice(session, policy, action, now=now, case_id=case.id)
-    return action
-
-
 def _verdict(outcome: str, unfounded: bool) -> str | None:
     if unfounded:
         return "unfounded"
@@ -158,7 +118,7 @@ def decide(
     """Rule on a claimed case; verdicts, credibility, the action and its webhook in one go."""
     now = _now(now)
     if outcome not in OUTCOMES:
-        raise ReviewError(f"outcome must be one of {', '.join(OUTCOMES)}", status=422)
+        raise ReviewError(f"outcome must be one of {', '.join(OUTCOMES)}", problem=Problem.invalid)
     with Session(engine) as session, session.begin():
         case = _case(session, case_id)
         if case.status != "open":
@@ -171,7 +131,9 @@ def decide(
         if outcome == "violation":
             clause = clause or (policy.reason(case.reason).clause if case.reason else None)
             if not clause:
-                raise ReviewError("a violation needs the policy clause it breaks", status=422)
+                raise ReviewError(
+                    "a violation needs the policy clause it breaks", problem=Problem.invalid
+                )
         reports = session.execute(
             sa.select(Report.id, Report.report_id, Report.reporter_id, Report.reason)
             .join(CaseReport, CaseReport.report_pk == Report.id)
@@ -180,7 +142,7 @@ def decide(
         known = {row.report_id for row in reports}
         # Reports already judged (through a confirmed campaign) keep that verdict: a record
         # counts each report once.
-        judged = set(
+        judged_before = set(
             session.scalars(
                 sa.select(ReportVerdict.report_pk).where(
                     ReportVerdict.report_pk.in_(
@@ -193,7 +155,7 @@ def decide(
         if marked - known:
             raise ReviewError(
                 f"not reports of case {case_id}: {', '.join(sorted(marked - known)[:5])}",
-                status=422,
+                problem=Problem.invalid,
             )
         audit.note_policy(session, policy, actor=moderator, at=now)
         decision = Decision(
@@ -206,27 +168,23 @@ def decide(
         )
         session.add(decision)
         session.flush()
-        verdicts: list[tuple[str, str, str]] = []
+        judged: list[Judged] = []
         counts = {"upheld": 0, "rejected": 0, "unfounded": 0}
         for row in reports:
-            verdict = None if row.id in judged else _verdict(outcome, row.report_id in marked)
+            verdict = (
+                None if row.id in judged_before else _verdict(outcome, row.report_id in marked)
+            )
             if verdict is None:
                 continue
             counts[verdict] += 1
-            verdicts.append((row.reporter_id, row.reason, verdict))
-            session.add(
-                ReportVerdict(
-                    report_pk=row.id,
-                    decision_id=decision.id,
-                    campaign_id=None,
-                    reporter_id=row.reporter_id,
-                    reason=row.reason,
-                    verdict=verdict,
-                    decided_at=now,
-                )
-            )
-        changes = apply_verdicts(
-            session, verdicts, at=now, model=CredibilityModel(policy.credibility)
+            judged.append(Judged(row.id, row.reporter_id, row.reason, verdict))
+        changes = store_verdicts(
+            session,
+            judged,
+            decision_id=decision.id,
+            campaign_id=None,
+            at=now,
+            model=CredibilityModel(policy.credibility),
         )
         case.status = "decided"
         case.claimed_by = None
@@ -245,7 +203,7 @@ def decide(
             )
         measures = apply_misuse_rules(
             session,
-            [r for r, _, v in verdicts if v == "unfounded"],
+            [j.reporter_id for j in judged if j.verdict == "unfounded"],
             policy=policy,
             actor=moderator,
             now=now,
@@ -276,16 +234,14 @@ def decide(
             },
             at=now,
         )
-        if changes:
-            audit.record(
-                session,
-                actor=moderator,
-                event="credibility",
-                subject_type="decision",
-                subject_id=decision.id,
-                payload={"changes": changes},
-                at=now,
-            )
+        audit_credibility(
+            session,
+            changes,
+            actor=moderator,
+            subject_type="decision",
+            subject_id=decision.id,
+            at=now,
+        )
         return DecisionOutcome(
             decision_id=decision.id,
             case_id=case_id,
@@ -297,100 +253,3 @@ def decide(
             action=action_view(action) if action is not None else None,
             misuse=measures,
         )
-
-
-def judge_campaign(
-    engine: Engine,
-    campaign_id: int,
-    moderator: str,
-    *,
-    status: str,
-    policy: Policy,
-    note: str | None = None,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """Confirm or dismiss a detected campaign.
-
-    Confirming marks every report of the campaign manifestly unfounded unless a decision already
-    judged it (a campaign against a real violator still reported a real violation), which lowers
-    the members' credibility at once.
-    """
-    now = _now(now)
-    if status not in ("confirmed", "dismissed"):
-        raise ReviewError("a campaign is either confirmed or dismissed", status=422)
-    with Session(engine) as session, session.begin():
-        campaign = session.get(Campaign, campaign_id, with_for_update=True)
-        if campaign is None:
-            raise ReviewError(f"campaign {campaign_id} does not exist", status=404)
-        if campaign.status == status:
-            raise ReviewError(f"campaign {campaign_id} is already {status}")
-        audit.note_policy(session, policy, actor=moderator, at=now)
-        campaign.status = status
-        campaign.decided_by = moderator
-        campaign.decided_at = now
-        changes: list[dict[str, Any]] = []
-        measures: list[dict[str, Any]] = []
-        proposals: list[int] = []
-        marked = 0
-        if status == "confirmed":
-            rows = session.execute(
-                sa.select(Report.id, Report.reporter_id, Report.reason, ReportVerdict.verdict)
-                .join(CampaignReport, CampaignReport.report_pk == Report.id)
-                .outerjoin(ReportVerdict, ReportVerdict.report_pk == Report.id)
-                .where(CampaignReport.campaign_id == campaign_id)
-            ).all()
-            verdicts = []
-            for row in rows:
-                if row.verdict is not None:  # already judged by a decision: counted once
-                    continue
-                verdicts.append((row.reporter_id, row.reason, "unfounded"))
-                session.add(
-                    ReportVerdict(
-                        report_pk=row.id,
-                        decision_id=None,
-                        campaign_id=campaign_id,
-                        reporter_id=row.reporter_id,
-                        reason=row.reason,
-                        verdict="unfounded",
-                        decided_at=now,
-                    )
-                )
-            marked = len(verdicts)
-            changes = apply_verdicts(
-                session, verdicts, at=now, model=CredibilityModel(policy.credibility)
-            )
-            measures = apply_misuse_rules(
-                session, [r for r, _, _ in verdicts], policy=policy, actor=moderator, now=now
-            )
-            proposals = propose_remediation(session, campaign_id, actor=moderator, now=now)
-        audit.record(
-            session,
-            actor=moderator,
-            event=f"campaign_{status}",
-            subject_type="campaign",
-            subject_id=campaign_id,
-            payload={
-                "note": note,
-                "reports_marked_unfounded": marked,
-                "members": campaign.n_members,
-            },
-            at=now,
-        )
-        if changes:
-            audit.record(
-                session,
-                actor=moderator,
-                event="credibility",
-                subject_type="campaign",
-                subject_id=campaign_id,
-                payload={"changes": changes},
-                at=now,
-            )
-        return {
-            "campaign_id": campaign_id,
-            "status": status,
-            "reports_marked_unfounded": marked,
-            "credibility": changes,
-            "misuse": measures,
-            "remediation_appeals": proposals,
-        }

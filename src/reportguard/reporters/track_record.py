@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
@@ -11,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from reportguard.reporters.credibility import ALL, RECORD_SCHEMA, VERDICTS, CredibilityModel
-from reportguard.store.models import ReporterCredibility
+from reportguard.store import audit
+from reportguard.store.models import ReporterCredibility, ReportVerdict
 
 
 def load_records(session: Session, reporter_ids: Iterable[str] | None = None) -> pl.DataFrame:
@@ -111,3 +113,62 @@ def stored_base_rate(session: Session, model: CredibilityModel) -> float:
     return model.rate_from_counts(
         upheld=upheld, decided=upheld + float(rejected) + float(unfounded)
     )
+
+
+@dataclass(frozen=True)
+class Judged:
+    """One report's verdict, by a decision or by a campaign verdict."""
+
+    report_pk: int
+    reporter_id: str
+    reason: str
+    verdict: str
+
+
+def store_verdicts(
+    session: Session,
+    judged: list[Judged],
+    *,
+    decision_id: int | None,
+    campaign_id: int | None,
+    at: datetime,
+    model: CredibilityModel,
+) -> list[dict[str, object]]:
+    """Write each report's verdict and move its reporter's record in the same transaction, so a
+    record never counts a verdict that is not stored (or the other way round)."""
+    for item in judged:
+        session.add(
+            ReportVerdict(
+                report_pk=item.report_pk,
+                decision_id=decision_id,
+                campaign_id=campaign_id,
+                reporter_id=item.reporter_id,
+                reason=item.reason,
+                verdict=item.verdict,
+                decided_at=at,
+            )
+        )
+    rows = [(item.reporter_id, item.reason, item.verdict) for item in judged]
+    return apply_verdicts(session, rows, at=at, model=model)
+
+
+def audit_credibility(
+    session: Session,
+    changes: list[dict[str, object]],
+    *,
+    actor: str,
+    subject_type: str,
+    subject_id: int,
+    at: datetime,
+) -> None:
+    """The audit entry for the credibility a ruling moved (none when it moved nothing)."""
+    if changes:
+        audit.record(
+            session,
+            actor=actor,
+            event="credibility",
+            subject_type=subject_type,
+            subject_id=subject_id,
+            payload={"changes": changes},
+            at=at,
+        )
