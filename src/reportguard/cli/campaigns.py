@@ -38,15 +38,13 @@ def campaign_dismiss(
 def _judge(
     ctx: typer.Context, campaign_id: int, moderator: str, status: str, note: str | None
 ) -> None:
-    from reportguard.moderation.review import judge_campaign
-    from reportguard.triage.cases import refresh_cases
+    from reportguard.pipeline.verdicts import record_campaign_verdict
 
     settings = settings_of(ctx)
     engine = open_db(ctx)
-    result = judge_campaign(
+    result = record_campaign_verdict(
         engine, campaign_id, moderator, status=status, policy=settings.policy(), note=note
     )
-    refresh_cases(engine, policy=settings.policy())
     engine.dispose()
     console.print(
         f"campaign {campaign_id} {status}; {result['reports_marked_unfounded']:,} reports marked "

@@ -83,9 +83,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         raise ReportGuardError(
             "--reports, --accounts, --output, --master and --spark-conf are for --engine spark"
         )
-    from reportguard.detect.campaigns import CampaignDetector
-    from reportguard.detect.frame import ReportFrame
-    from reportguard.detect.persist import store_campaigns
+    from reportguard.pipeline import batch
 
     engine = open_db(ctx)
     with Progress(
@@ -96,15 +94,20 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         transient=True,
     ) as progress:
         task = progress.add_task("reading reports", total=3)
-        frame = ReportFrame.from_database(
-            engine, since=epoch_option(since, "--since"), until=epoch_option(until, "--until")
+
+        def step(what: str) -> None:
+            done = ("reading", "detecting", "storing").index(what.split(maxsplit=1)[0])
+            progress.update(task, completed=done, description=what)
+
+        detection = batch.detect(
+            engine,
+            policy=settings_of(ctx).policy(),
+            since=epoch_option(since, "--since"),
+            until=epoch_option(until, "--until"),
+            store=store,
+            step=step,
         )
-        progress.update(task, advance=1, description=f"detecting in {len(frame):,} reports")
-        detection = CampaignDetector.default().run(frame)
-        progress.update(task, advance=1, description="storing campaigns")
-        if store:
-            store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
-        progress.update(task, advance=1)
+        progress.update(task, completed=3)
     engine.dispose()
     print_campaigns(console, detection, limit=show)
     if json_out is not None:

@@ -63,19 +63,12 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
     the input, and counted; good records are kept. Exits 1 if any record was rejected.
     """
     from reportguard.ingest.hashing import IdentifierHasher
-    from reportguard.ingest.importer import Importer, IngestSummary
+    from reportguard.ingest.importer import IngestSummary
+    from reportguard.pipeline.batch import import_files
 
     mapping = _parse_field_map(field_map or [])
     engine = open_db(ctx)
-    importer = Importer(
-        engine,
-        IdentifierHasher(settings_of(ctx).hashing_key()),
-        batch_size=batch_size,
-        field_map=mapping,
-        kind=kind.value,
-    )
     total = IngestSummary(source="all files")
-    summaries = []
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -86,15 +79,24 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
         transient=True,
         disable=as_json,
     ) as progress:
-        for path in files:
-            task = progress.add_task(path.name, total=None)
+        tasks: dict[Path, TaskID] = {}
 
-            def update(done: int, size: int, task: TaskID = task) -> None:
-                progress.update(task, completed=done, total=size)
+        def update(path: Path, done: int, size: int) -> None:
+            if path not in tasks:
+                tasks[path] = progress.add_task(path.name, total=None)
+            progress.update(tasks[path], completed=done, total=size)
 
-            summary = importer.import_file(path, progress=update)
-            summaries.append(summary)
-            total.add(summary)
+        summaries = import_files(
+            engine,
+            files,
+            hasher=IdentifierHasher(settings_of(ctx).hashing_key()),
+            progress=update,
+            batch_size=batch_size,
+            field_map=mapping,
+            kind=kind.value,
+        )
+    for summary in summaries:
+        total.add(summary)
     engine.dispose()
     if as_json:
         console.print_json(

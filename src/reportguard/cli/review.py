@@ -18,12 +18,12 @@ app = typer.Typer()
 @app.command()
 def triage(ctx: typer.Context) -> None:
     """Put new reports into cases and re-score every open case (credibility, voices, severity)."""
-    from reportguard.triage.cases import refresh_cases
+    from reportguard.pipeline import batch
 
     settings = settings_of(ctx)
     engine = open_db(ctx)
     with console.status("scoring open cases", spinner="dots"):
-        summary = refresh_cases(engine, policy=settings.policy())
+        summary = batch.triage(engine, policy=settings.policy())
     engine.dispose()
     console.print(
         f"{summary.attached:,} new reports into cases ({summary.opened:,} cases opened); "

@@ -20,18 +20,15 @@ from sqlalchemy.orm import Session
 
 from reportguard.access.keys import create_key
 from reportguard.config import Settings, database_url_from
-from reportguard.detect.campaigns import CampaignDetector, Detection
-from reportguard.detect.frame import ReportFrame
-from reportguard.detect.persist import store_campaigns
+from reportguard.detect.campaigns import Detection
 from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.triage import rank_scores
 from reportguard.ingest.hashing import IdentifierHasher
-from reportguard.ingest.importer import Importer
+from reportguard.pipeline import batch
 from reportguard.simulate import preset as load_preset
 from reportguard.simulate import simulate
 from reportguard.store.database import create_engine
 from reportguard.store.models import Case
-from reportguard.triage.cases import refresh_cases
 
 # (step, done, total): the command line draws it as a progress bar.
 Progress = Callable[[str, int, int | None], None]
@@ -132,26 +129,29 @@ def load_platform(
     platform reaches after its first import (any database; the tests use PostgreSQL too)."""
     tell: Progress = progress or (lambda _step, _done, _total: None)
     started = time.perf_counter()
-    importer = Importer(engine, IdentifierHasher(settings.hashing_key()))
-    for name in ("accounts.jsonl", "reports.jsonl"):
+    names = ("accounts.jsonl", "reports.jsonl")
 
-        def imported(done: int, size: int, step: str = f"importing {name}") -> None:
-            tell(step, done, size)
+    def imported(path: Path, done: int, size: int) -> None:
+        tell(f"importing {path.name}", done, size)
 
-        summary = importer.import_file(platform / name, progress=imported)
+    for summary in batch.import_files(
+        engine,
+        [platform / name for name in names],
+        hasher=IdentifierHasher(settings.hashing_key()),
+        progress=imported,
+    ):
         run.reports += summary.accepted
         run.accounts += summary.accounts
     run.seconds["ingest"] = time.perf_counter() - started
 
     started = time.perf_counter()
     tell("detecting campaigns", 0, None)
-    detection = CampaignDetector.default().run(ReportFrame.from_database(engine))
-    store_campaigns(engine, detection.campaigns, policy=settings.policy())
+    detection = batch.detect(engine, policy=settings.policy())
     run.seconds["detect"] = time.perf_counter() - started
 
     started = time.perf_counter()
     tell("scoring the queue", 0, None)
-    refresh_cases(engine, policy=settings.policy())
+    batch.triage(engine, policy=settings.policy())
     run.seconds["triage"] = time.perf_counter() - started
     return detection
 

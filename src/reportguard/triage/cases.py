@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from reportguard.detect.frame import epoch_expr
 from reportguard.policy import Policy
 from reportguard.reporters.credibility import CredibilityModel
 from reportguard.reporters.misuse import suspended_reporters
@@ -31,6 +30,7 @@ from reportguard.store.models import (
     CaseReport,
     Report,
 )
+from reportguard.store.sql import IN_LIST_SIZE, chunked, epoch_expr
 from reportguard.triage.disputes import DAY, dispute_sentence, mutual_partners, route_disputes
 from reportguard.triage.priority import score_cases
 
@@ -51,10 +51,10 @@ def attach_reports(
     ``report_ids`` limits the search to reports just stored (a live feed), which spares a scan
     of the whole reports table on every pass.
     """
-    if report_ids is not None and len(report_ids) > 5000:
+    if report_ids is not None and len(report_ids) > IN_LIST_SIZE:
         totals = [
-            attach_reports(session, now=now, report_ids=report_ids[i : i + 5000])
-            for i in range(0, len(report_ids), 5000)
+            attach_reports(session, now=now, report_ids=list(chunk))
+            for chunk in chunked(report_ids)
         ]
         return sum(t[0] for t in totals), sum(t[1] for t in totals)
     r, cr, c = Report.__table__.c, CaseReport.__table__.c, Case.__table__.c
@@ -220,11 +220,9 @@ def refresh_cases(
         if target_ids is not None:
             case_ids = list(case_ids or [])
             wanted = sorted(set(target_ids))
-            for i in range(0, len(wanted), 5000):
+            for chunk in chunked(wanted):
                 case_ids += session.scalars(
-                    sa.select(Case.id).where(
-                        Case.status == "open", Case.target_id.in_(wanted[i : i + 5000])
-                    )
+                    sa.select(Case.id).where(Case.status == "open", Case.target_id.in_(chunk))
                 ).all()
             if not case_ids:
                 return TriageSummary(attached, opened, 0, 0)
@@ -294,9 +292,7 @@ def quarrel_reports(session: Session, case_ids: list[int] | None = None) -> pl.D
         case_ids = list(session.scalars(probe))
     else:
         case_ids = [
-            i
-            for k in range(0, len(case_ids), 5000)
-            for i in session.scalars(probe.where(c.id.in_(case_ids[k : k + 5000])))
+            i for chunk in chunked(case_ids) for i in session.scalars(probe.where(c.id.in_(chunk)))
         ]
     query = (
         sa.select(
@@ -317,22 +313,14 @@ def quarrel_reports(session: Session, case_ids: list[int] | None = None) -> pl.D
         )
         .where(c.status == "open")
     )
-    chunks = [query.where(c.id.in_(case_ids[i : i + 5000])) for i in range(0, len(case_ids), 5000)]
-    rows = [row for q in chunks for row in session.execute(q)]
+    rows = [
+        row for chunk in chunked(case_ids) for row in session.execute(query.where(c.id.in_(chunk)))
+    ]
     schema = {"id": pl.Int64, "reporter_id": pl.Utf8, "target_id": pl.Utf8, "t": pl.Utf8}
     there = [(row.id1, row.reporter_id, row.target_id, str(row.t1)) for row in rows]
     back = [(row.id2, row.target_id, row.reporter_id, str(row.t2)) for row in rows]
     frame = pl.DataFrame(there + back, schema=schema, orient="row").unique("id")
     return frame.with_columns(t=epoch_expr(pl.col("t")))
-
-
-def refresh_campaign_targets(engine: Engine, campaign_id: int, *, policy: Policy) -> TriageSummary:
-    """Re-score the open cases of a campaign's targets (after it was confirmed or dismissed)."""
-    with Session(engine) as session:
-        targets = session.scalars(
-            sa.select(CampaignTarget.target_id).where(CampaignTarget.campaign_id == campaign_id)
-        ).all()
-    return refresh_cases(engine, policy=policy, target_ids=list(targets))
 
 
 def queue_query(

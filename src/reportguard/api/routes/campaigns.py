@@ -16,10 +16,9 @@ from reportguard.api.routes.ingest import IdempotencyKey
 from reportguard.api.schemas import CampaignDetail, CampaignPage, CampaignRow, CampaignVerdictIn
 from reportguard.api.security import Moderator
 from reportguard.moderation.casefile import campaign_people
-from reportguard.moderation.review import judge_campaign
+from reportguard.pipeline.verdicts import record_campaign_verdict
 from reportguard.store import audit
 from reportguard.store.models import Campaign, Case
-from reportguard.triage.cases import refresh_campaign_targets
 
 router = APIRouter(tags=["campaigns"])
 _READ = error_responses(401, 403, 404, 422, 429)
@@ -108,7 +107,7 @@ def campaign_verdict(
 
     def handler() -> tuple[int, dict[str, Any]]:
         with audit.via_key(principal.key_id):
-            result = judge_campaign(
+            result = record_campaign_verdict(
                 state.engine,
                 campaign_id,
                 principal.actor,
@@ -116,7 +115,6 @@ def campaign_verdict(
                 policy=state.policy,
                 note=body.note,
             )
-        refresh_campaign_targets(state.engine, campaign_id, policy=state.policy)
         return 200, result
 
     return answer(request, principal, idempotency_key, body.model_dump(), handler)

@@ -16,7 +16,7 @@ from reportguard.dashboard.session import COOKIE_PATH
 from reportguard.dashboard.web import Posted, Viewer, redirect, render
 from reportguard.errors import ReportGuardError
 from reportguard.moderation.casefile import campaign_people
-from reportguard.moderation.review import judge_campaign
+from reportguard.pipeline.verdicts import record_campaign_verdict
 from reportguard.store import audit
 from reportguard.store.models import (
     Account,
@@ -27,7 +27,6 @@ from reportguard.store.models import (
     Case,
     Report,
 )
-from reportguard.triage.cases import refresh_campaign_targets
 
 router = APIRouter()
 CampaignId = Annotated[int, Path(ge=1, le=2**62)]
@@ -180,7 +179,7 @@ def campaign_verdict(
     back = f"{COOKIE_PATH}/campaigns/{campaign_id}"
     try:
         with audit.via_key(viewer.principal.key_id):
-            result = judge_campaign(
+            result = record_campaign_verdict(
                 state.engine,
                 campaign_id,
                 viewer.actor,
@@ -190,7 +189,6 @@ def campaign_verdict(
             )
     except ReportGuardError as exc:
         return redirect(request, back, flash=f"Not recorded: {exc}")
-    refresh_campaign_targets(state.engine, campaign_id, policy=state.policy)
     message = f"Campaign {campaign_id} {result['status']}."
     if result["status"] == "confirmed":
         n = len(result["remediation_appeals"])
