@@ -100,6 +100,7 @@ class ReportFrame:
     ) -> ReportFrame:
         """Stored reports (optionally in a range of epoch seconds) and every account snapshot."""
         from reportguard.store.models import Account, Report
+        from reportguard.store.sql import epoch_expr
 
         r = Report.__table__.c
         query = sa.select(
@@ -127,9 +128,3 @@ class ReportFrame:
         reports = reports.with_columns(epoch_expr(pl.col("created_at")).alias("t"))
         accounts = accounts.with_columns(epoch_expr(pl.col("created_at")).alias("account_created"))
         return cls(reports=reports, accounts=accounts)
-
-
-def epoch_expr(column: pl.Expr) -> pl.Expr:
-    """Stored times (text on SQLite, timestamptz on PostgreSQL) as epoch seconds."""
-    text = column.cast(pl.Utf8).str.slice(0, 19).str.replace("T", " ")
-    return text.str.to_datetime("%Y-%m-%d %H:%M:%S", time_zone="UTC").dt.epoch("s")

@@ -24,6 +24,7 @@ from reportguard.store.models import (
     CampaignTarget,
     Report,
 )
+from reportguard.store.sql import chunked
 
 
 def store_campaigns(
@@ -84,10 +85,8 @@ def _sync(
     col = getattr(table, column)
     have = set(session.scalars(sa.select(col).where(table.campaign_id == campaign_id)))
     gone = sorted(have - wanted)
-    for i in range(0, len(gone), 5000):
-        session.execute(
-            sa.delete(table).where(table.campaign_id == campaign_id, col.in_(gone[i : i + 5000]))
-        )
+    for chunk in chunked(gone):
+        session.execute(sa.delete(table).where(table.campaign_id == campaign_id, col.in_(chunk)))
     new = sorted(wanted - have)
     if new:
         session.execute(

@@ -33,6 +33,7 @@ from reportguard.store.models import (
     ReportingRestriction,
     WebhookDelivery,
 )
+from reportguard.store.sql import chunked
 
 
 def _day(moment: datetime) -> str:
@@ -124,21 +125,17 @@ def send_many(
         return 0
     keys = [notice_key(kind, i.subject_type, i.subject_id, i.recipient_id) for i in items]
     sent: set[str] = set()
-    for k in range(0, len(keys), 5000):
+    for chunk in chunked(keys):
         sent.update(
-            session.scalars(
-                sa.select(Notice.notice_key).where(Notice.notice_key.in_(keys[k : k + 5000]))
-            )
+            session.scalars(sa.select(Notice.notice_key).where(Notice.notice_key.in_(chunk)))
         )
     fresh = [(key, item) for key, item in zip(keys, items, strict=True) if key not in sent]
     recipients = sorted({item.recipient_id for _, item in fresh})
     languages: dict[str, str | None] = {}
-    for k in range(0, len(recipients), 5000):
+    for chunk in chunked(recipients):
         languages.update(
             session.execute(
-                sa.select(Account.account_id, Account.language).where(
-                    Account.account_id.in_(recipients[k : k + 5000])
-                )
+                sa.select(Account.account_id, Account.language).where(Account.account_id.in_(chunk))
             ).all()
         )
     notices, events, seen = [], [], set()

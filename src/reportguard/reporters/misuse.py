@@ -21,6 +21,7 @@ from reportguard.outbox.webhooks import enqueue
 from reportguard.policy import Policy
 from reportguard.store import audit
 from reportguard.store.models import ReportingRestriction, ReportVerdict
+from reportguard.store.sql import chunked
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,7 @@ def ledgers(
     """Unfounded and decided reports per reporter in the policy's window."""
     since = now - timedelta(days=policy.misuse.window_days)
     out: list[Ledger] = []
-    for i in range(0, len(reporter_ids), 5000):
-        chunk = reporter_ids[i : i + 5000]
+    for chunk in chunked(reporter_ids):
         rows = session.execute(
             sa.select(
                 ReportVerdict.reporter_id,

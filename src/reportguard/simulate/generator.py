@@ -19,13 +19,28 @@ How the phenomena differ, which is what detection has to learn (not the quirks o
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from reportguard.simulate.spec import CampaignSpec, PlatformSpec
 from reportguard.simulate.text import REASON_WEIGHTS, REASONS, TextBank
+from reportguard.simulate.world import (
+    CAMOUFLAGE,
+    CAMPAIGN,
+    DISPUTE,
+    ORGANIC,
+    POPULAR,
+    REGULAR,
+    SOCKPUPPET,
+    THROWAWAY,
+    VIOLATOR,
+    VIRAL,
+    Accounts,
+    CampaignTruth,
+    Events,
+    World,
+)
 
 DAY = 86_400
 # Share of reports by hour of day (UTC, platform-local): quiet at night, peak in the evening.
@@ -58,14 +73,6 @@ HOURLY = np.array(
     ]
 )
 HOURLY = HOURLY / HOURLY.sum()
-
-# Account roles (truth).
-REGULAR, VIOLATOR, POPULAR, SOCKPUPPET, THROWAWAY = 0, 1, 2, 3, 4
-ROLE_NAMES = ("regular", "violator", "popular_innocent", "sockpuppet", "throwaway")
-# Report labels (truth).
-ORGANIC, VIRAL, DISPUTE, CAMPAIGN, CAMOUFLAGE = 0, 1, 2, 3, 4
-LABEL_NAMES = ("organic", "viral", "dispute", "campaign", "camouflage")
-SOURCES = ("in_app", "web", "api")
 
 _FIRST = [
     "alex",
@@ -111,81 +118,6 @@ _WORDS = [
     "fox",
     "mint",
 ]
-
-
-@dataclass
-class Events:
-    """A batch of report events as parallel arrays (one row per report)."""
-
-    t: np.ndarray  # seconds since the epoch
-    reporter: np.ndarray
-    target: np.ndarray
-    reason: np.ndarray
-    text: np.ndarray  # index into the text bank, -1 = none
-    source: np.ndarray
-    referrer: np.ndarray  # index into the referrer list, -1 = none
-    ip: np.ndarray  # IPv4 as an integer, -1 = none
-    device: np.ndarray  # index of the device string, -1 = none
-    label: np.ndarray
-    campaign: np.ndarray  # campaign number, -1 = none
-    content: np.ndarray  # which of the target's posts was reported, -1 = the account itself
-
-    @staticmethod
-    def concat(parts: list[Events]) -> Events:
-        names = Events.__dataclass_fields__
-        return Events(**{n: np.concatenate([getattr(p, n) for p in parts]) for n in names})
-
-    def take(self, index: np.ndarray) -> Events:
-        names = Events.__dataclass_fields__
-        return Events(**{n: getattr(self, n)[index] for n in names})
-
-    def __len__(self) -> int:
-        return len(self.t)
-
-
-@dataclass
-class Accounts:
-    """Every account of the platform as arrays, indexed by account number."""
-
-    created: np.ndarray
-    followers: np.ndarray
-    following: np.ndarray
-    posts: np.ndarray
-    handle: list[str]
-    role: np.ndarray
-    home_ip: np.ndarray
-    category: np.ndarray  # violators: the reason their content really falls under
-
-    def __len__(self) -> int:
-        return len(self.created)
-
-
-@dataclass
-class CampaignTruth:
-    number: int
-    spec: CampaignSpec
-    members: np.ndarray
-    targets: np.ndarray
-    referrer: int = -1
-
-
-@dataclass
-class World:
-    """The platform and everything planted in it, plus what the writer needs to render events."""
-
-    spec: PlatformSpec
-    accounts: Accounts
-    bank: TextBank
-    referrers: list[str]
-    device_ids: list[str]
-    campaigns: list[CampaignTruth] = field(default_factory=list)
-    viral_targets: list[int] = field(default_factory=list)
-    dispute_pairs: list[tuple[int, int]] = field(default_factory=list)
-    planted: Events | None = None
-
-    @property
-    def t0(self) -> int:
-        return int(self.spec.start.timestamp())
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:

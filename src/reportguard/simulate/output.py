@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from reportguard.simulate.generator import (
+from reportguard.simulate.text import REASONS
+from reportguard.simulate.world import (
     LABEL_NAMES,
     POPULAR,
     ROLE_NAMES,
@@ -28,7 +29,6 @@ from reportguard.simulate.generator import (
     Events,
     World,
 )
-from reportguard.simulate.text import REASONS
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 
