@@ -1,6 +1,6 @@
 """What every dashboard page shares: who is signed in, checked forms, templates, flashes.
 
-Pages depend on :data:`Viewer` (a signed-in moderator or admin; anyone else is sent to the
+Pages depend on :data:`CurrentViewer` (a signed-in moderator or admin; anyone else is sent to the
 sign-in page) and, for forms, on :data:`Posted` (the form's fields, refused with 403 unless its
 CSRF token matches the session).
 """
@@ -41,7 +41,7 @@ SECURITY_HEADERS = {
 
 
 @dataclass(frozen=True)
-class Visitor:
+class Viewer:
     """A signed-in moderator or admin, and the CSRF token their forms carry."""
 
     principal: Principal
@@ -109,7 +109,7 @@ def signer(request: Request) -> Signer:
     return result
 
 
-async def visitor(request: Request) -> Visitor:
+async def get_viewer(request: Request) -> Viewer:
     """The signed-in moderator or admin; anyone else goes to the sign-in page."""
     sign = signer(request)
     session = sign.read_session(request.cookies.get(SESSION_COOKIE))
@@ -120,10 +120,10 @@ async def visitor(request: Request) -> Visitor:
     if session is None or principal is None or principal.role not in ROLES:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequiredError(target)
-    return Visitor(principal=principal, session=session, csrf=sign.csrf_token(session))
+    return Viewer(principal=principal, session=session, csrf=sign.csrf_token(session))
 
 
-Viewer = Annotated[Visitor, Depends(visitor)]
+CurrentViewer = Annotated[Viewer, Depends(get_viewer)]
 
 
 class Fields:
@@ -140,7 +140,7 @@ class Fields:
         return [v for v in self._form.getlist(name) if isinstance(v, str)]
 
 
-async def posted_form(request: Request, viewer: Viewer) -> Fields:
+async def posted_form(request: Request, viewer: CurrentViewer) -> Fields:
     """The form's fields, once its CSRF token has been checked against the session."""
     form = await request.form(max_files=0, max_fields=2000)
     token = form.get(CSRF_FIELD)
@@ -155,7 +155,7 @@ Posted = Annotated[Fields, Depends(posted_form)]
 def render(
     request: Request,
     name: str,
-    viewer: Visitor | None,
+    viewer: Viewer | None,
     *,
     status_code: int = 200,
     **context: Any,

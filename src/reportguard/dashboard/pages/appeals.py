@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from reportguard.dashboard.session import COOKIE_PATH
-from reportguard.dashboard.web import Posted, Viewer, redirect, render
+from reportguard.dashboard.web import CurrentViewer, Posted, redirect, render
 from reportguard.enforce.carry_out import action_view
 from reportguard.errors import ReportGuardError
 from reportguard.moderation.appeals import decide_appeal
@@ -26,7 +26,7 @@ LISTED = 500
 @router.get("/appeals", response_class=HTMLResponse)
 def appeals_page(
     request: Request,
-    viewer: Viewer,
+    viewer: CurrentViewer,
     status: Annotated[str, Query(pattern="^(open|upheld|overturned|all)$")] = "open",
 ) -> Response:
     """Oldest first: an appeal waits for a person, and the longest wait comes first."""
@@ -46,7 +46,7 @@ def appeals_page(
 
 
 @router.get("/appeals/{appeal_id}", response_class=HTMLResponse)
-def appeal_page(request: Request, viewer: Viewer, appeal_id: AppealId) -> Response:
+def appeal_page(request: Request, viewer: CurrentViewer, appeal_id: AppealId) -> Response:
     with Session(request.app.state.engine) as session:
         appeal = session.get(Appeal, appeal_id)
         if appeal is None:
@@ -85,7 +85,7 @@ def appeal_page(request: Request, viewer: Viewer, appeal_id: AppealId) -> Respon
 
 
 @router.post("/appeals/{appeal_id}/decision")
-def decide(request: Request, viewer: Viewer, form: Posted, appeal_id: AppealId) -> Response:
+def decide(request: Request, viewer: CurrentViewer, form: Posted, appeal_id: AppealId) -> Response:
     """Uphold or overturn; an overturn reverses the action and expunges its strikes."""
     state = request.app.state
     back = f"{COOKIE_PATH}/appeals/{appeal_id}"

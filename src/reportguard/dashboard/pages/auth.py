@@ -15,7 +15,7 @@ from reportguard.dashboard.session import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
 )
-from reportguard.dashboard.web import ROLES, Posted, Viewer, redirect, render, signer
+from reportguard.dashboard.web import ROLES, CurrentViewer, Posted, redirect, render, signer
 from reportguard.store import audit
 
 router = APIRouter()
@@ -114,7 +114,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, viewer: Viewer, form: Posted) -> Response:
+def logout(request: Request, viewer: CurrentViewer, form: Posted) -> Response:
     response = redirect(request, COOKIE_PATH + "/login", flash="Signed out.")
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH)
     return response

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import COOKIE_PATH
-from reportguard.dashboard.web import Posted, Viewer, redirect, render
+from reportguard.dashboard.web import CurrentViewer, Posted, redirect, render
 from reportguard.errors import ReportGuardError
 from reportguard.moderation.casefile import campaign_people
 from reportguard.pipeline.verdicts import record_campaign_verdict
@@ -38,7 +38,7 @@ LISTED = 500
 @router.get("/campaigns", response_class=HTMLResponse)
 def campaigns_page(
     request: Request,
-    viewer: Viewer,
+    viewer: CurrentViewer,
     status: Annotated[str, Query(pattern="^(active|confirmed|dismissed|all)$")] = "active",
 ) -> Response:
     query = sa.select(Campaign).order_by(Campaign.score.desc(), Campaign.id).limit(LISTED)
@@ -118,7 +118,7 @@ def _graph(session: Session, campaign: Campaign, targets: list[str], policy: Any
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
-def campaign_page(request: Request, viewer: Viewer, campaign_id: CampaignId) -> Response:
+def campaign_page(request: Request, viewer: CurrentViewer, campaign_id: CampaignId) -> Response:
     state = request.app.state
     with Session(state.engine) as session:
         campaign = session.get(Campaign, campaign_id)
@@ -172,7 +172,7 @@ def _proposals(session: Session, campaign_id: int) -> list[Appeal]:
 
 @router.post("/campaigns/{campaign_id}/verdict")
 def campaign_verdict(
-    request: Request, viewer: Viewer, form: Posted, campaign_id: CampaignId
+    request: Request, viewer: CurrentViewer, form: Posted, campaign_id: CampaignId
 ) -> Response:
     """Confirm or dismiss; confirming marks its reports unfounded and proposes reversals."""
     state = request.app.state

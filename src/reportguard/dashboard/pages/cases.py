@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import COOKIE_PATH
-from reportguard.dashboard.web import Posted, Viewer, Visitor, redirect, render
+from reportguard.dashboard.web import CurrentViewer, Posted, Viewer, redirect, render
 from reportguard.detect.signals.text import NearDuplicateText
 from reportguard.enforce.carry_out import action_view, active_points
 from reportguard.enforce.plan import plan_violation
@@ -166,7 +166,7 @@ def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
 
-def case_context(session: Session, case_id: int, policy: Any, viewer: Visitor) -> dict[str, Any]:
+def case_context(session: Session, case_id: int, policy: Any, viewer: Viewer) -> dict[str, Any]:
     """Everything the case page shows (raises LookupError for an unknown case)."""
     file = load_case_file(session, case_id)
     if file is None:
@@ -231,7 +231,7 @@ def case_context(session: Session, case_id: int, policy: Any, viewer: Visitor) -
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, viewer: Viewer, case_id: CaseId) -> Response:
+def case_page(request: Request, viewer: CurrentViewer, case_id: CaseId) -> Response:
     with Session(request.app.state.engine) as session:
         try:
             context = case_context(session, case_id, request.app.state.policy, viewer)
@@ -245,7 +245,7 @@ def _back(case_id: int) -> str:
 
 
 @router.post("/cases/{case_id}/claim")
-def claim_case(request: Request, viewer: Viewer, form: Posted, case_id: CaseId) -> Response:
+def claim_case(request: Request, viewer: CurrentViewer, form: Posted, case_id: CaseId) -> Response:
     state = request.app.state
     try:
         case = claim(state.engine, case_id, viewer.actor, policy=state.policy)
@@ -256,13 +256,15 @@ def claim_case(request: Request, viewer: Viewer, form: Posted, case_id: CaseId) 
 
 
 @router.post("/cases/{case_id}/release")
-def release_case(request: Request, viewer: Viewer, form: Posted, case_id: CaseId) -> Response:
+def release_case(
+    request: Request, viewer: CurrentViewer, form: Posted, case_id: CaseId
+) -> Response:
     release(request.app.state.engine, case_id, viewer.actor)
     return redirect(request, _back(case_id), flash=f"Released case {case_id}.")
 
 
 @router.post("/cases/{case_id}/decision")
-def decide_case(request: Request, viewer: Viewer, form: Posted, case_id: CaseId) -> Response:
+def decide_case(request: Request, viewer: CurrentViewer, form: Posted, case_id: CaseId) -> Response:
     """The same decision as the API's: verdicts, credibility, the action and its webhook."""
     state = request.app.state
     statement = form.get("reason")

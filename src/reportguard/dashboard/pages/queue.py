@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from reportguard.dashboard.session import COOKIE_PATH
-from reportguard.dashboard.web import Viewer, render
+from reportguard.dashboard.web import CurrentViewer, render
 from reportguard.triage.cases import case_summary, queue, queue_size
 
 router = APIRouter()
@@ -28,7 +28,7 @@ def root() -> Response:
 @router.get("/", response_class=HTMLResponse)
 def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
     request: Request,
-    viewer: Viewer,
+    viewer: CurrentViewer,
     queue_name: Annotated[str, Query(alias="queue", pattern="^(violation|dispute)$")] = "violation",
     reason: Annotated[str, Query(max_length=64)] = "",
     shielded: Annotated[str, Query(pattern="^(|yes|no)$")] = "",

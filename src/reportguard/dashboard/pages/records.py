@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from reportguard.dashboard import charts
-from reportguard.dashboard.web import Viewer, render
+from reportguard.dashboard.web import CurrentViewer, render
 from reportguard.oversight import transparency
 from reportguard.reporters.misuse import ledgers
 from reportguard.store import audit
@@ -22,7 +22,7 @@ AUDIT_PAGE = 100
 
 
 @router.get("/misuse", response_class=HTMLResponse)
-def misuse_page(request: Request, viewer: Viewer) -> Response:
+def misuse_page(request: Request, viewer: CurrentViewer) -> Response:
     """Warnings and suspensions of reporting, and each restricted reporter's unfounded share."""
     state = request.app.state
     with Session(state.engine) as session:
@@ -39,7 +39,7 @@ def misuse_page(request: Request, viewer: Viewer) -> Response:
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
-    viewer: Viewer,
+    viewer: CurrentViewer,
     event: Annotated[str, Query(max_length=64)] = "",
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
 ) -> Response:
@@ -89,7 +89,7 @@ def _date(value: str) -> datetime:
 @router.get("/transparency", response_class=HTMLResponse)
 def transparency_page(
     request: Request,
-    viewer: Viewer,
+    viewer: CurrentViewer,
     start: Annotated[str, Query(alias="from", max_length=40)] = "",
     end: Annotated[str, Query(alias="to", max_length=40)] = "",
 ) -> Response:
