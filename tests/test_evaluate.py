@@ -152,6 +152,11 @@ def test_harness_on_a_hand_made_world(tmp_path: Path) -> None:
         "viral_called_campaign": 1,
         "viral_false_campaign_rate": 1.0,
         "other_targets_called_campaign": 1,
+        # v0 and b0 listed; b0 is a real violator a campaign would wrongly shield.
+        "listed": 2,
+        "precision": 0.5,
+        "violators_listed": 1,
+        "innocent_listed": 0,
     }
     first = score["campaigns"][0]
     assert (first["reports_to_detect"], first["minutes_to_detect"]) == (5, 4.0)
@@ -173,6 +178,9 @@ def test_a_prediction_without_a_shared_target_is_not_a_detection(tmp_path: Path)
     score = evaluate(truth, DetectionResult(detector="x", campaigns=[early]))
     assert score["campaigns"][0]["found"] is False
     assert score["campaigns"][0]["reports_to_detect"] is None
+    targets = score["targets"]
+    assert (targets["listed"], targets["precision"], targets["innocent_listed"]) == (1, 0.0, 1)
+    assert targets["violators_listed"] == 0
 
 
 def test_result_files_round_trip_and_bad_ones_are_named(tmp_path: Path) -> None:

@@ -109,6 +109,14 @@ def print_summary(run: DemoRun) -> None:
         f"precision {reports['precision']:.2f}, recall {reports['recall']:.2f}. "
         f"Organic waves called a campaign: {run.viral_called} of {run.viral}."
     )
+    targets = run.targets
+    if targets.get("listed"):
+        console.print(
+            f"[bold]Campaign targets[/]: {targets['listed']:,} listed, "
+            f"{targets['brigaded_found']:,} of them brigaded (precision "
+            f"{targets['precision']:.2f}); real violators listed: {targets['violators_listed']}, "
+            f"innocent accounts no brigade targeted listed: {targets['innocent_listed']}."
+        )
     ours, count = run.scores["reportguard"], run.scores["count"]
     console.print(
         f"[bold]The queue[/] ({run.open_cases:,} open cases, no decisions yet): violating "

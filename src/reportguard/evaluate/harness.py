@@ -215,6 +215,14 @@ def evaluate(truth: Truth, result: DetectionResult) -> dict[str, Any]:
         if truth.viral
         else 0.0,
         "other_targets_called_campaign": len(predicted_targets - truth.brigaded),
+        # Target-level truth: a listed target is shielded and its owner told they are a
+        # brigade's victim, so every wrong one is a real violator protected or a false notice.
+        "listed": len(predicted_targets),
+        "precision": round(len(truth.brigaded & predicted_targets) / len(predicted_targets), 4)
+        if predicted_targets
+        else None,
+        "violators_listed": len((truth.violating - truth.brigaded) & predicted_targets),
+        "innocent_listed": len(predicted_targets - truth.brigaded - truth.violating),
     }
 
     report["campaigns"] = _per_campaign(truth, assigned)

@@ -28,6 +28,9 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
         ("camoufl.", "right"),
         ("report F1", "right"),
         ("brigaded found", "right"),
+        ("target prec.", "right"),
+        ("violators listed", "right"),
+        ("innocents listed", "right"),
         ("viral FP", "right"),
         ("reports to detect", "right"),
         ("seconds", "right"),
@@ -45,6 +48,9 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
             _f(groups["camouflaged"]["f1"]),
             _f(s["reports"]["f1"]),
             f"{t['brigaded_found']}/{t['brigaded']}",
+            _f(t["precision"]),
+            str(t["violators_listed"]),
+            str(t["innocent_listed"]),
             f"{t['viral_called_campaign']}/{t['viral']}",
             _f(s["time_to_detect"]["median_reports_50plus"], 1),
             _f(s["seconds"], 2),
@@ -53,7 +59,10 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
     console.print(
         "member F1: reporters of planted campaigns found, overall and by kind (sockpuppet, "
         "real-account, camouflaged); report F1: campaign reports found; brigaded found: victims "
-        "named by a detected campaign; viral FP: viral surges against real violators wrongly "
+        "named by a detected campaign; target prec.: share of the targets campaigns list that "
+        "were brigaded; violators / innocents listed: violating (not brigaded) and innocent "
+        "unbrigaded targets a campaign lists (each would be shielded and told it was brigaded); "
+        "viral FP: viral surges against real violators wrongly "
         "called campaigns; reports to detect: median reports filed before a campaign of 50+ "
         "members was first flagged.",
         style="dim",

@@ -55,6 +55,8 @@ class DemoRun:
     attack_reports: dict[str, Any] = field(default_factory=dict)
     viral: int = 0
     viral_called: int = 0
+    # What campaigns list as targets, against the truth (each listed target is shielded).
+    targets: dict[str, Any] = field(default_factory=dict)
     open_cases: int = 0
     queue_top: list[tuple[str, str]] = field(default_factory=list)
     count_top: list[tuple[str, str]] = field(default_factory=list)
@@ -166,6 +168,7 @@ def _score(run: DemoRun, truth: Truth, detection: Detection, engine: sa.Engine) 
     run.attack_reports = scored["reports"]
     run.viral = scored["targets"]["viral"]
     run.viral_called = scored["targets"]["viral_called_campaign"]
+    run.targets = scored["targets"]
     with Session(engine) as session:
         cases = session.execute(
             sa.select(Case.target_id, Case.priority, Case.n_reports).where(Case.status == "open")
