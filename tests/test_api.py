@@ -495,6 +495,13 @@ def test_a_case_from_reports_to_decision_to_appeal_by_another_moderator(db_url: 
         )
         assert filed.status_code == 201, filed.json()
         appeal_id = filed.json()["id"]
+        # Reading the appeals queue once an appeal against an action exists (it answered 500).
+        listed = api.client.get("/v1/appeals", headers=alice)
+        assert listed.status_code == 200, listed.text
+        assert [a["id"] for a in listed.json()["items"]] == [appeal_id]
+        one = api.client.get(f"/v1/appeals/{appeal_id}", headers=alice)
+        assert one.status_code == 200, one.text
+        assert one.json()["action_id"] == action_id
         wrong = api.client.post(
             "/v1/appeals",
             json={"appellant": "someone", "action_id": action_id},

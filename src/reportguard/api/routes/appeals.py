@@ -30,7 +30,8 @@ def _action_keys(session: Session, appeals: list[Appeal]) -> dict[int, str]:
     ids = [a.action_id for a in appeals if a.action_id is not None]
     if not ids:
         return {}
-    return dict(session.execute(sa.select(Action.id, Action.action_key).where(Action.id.in_(ids))))
+    rows = session.execute(sa.select(Action.id, Action.action_key).where(Action.id.in_(ids)))
+    return {action_id: key for action_id, key in rows}
 
 
 @router.get("/appeals", response_model=AppealPage, responses=_READ, summary="The appeals queue")
