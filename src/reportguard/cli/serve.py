@@ -19,8 +19,12 @@ def check_port(host: str, port: int) -> None:
     from reportguard.errors import ConfigError
 
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port whose last connections linger in TIME_WAIT after a crash is
+        # free to listen on again; only a socket that still listens there refuses it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+            probe.listen()
         except OSError as exc:
             raise ConfigError(
                 f"cannot listen on {host}:{port}: {exc.strerror}; choose another with --port"

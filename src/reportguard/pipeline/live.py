@@ -103,7 +103,7 @@ class DetectionFeed:
         self._outbox: multiprocessing.Queue[tuple[int, dict[str, object]] | None] = context.Queue()
         self._process = context.Process(
             target=_work,
-            args=(settings, self._inbox, self._outbox, settle_after, interval),
+            args=(settings, self._inbox, self._outbox, settle_after, interval, os.getpid()),
             name="reportguard-detection",
             daemon=True,
         )
@@ -193,18 +193,22 @@ def _account_row(a: AccountSnapshot) -> tuple[object, ...]:
     return (a.account_id, int(a.created_at.timestamp()), a.followers, a.posts, a.handle)
 
 
-def _work(
+def _work(  # noqa: PLR0917 - passed on positionally by multiprocessing
     settings: Settings,
     inbox: multiprocessing.Queue[_Item | None],
     outbox: multiprocessing.Queue[tuple[int, dict[str, object]] | None],
     settle_after: float,
     interval: float,
+    parent: int,
 ) -> None:
     """The detection process: its own engine, detector and loop, at a lower CPU priority."""
     from reportguard.store.database import create_engine
 
     with contextlib.suppress(OSError):
         os.nice(10)
+    threading.Thread(
+        target=_die_with, args=(parent,), name="reportguard-parent", daemon=True
+    ).start()
 
     engine = create_engine(settings.resolved_database_url(), migrate=False)
     worker = _Worker(
@@ -219,6 +223,20 @@ def _work(
         worker.run()
     finally:
         engine.dispose()
+
+
+def _die_with(parent: int, every: float = 0.5) -> None:
+    """End this process once the server that started it is gone.
+
+    A server killed with SIGKILL cannot stop its worker, which would hold its memory and its
+    database connection until someone noticed. When the parent dies the worker is handed to
+    another process, so a changed parent id is the sign; ``os._exit`` lets the kernel close the
+    connection (nothing is half-written: each pass commits or rolls back as a whole).
+    """
+    while os.getppid() == parent:
+        time.sleep(every)
+    log.warning("the server (pid %s) is gone; live detection stops", parent)
+    os._exit(0)
 
 
 class _Worker:

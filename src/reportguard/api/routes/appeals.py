@@ -31,7 +31,7 @@ def _action_keys(session: Session, appeals: list[Appeal]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(sa.select(Action.id, Action.action_key).where(Action.id.in_(ids)))
-    return {action_id: key for action_id, key in rows}
+    return {row.id: row.action_key for row in rows}
 
 
 @router.get("/appeals", response_model=AppealPage, responses=_READ, summary="The appeals queue")
