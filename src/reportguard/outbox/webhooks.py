@@ -86,6 +86,16 @@ def backoff(attempts: int, *, base: float = 5.0) -> timedelta:
     return min(timedelta(seconds=base * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """An event one dispatcher holds until its lease runs out."""
+
+    id: int
+    event_id: str
+    payload: dict[str, Any]
+    attempts: int
+
+
 @dataclass
 class DeliveryReport:
     attempted: int = 0
@@ -118,51 +128,86 @@ class Dispatcher:
         self.client = client or httpx.Client(timeout=timeout)
 
     def deliver_due(self, *, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
-        """Try every pending event whose time has come, oldest first."""
+        """Try up to ``limit`` pending events whose time has come, oldest first.
+
+        Each event is *claimed* before it is sent: a short transaction moves its next attempt
+        past a lease, so any number of dispatchers (processes, machines) send each event once.
+        Only an event in flight when a dispatcher dies is sent again, after its lease runs out;
+        receivers drop that repeat by its ``webhook-id``.
+        """
         now = now or datetime.now(UTC)
         report = DeliveryReport()
-        with Session(self.engine) as session:
-            due = session.scalars(
-                sa.select(WebhookDelivery.id)
-                .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-                .order_by(WebhookDelivery.id)
-                .limit(limit)
-            ).all()
-        for delivery_id in due:
-            self._attempt(delivery_id, now, report)
+        for _ in range(limit):
+            claimed = self._claim(now)
+            if claimed is None:
+                break
+            self._attempt(claimed, now, report)
         return report
 
-    def _attempt(self, delivery_id: int, now: datetime, report: DeliveryReport) -> None:
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds: longer than one post can take, with a margin."""
+        return timedelta(seconds=2 * self.timeout + 30)
+
+    def _claim(self, now: datetime) -> _Claimed | None:
+        """Take the oldest due event for this dispatcher, or None when nothing is due."""
+        out = WebhookDelivery
+        due = (
+            sa.select(out.id)
+            .where(out.status == "pending", out.next_attempt_at <= now)
+            .order_by(out.id)
+            .limit(1)
+        )
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # others' claims are skipped, not waited for
+                due = due.with_for_update(skip_locked=True)
+            row = conn.execute(
+                sa.update(out)
+                .where(
+                    out.id == due.scalar_subquery(),
+                    out.status == "pending",
+                    out.next_attempt_at <= now,  # re-checked by the update itself
+                )
+                .values(next_attempt_at=now + self.lease)
+                .returning(out.id, out.event_id, out.payload, out.attempts)
+            ).first()
+        if row is None:
+            return None
+        return _Claimed(row.id, row.event_id, row.payload, row.attempts)
+
+    def _attempt(self, claimed: _Claimed, now: datetime, report: DeliveryReport) -> None:
+        """Post one claimed event (outside any transaction), then record how it went."""
+        body = json.dumps(
+            {"id": claimed.event_id, **claimed.payload}, separators=(",", ":")
+        ).encode()
+        timestamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "webhook-id": claimed.event_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self.secret, claimed.event_id, timestamp, body),
+            "user-agent": "ReportGuard-Webhooks/1",
+        }
+        started = time.perf_counter()
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = self.client.post(self.url, content=body, headers=headers)
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}: {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        report.attempted += 1
+        attempts = claimed.attempts + 1
         with Session(self.engine) as session, session.begin():
-            delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
-            if delivery is None or delivery.status != "pending":
-                return  # another dispatcher got there first
-            body = json.dumps(
-                {"id": delivery.event_id, **delivery.payload}, separators=(",", ":")
-            ).encode()
-            timestamp = int(time.time())
-            headers = {
-                "content-type": "application/json",
-                "webhook-id": delivery.event_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": sign(self.secret, delivery.event_id, timestamp, body),
-                "user-agent": "ReportGuard-Webhooks/1",
-            }
-            started = time.perf_counter()
-            status_code: int | None = None
-            error: str | None = None
-            try:
-                response = self.client.post(self.url, content=body, headers=headers)
-                status_code = response.status_code
-                if not 200 <= status_code < 300:
-                    error = f"HTTP {status_code}: {response.text[:200]}"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"
-            report.attempted += 1
-            delivery.attempts += 1
+            delivery = session.get(WebhookDelivery, claimed.id)
+            if delivery is None:
+                return
+            delivery.attempts = attempts
             session.add(
                 WebhookAttempt(
-                    delivery_id=delivery.id,
+                    delivery_id=claimed.id,
                     at=now,
                     status_code=status_code,
                     error=error,
@@ -174,11 +219,11 @@ class Dispatcher:
                 delivery.delivered_at = now
                 delivery.last_error = None
                 report.delivered += 1
-            elif delivery.attempts >= self.max_attempts:
+            elif attempts >= self.max_attempts:
                 delivery.status = "failed"
                 delivery.last_error = error
                 report.gave_up += 1
             else:
-                delivery.next_attempt_at = now + backoff(delivery.attempts, base=self.backoff_base)
+                delivery.next_attempt_at = now + backoff(attempts, base=self.backoff_base)
                 delivery.last_error = error
                 report.failed += 1
