@@ -16,7 +16,7 @@ from tests.conftest import TEST_KEY
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
 from reportguard.moderation.campaigns import judge_campaign
-from reportguard.moderation.review import ReviewError, claim, decide
+from reportguard.moderation.review import ReviewError, claim, decide, release
 from reportguard.policy import load_policy
 from reportguard.reporters.credibility import CredibilityModel, empty_records
 from reportguard.store import audit
@@ -360,6 +360,8 @@ def test_a_claim_locks_the_case_until_it_expires(engine: Engine) -> None:
         claim(engine, case_id, "mod-b", policy=POLICY, now=T0 + timedelta(minutes=5))
     with pytest.raises(ReviewError, match="claim case"):
         decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=T0)
+    with pytest.raises(ReviewError, match="not yours to release: mod-a holds it"):
+        release(engine, case_id, "mod-b")  # another's claim is not given up by a stranger
     later = T0 + timedelta(minutes=POLICY.triage.claim_minutes + 1)
     claim(engine, case_id, "mod-b", policy=POLICY, now=later)
     decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=later)

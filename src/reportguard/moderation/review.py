@@ -88,11 +88,15 @@ def claim(
 
 
 def release(engine: Engine, case_id: int, moderator: str) -> None:
+    """Give up your claim; refused for a claim someone else holds (it stays theirs)."""
     with Session(engine) as session, session.begin():
         case = _case(session, case_id)
-        if case.claimed_by == moderator:
-            case.claimed_by = None
-            case.claim_expires_at = None
+        if case.claimed_by is None:
+            return  # nothing held: releasing twice is harmless
+        if case.claimed_by != moderator:
+            raise ReviewError(f"case {case_id} is not yours to release: {case.claimed_by} holds it")
+        case.claimed_by = None
+        case.claim_expires_at = None
 
 
 def _verdict(outcome: str, unfounded: bool) -> str | None:

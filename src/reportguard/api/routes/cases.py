@@ -172,7 +172,7 @@ def claim_case(request: Request, principal: Moderator, case_id: CaseId) -> Claim
 
 @router.post("/cases/{case_id}/release", status_code=204, responses=_WRITE)
 def release_case(request: Request, principal: Moderator, case_id: CaseId) -> None:
-    """Give up your claim on the case."""
+    """Give up your claim on the case; 409 while another moderator holds it."""
     release(request.app.state.engine, case_id, principal.actor)
 
 

@@ -259,7 +259,10 @@ def claim_case(request: Request, viewer: CurrentViewer, form: Posted, case_id: C
 def release_case(
     request: Request, viewer: CurrentViewer, form: Posted, case_id: CaseId
 ) -> Response:
-    release(request.app.state.engine, case_id, viewer.actor)
+    try:
+        release(request.app.state.engine, case_id, viewer.actor)
+    except ReportGuardError as exc:
+        return redirect(request, _back(case_id), flash=str(exc))
     return redirect(request, _back(case_id), flash=f"Released case {case_id}.")
 
 
