@@ -258,3 +258,24 @@ def test_webhooks_deliver_without_an_address_is_a_clear_error(
     code, _, err = run(capsys, "--db", str(tmp_path / "rg.db"), "webhooks", "deliver", "--once")
     assert code == 2
     assert "REPORTGUARD_WEBHOOK_URL" in err
+
+
+def test_help_names_values_in_words_not_python_types(capsys: pytest.CaptureFixture[str]) -> None:
+    """``<list[Path]>``, ``<bool>`` and ``{files}`` are Python's words, not a user's."""
+    import typer.main
+
+    from reportguard.cli.main import app
+
+    def paths(command: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+        found = [prefix]
+        for name, sub in getattr(command, "commands", {}).items():
+            found += paths(sub, (*prefix, name))
+        return found
+
+    commands = paths(typer.main.get_command(app))
+    assert len(commands) > 20
+    for words in commands:
+        code, out, _ = run(capsys, *words, "--help")
+        assert code == 0, words
+        for python in ("<bool>", "<str>", "<int", "<Path", "list[", "{"):
+            assert python not in out, (words, python)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -87,10 +87,49 @@ def create_cli() -> typer.Typer:
 app = create_cli()
 
 
+_WORDS = {"path": "PATH", "str": "TEXT", "int": "N", "float": "NUMBER", "datetime": "TIME"}
+
+
+def _value_word(shown: str) -> str:
+    """``<list[Path]>`` -> ``PATH``, ``<int range>`` -> ``N``, ``<a|b>`` -> ``a|b``."""
+    inner = shown.strip("<>").removesuffix("...").removeprefix("list[").removesuffix("]")
+    inner = inner.removesuffix(" range")
+    return _WORDS.get(inner.lower(), inner)
+
+
+def plain_help() -> None:
+    """Help that names values in words (PATH, TEXT, N), never Python types.
+
+    Typer shows ``<list[Path]>``, ``<bool>`` and ``{files}``; a moderation lead reading
+    ``--help`` should see what to type, and a flag needs no value at all. Only the help text
+    changes; parsing is Typer's own.
+    """
+    from typer import core
+
+    shown_type = core.TyperOption.display_type_rich
+
+    def option_type(self: core.TyperOption, ctx: Any) -> str | None:
+        if self.is_flag:
+            return None
+        return _value_word(str(shown_type(self, ctx) or "")) or None
+
+    def argument_usage(self: core.TyperArgument) -> str:
+        name = self.display_name_raw.upper() + ("..." if self.nargs != 1 else "")
+        return name if self.required else f"[{name}]"
+
+    def no_type(self: core.TyperArgument, ctx: Any) -> str | None:
+        return None  # the argument's name (FILES..., PATH) says what it takes
+
+    core.TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    core.TyperArgument.display_type_rich = no_type  # type: ignore[method-assign,assignment]
+    core.TyperArgument._usage_display_name = argument_usage  # type: ignore[method-assign]
+
+
 def main() -> None:
     """Entry point: run the app, turning known errors into one line and an exit code."""
     debug = os.environ.get("REPORTGUARD_DEBUG") == "1"
     try:
+        plain_help()
         app()
     except ReportGuardError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
