@@ -279,3 +279,22 @@ def test_help_names_values_in_words_not_python_types(capsys: pytest.CaptureFixtu
         assert code == 0, words
         for python in ("<bool>", "<str>", "<int", "<Path", "list[", "{"):
             assert python not in out, (words, python)
+
+
+def test_a_mistyped_db_is_refused_instead_of_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "reportguard.bd"
+    code, out, err = run(capsys, "--db", str(typo), "stats")
+    assert code == 2
+    assert f"no database at {typo}" in err
+    assert "--create" in err
+    assert not typo.exists()  # nothing was made behind the user's back
+    code, out, _ = run(capsys, "--db", str(typo), "--create", "stats", "--json")
+    assert code == 0
+    assert json.loads(out)["reports"] == 0
+    fresh = tmp_path / "new.db"
+    example = Path(__file__).resolve().parents[1] / "examples" / "sample-reports.jsonl"
+    code, _, err = run(capsys, "--db", str(fresh), "ingest", str(example))
+    assert code == 0, err  # ingest fills a database, so it may start one
+    assert fresh.exists()

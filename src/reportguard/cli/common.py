@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -27,11 +28,34 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
-def open_db(ctx: typer.Context) -> Engine:
-    """The database the settings name, created and migrated on first use."""
+def open_db(ctx: typer.Context, *, create: bool = False) -> Engine:
+    """The database the settings name, migrated on open.
+
+    Only commands that fill a database (``ingest``) create one; the others refuse a SQLite file
+    that is not there unless ``--create`` says so, because a mistyped ``--db`` would otherwise
+    answer every question about an empty new database with zeros.
+    """
+    import sqlalchemy as sa
+
+    from reportguard.errors import ConfigError
     from reportguard.store.database import create_engine
 
-    return create_engine(settings_of(ctx).resolved_database_url())
+    url = settings_of(ctx).resolved_database_url()
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return create_engine(url)  # which names the bad URL
+    database = parsed.database or ""
+    allowed = create or bool(ctx.find_root().meta.get("create"))
+    if parsed.get_backend_name() == "sqlite" and database not in ("", ":memory:"):
+        path = Path(database).expanduser()
+        if not path.exists() and not allowed:
+            raise ConfigError(
+                f"no database at {path} (the file does not exist): check --db "
+                "(or REPORTGUARD_DATABASE_URL), or give "
+                "--create to start an empty one"
+            )
+    return create_engine(url)
 
 
 def time_option(value: str, name: str) -> datetime:

@@ -151,7 +151,7 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
         )
         if store:
             progress.update(task, description="storing campaigns")
-            engine = open_db(ctx)
+            engine = open_db(ctx, create=True)  # a log's campaigns may start a database
             store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
             engine.dispose()
     print_campaigns(console, detection, limit=show)

@@ -67,7 +67,7 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
     from reportguard.pipeline.batch import import_files
 
     mapping = _parse_field_map(field_map or [])
-    engine = open_db(ctx)
+    engine = open_db(ctx, create=True)
     total = IngestSummary(source="all files")
     with Progress(
         TextColumn("[bold]{task.description}"),

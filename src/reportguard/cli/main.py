@@ -56,6 +56,14 @@ def _root(
             show_default=False,
         ),
     ] = None,
+    create: Annotated[
+        bool,
+        typer.Option(
+            "--create",
+            help="Let any command start a new, empty SQLite database where --db names none "
+            "(ingest, serve and demo always may).",
+        ),
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
@@ -65,6 +73,7 @@ def _root(
     if db is not None:
         settings = settings.model_copy(update={"database_url": db})
     ctx.obj = settings
+    ctx.meta["create"] = create
 
 
 def create_cli() -> typer.Typer:
