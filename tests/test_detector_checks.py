@@ -28,14 +28,15 @@ def frame(small_simulation: Path) -> ReportFrame:
 
 @pytest.fixture(scope="module")
 def wave_reports(frame: ReportFrame) -> pl.DataFrame:
-    return BurstDetector().fit(frame).wave_reports(frame)
+    burst = BurstDetector().fit(frame)
+    return burst.wave_reports(frame, burst.find_waves(frame))
 
 
 @pytest.fixture(scope="module")
 def labels(small_simulation: Path, frame: ReportFrame) -> dict[int, str]:
     """Each wave: 'brigaded' or 'viral' (the hard negative), from the ground truth."""
     doc = json.loads((small_simulation / "truth.json").read_text())
-    waves = BurstDetector().fit(frame).waves_
+    waves = BurstDetector().fit(frame).find_waves(frame)
     out = {}
     for wave, target in waves.select("wave", "target_id").iter_rows():
         if target in doc["targets"]["brigaded"]:

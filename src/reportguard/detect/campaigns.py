@@ -25,7 +25,6 @@ from reportguard.detect.graph import connected_components
 from reportguard.detect.signals import SIGNALS
 from reportguard.detect.signals.burst import BurstDetector
 from reportguard.detect.signals.evidence import CAP, binomial_surprise, gated, poisson_tail
-from reportguard.detect.signals.lockstep import Lockstep
 
 REPEAT_COLUMN = "repeat_surprise"
 
@@ -60,6 +59,17 @@ class FoundCampaign:
         }
 
 
+def campaign_key(targets: list[str], first: int) -> str:
+    """A campaign's stable key: its sorted targets and first report time (epoch seconds), so a
+    re-run over the same reports, in either engine, finds the same keys."""
+    return hashlib.sha256(f"{','.join(sorted(targets))}@{first}".encode()).hexdigest()[:16]
+
+
+def campaign_score(evidence: float) -> float:
+    """Evidence (summed -log10 surprises) as a score in [0, 1): 20 units of evidence is 0.63."""
+    return float(1 - np.exp(-evidence / 20))
+
+
 def _extend(campaign: FoundCampaign, reports: pl.DataFrame) -> None:
     """Add a lockstep group's reports (and so its other targets) to an overlapping campaign."""
     members = set(campaign.members)
@@ -82,15 +92,6 @@ def _extend(campaign: FoundCampaign, reports: pl.DataFrame) -> None:
             "targets together, each time within the same hour",
         }
     )
-
-
-@dataclass
-class Fitted:
-    """Baselines learned from a whole log, reusable to judge any subset of its targets."""
-
-    burst: BurstDetector
-    signals: list[Any]
-    active_reporters: int
 
 
 @dataclass
@@ -140,29 +141,43 @@ class CampaignDetector:
         """The engine with every registered signal at its default parameters."""
         return cls(burst=BurstDetector(), signals=[signal() for signal in SIGNALS], **params)
 
+    def clone(self) -> CampaignDetector:
+        """A new, unfitted detector with copies of the same detectors and parameters."""
+        return CampaignDetector(
+            burst=self.burst.clone() if self.burst is not None else None,
+            signals=[s.clone() for s in self.signals] if self.signals is not None else None,
+            min_evidence=self.min_evidence,
+            merge_overlap=self.merge_overlap,
+            repeat_min_share=self.repeat_min_share,
+            bystander_p=self.bystander_p,
+        )
+
     def run(self, frame: ReportFrame) -> Detection:
-        """Batch detection over everything in ``frame``."""
+        """Batch detection over everything in ``frame``: ``fit`` then ``score`` on it."""
         started = time.perf_counter()
-        detection = self.evaluate(frame, self.fit(frame))
+        detection = self.fit(frame).score(frame)
         detection.seconds = time.perf_counter() - started
         return detection
 
-    def fit(self, frame: ReportFrame) -> Fitted:
-        """Learn every platform-wide baseline from ``frame`` (no waves are judged here)."""
-        return Fitted(
-            burst=(self.burst or BurstDetector()).clone().learn(frame),
-            signals=[s.clone().fit(frame) for s in (self.signals or [])],
-            active_reporters=max(1, frame.reports["reporter_id"].n_unique()),
-        )
+    def fit(self, frame: ReportFrame) -> CampaignDetector:
+        """Learn every platform-wide baseline from ``frame`` (no waves are judged here).
 
-    def evaluate(self, frame: ReportFrame, fitted: Fitted) -> Detection:
-        """Find and judge the waves of the targets in ``frame`` against fitted baselines.
+        What is learned lives in ``burst_``, ``signals_`` and ``active_reporters_``; the
+        parameters (``burst``, ``signals``) stay unfitted, so a refit starts from them.
+        """
+        self.burst_ = (self.burst or BurstDetector()).clone().fit(frame)
+        self.signals_ = [s.clone().fit(frame) for s in (self.signals or [])]
+        self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        return self
+
+    def score(self, frame: ReportFrame) -> Detection:
+        """Find and judge the waves of the targets in ``frame`` against the fitted baselines.
 
         ``frame`` may hold only some targets (each with its whole history, and every account
         snapshot): their waves and campaigns are then the same as in the whole log.
         """
         started = time.perf_counter()
-        burst, signals = fitted.burst, fitted.signals
+        burst, signals = self.burst_, self.signals_
         waves = burst.find_waves(frame)
         wave_reports = burst.wave_reports(frame, waves)
         if waves.is_empty():
@@ -172,7 +187,7 @@ class CampaignDetector:
             part = signal.waves(wave_reports, frame)
             keep = [c for c in part.columns if c not in table.columns or c == "wave"]
             table = table.join(part.select(keep), on="wave", how="left")
-        repeats = self._repeat_groups(wave_reports, fitted.active_reporters)
+        repeats = self._repeat_groups(wave_reports, self.active_reporters_)
         table = table.join(repeats, on="wave", how="left")
         present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
         table = (
@@ -191,16 +206,14 @@ class CampaignDetector:
 
     @staticmethod
     def lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:
-        """Rings too small to burst on any one target: lockstep groups not already a campaign.
+        """Rings too small to burst on any one target: groups a signal found on its own (the
+        lockstep groups) that are not already a campaign.
 
-        They come from the fitted lockstep detector (the whole log), so batch, incremental
-        refits and settle all see the same ones.
+        They come from the fitted signals (the whole log), so batch, incremental refits and
+        settle all see the same ones.
         """
-        lockstep = next((s for s in signals if isinstance(s, Lockstep)), None)
-        if lockstep is None:
-            return []
         rings = []
-        for reports in lockstep.groups_:
+        for signal, reports in ((s, r) for s in signals for r in s.rings()):
             members = sorted(set(reports["reporter_id"].to_list()))
             overlapping = [
                 c for c in found if len(set(members) & set(c.members)) >= 0.5 * len(members)
@@ -209,8 +222,8 @@ class CampaignDetector:
                 _extend(overlapping[0], reports)
                 continue
             targets = sorted(set(reports["target_id"].to_list()))
-            first, last = int(reports["t"].min()), int(reports["t"].max())  # type: ignore[arg-type]
-            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            first, last = int(reports["t"].min()), int(reports["t"].max())
+            key = campaign_key(targets, first)
             strength = min(40.0, 4.0 * len(targets))
             rings.append(
                 FoundCampaign(
@@ -220,15 +233,12 @@ class CampaignDetector:
                     report_ids=reports["report_id"].to_list(),
                     first_report_at=datetime.fromtimestamp(first, UTC),
                     last_report_at=datetime.fromtimestamp(last, UTC),
-                    score=float(1 - np.exp(-strength / 20)),
+                    score=campaign_score(strength),
                     evidence=[
                         {
-                            "signal": "lockstep",
+                            "signal": signal.name,
                             "surprise": None,
-                            "sentence": f"{len(members)} reporters reported the same "
-                            f"{len(targets)} targets, each time within the same hour of each "
-                            f"other; strangers "
-                            f"meet like that on one target, not on {lockstep.min_targets} or more",
+                            "sentence": signal.ring_sentence(len(members), len(targets)),
                         }
                     ],
                 )
@@ -349,7 +359,7 @@ class CampaignDetector:
             total = max(rows[w]["evidence"] for w in waves)
             first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
             targets = sorted(set(mine["target_id"].to_list()))
-            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            key = campaign_key(targets, first)
             campaigns.append(
                 FoundCampaign(
                     key=key,
@@ -358,7 +368,7 @@ class CampaignDetector:
                     report_ids=mine["report_id"].to_list(),
                     first_report_at=datetime.fromtimestamp(first, UTC),
                     last_report_at=datetime.fromtimestamp(last, UTC),
-                    score=float(1 - np.exp(-total / 20)),
+                    score=campaign_score(total),
                     evidence=evidence,
                 )
             )

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import numpy as np
 import polars as pl
 
-from reportguard.detect.campaigns import CampaignDetector, Detection, Fitted, FoundCampaign
+from reportguard.detect.campaigns import CampaignDetector, Detection, FoundCampaign
 from reportguard.detect.frame import ACCOUNT_COLUMNS, REPORT_COLUMNS, ReportFrame
 
 MINUTE = 60
@@ -54,7 +54,7 @@ class IncrementalDetector:
         self._horizon = max(self._windows) + 144  # buckets: the longest window and a day
         self._compacted = 0  # rows in the recent counts when they were last merged
         self._candidates: set[str] = set()
-        self._fitted: Fitted | None = None
+        self._fitted: CampaignDetector | None = None
         self._fitted_at = 0
         self.total_ = 0
         self.now_ = 0
@@ -103,7 +103,7 @@ class IncrementalDetector:
         if missed:
             self._watched = pl.concat([self._watched, self._history(missed)])
             self._candidates |= missed
-        detection = self._evaluate(self._candidates)
+        detection = self._score(self._candidates)
         self._remember(detection.campaigns)
         return detection
 
@@ -230,15 +230,14 @@ class IncrementalDetector:
     def _refit(self) -> None:
         if len(self._log) > 1:
             self._log = [pl.concat(self._log)]
-        self._fitted = self.engine.fit(ReportFrame(reports=self._log[0], accounts=self.accounts))
+        frame = ReportFrame(reports=self._log[0], accounts=self.accounts)
+        self._fitted = self.engine.clone().fit(frame)
         self._fitted_at = self.total_
 
-    def _evaluate(self, targets: set[str]) -> Detection:
+    def _score(self, targets: set[str]) -> Detection:
         assert self._fitted is not None
         reports = self._watched.filter(pl.col("target_id").is_in(list(targets)))
-        return self.engine.evaluate(
-            ReportFrame(reports=reports, accounts=self.accounts), self._fitted
-        )
+        return self._fitted.score(ReportFrame(reports=reports, accounts=self.accounts))
 
     def _first_flag(self, campaign: FoundCampaign, *, since: int) -> datetime:
         """The report of this batch at which the campaign's evidence first sufficed.
@@ -255,7 +254,8 @@ class IncrementalDetector:
 
         def flagged_by(t: int) -> bool:
             frame = ReportFrame(reports=mine.filter(pl.col("t") <= t), accounts=self.accounts)
-            found = self.engine.evaluate(frame, self._fitted).campaigns  # type: ignore[arg-type]
+            assert self._fitted is not None
+            found = self._fitted.score(frame).campaigns
             return any(len(members & set(c.members)) > 0 for c in found)
 
         lo, hi = 0, len(times) - 1
@@ -287,7 +287,7 @@ class IncrementalDetector:
         }
 
     def _judge(self, targets: set[str]) -> list[FoundCampaign]:
-        return self._remember(self._evaluate(targets).campaigns)
+        return self._remember(self._score(targets).campaigns)
 
     def _remember(self, campaigns: list[FoundCampaign]) -> list[FoundCampaign]:
         """Keep the campaigns found; carry each one's first-flag time over from earlier runs.

@@ -33,8 +33,8 @@ def per_target(log: SparkLog) -> DataFrame:
     return counts.join(followers, "target_id", "left").fillna(0, subset=["followers"])
 
 
-def learn(detector: BurstDetector, log: SparkLog) -> BurstDetector:
-    """Set the platform-wide rates on ``detector`` (as ``BurstDetector.learn``)."""
+def fit(detector: BurstDetector, log: SparkLog) -> BurstDetector:
+    """Set the platform-wide rates on ``detector`` (as ``BurstDetector.fit``)."""
     from pyspark.sql import functions as F
 
     width = detector.bucket_minutes * MINUTE

@@ -9,28 +9,28 @@ evidence sentences are written by the very detector objects the in-process engin
 
 from __future__ import annotations
 
-import hashlib
+import importlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
-from reportguard.detect.campaigns import REPEAT_COLUMN, CampaignDetector, FoundCampaign
+from reportguard.detect.campaigns import (
+    REPEAT_COLUMN,
+    CampaignDetector,
+    FoundCampaign,
+    campaign_key,
+    campaign_score,
+)
 from reportguard.detect.signals import (
     BurstDetector,
     Detector,
-    Lockstep,
-    NearDuplicateText,
-    Referral,
-    ReporterRisk,
-    SharedInfrastructure,
 )
 from reportguard.spark import burst as spark_burst
-from reportguard.spark import infrastructure, lockstep, referral, reporter_risk, text, udf
+from reportguard.spark import udf
 from reportguard.spark.components import components
 from reportguard.spark.fitted import SparkFitted
 
@@ -38,15 +38,6 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
     from reportguard.spark.log import SparkLog
-
-#: The Spark implementation of each wave signal: ``fit``, ``waves`` and ``traits``.
-SPARK_SIGNALS: dict[type[Detector], ModuleType] = {
-    ReporterRisk: reporter_risk,
-    SharedInfrastructure: infrastructure,
-    Referral: referral,
-    NearDuplicateText: text,
-    Lockstep: lockstep,
-}
 
 
 @dataclass
@@ -63,13 +54,14 @@ class SparkDetection:
 
 
 def implementation(signal: Detector) -> ModuleType:
-    """The Spark module for ``signal``; a signal without one cannot run on Spark."""
-    try:
-        return SPARK_SIGNALS[type(signal)]
-    except KeyError:
+    """The Spark module a detector names as its twin; a detector without one cannot run here."""
+    if signal.spark_twin is None:
         raise NotImplementedError(
-            f"{type(signal).__name__} has no Spark implementation (reportguard.spark)"
-        ) from None
+            f"{type(signal).__name__} has no Spark implementation (set its spark_twin to a "
+            "module of reportguard.spark with fit, waves and traits)"
+        )
+    module: ModuleType = importlib.import_module(signal.spark_twin)
+    return module
 
 
 class SparkCampaignDetector:
@@ -87,7 +79,7 @@ class SparkCampaignDetector:
         engine = self.engine or CampaignDetector.default()
         # The log is not cached: each step reads only the Parquet columns it needs, and a cached
         # copy of every column (texts included) is what ran a 4 GB heap out of memory at 10M.
-        burst = spark_burst.learn((engine.burst or BurstDetector()).clone(), log)
+        burst = spark_burst.fit((engine.burst or BurstDetector()).clone(), log)
         fitted = [implementation(s).fit(s.clone(), log) for s in engine.signals or []]
         signals = [f.detector for f in fitted]
         active = log.active_reporters()
@@ -275,7 +267,7 @@ class SparkCampaignDetector:
             waves = rows[row["component"]]
             targets = list(row["targets"])
             first = int(row["first"])
-            key = hashlib.sha256(f"{','.join(targets)}@{first}".encode()).hexdigest()[:16]
+            key = campaign_key(targets, first)
             total = max(w["evidence"] for w in waves)
             campaigns.append(
                 FoundCampaign(
@@ -285,7 +277,7 @@ class SparkCampaignDetector:
                     report_ids=list(row["report_ids"]),
                     first_report_at=datetime.fromtimestamp(first, UTC),
                     last_report_at=datetime.fromtimestamp(int(row["last"]), UTC),
-                    score=float(1 - np.exp(-total / 20)),
+                    score=campaign_score(total),
                     evidence=engine.evidence_sentences(waves, detectors),
                 )
             )
@@ -294,19 +286,23 @@ class SparkCampaignDetector:
 
     @staticmethod
     def _rings(signals: list[SparkFitted], log: SparkLog) -> list[Any]:
-        """The lockstep detector with its groups' reports, as the ring step reads them."""
-        found = next((s for s in signals if isinstance(s.detector, Lockstep)), None)
-        if found is None:
-            return []
-        reports = lockstep.group_reports(found, log).toPandas()
-        ring = found.detector.clone()
-        ring.groups_ = []
-        if len(reports):
-            frame = pl.from_pandas(reports).sort("t", "report_id")
-            ring.groups_ = [
-                g.drop("group") for _, g in frame.group_by(["group"], maintain_order=True)
-            ]
-        return [ring]
+        """The signals that find rings on their own, with their groups' reports, as the ring
+        step reads them (the twin's ``group_reports``)."""
+        out = []
+        for found in signals:
+            twin = implementation(found.detector)
+            if not hasattr(twin, "group_reports"):
+                continue
+            reports = twin.group_reports(found, log).toPandas()
+            ring = found.detector.clone()
+            ring.groups_ = []
+            if len(reports):
+                frame = pl.from_pandas(reports).sort("t", "report_id")
+                ring.groups_ = [
+                    g.drop("group") for _, g in frame.group_by(["group"], maintain_order=True)
+                ]
+            out.append(ring)
+        return out
 
     @staticmethod
     def _campaign_reports(log: SparkLog, campaigns: list[FoundCampaign]) -> DataFrame:

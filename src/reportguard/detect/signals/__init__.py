@@ -1,7 +1,8 @@
 """Signals: one detector per file, each cheap and explainable, sharing one small interface.
 
 Every detector listed in :data:`DETECTORS` runs through the generic checks in
-``tests/test_detector_checks.py``: adding one here is all it takes to have it checked.
+``tests/test_detector_checks.py``: adding one here is all it takes to have it checked and fused
+into campaigns; to run on Spark too it names its twin module in ``spark_twin``.
 """
 
 from reportguard.detect.signals.base import Detector

@@ -18,11 +18,20 @@ from reportguard.detect.frame import ReportFrame
 
 
 class Detector:
-    """A signal over reports: learns the platform's baselines in ``fit``, then judges waves."""
+    """A detector over reports: learns the platform's baselines in ``fit``, then judges waves.
+
+    Two roles share this interface. The *proposer* (the burst detector) finds the waves worth
+    judging (``find_waves``, ``wave_reports``); the *signals* score them (``waves``, ``traits``,
+    ``sentences``). A signal that also finds whole rings on its own (lockstep) says so through
+    ``rings``, so the fusion never needs to know which class it holds.
+    """
 
     name: ClassVar[str] = "detector"
     #: Columns of ``waves()`` holding -log10 surprises (coordination evidence) for fusion.
     surprise_columns: ClassVar[tuple[str, ...]] = ()
+    #: The module that runs this detector on Spark (``fit``, ``waves``, ``traits``), found from
+    #: the registration alone; None: it cannot run there, and the Spark engine says so by name.
+    spark_twin: ClassVar[str | None] = None
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -71,3 +80,11 @@ class Detector:
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         """(signal, surprise, plain sentence) for each finding of this signal in a wave row."""
         raise NotImplementedError  # pragma: no cover - abstract
+
+    def rings(self) -> list[pl.DataFrame]:
+        """Groups found on their own, each as its reports; most signals find none."""
+        return []
+
+    def ring_sentence(self, members: int, targets: int) -> str:
+        """Why one of ``rings()`` is a campaign, in words."""
+        raise NotImplementedError  # pragma: no cover - only signals with rings

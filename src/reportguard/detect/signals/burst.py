@@ -35,6 +35,7 @@ class BurstDetector(Detector):
 
     name = "burst"
     surprise_columns = ("burst_surprise",)
+    spark_twin = "reportguard.spark.burst"
 
     def __init__(
         self,
@@ -52,13 +53,8 @@ class BurstDetector(Detector):
         self.popularity_exponent = popularity_exponent
 
     def fit(self, frame: ReportFrame) -> Self:
-        """Learn the platform-wide rates, then find the waves of every target."""
-        self.learn(frame)
-        self.waves_ = self.find_waves(frame)
-        return self
-
-    def learn(self, frame: ReportFrame) -> Self:
-        """Only the platform-wide quantities (popularity rate, time span), not the waves."""
+        """Learn the platform-wide quantities (popularity rate, time span); waves are found by
+        :meth:`find_waves`, for whichever targets are then judged."""
         width = self.bucket_minutes * MINUTE
         self.span_ = (frame.start, frame.end)
         self.buckets_total_ = max(1, (frame.end - frame.start) // width + 1)
@@ -162,17 +158,15 @@ class BurstDetector(Detector):
             "wave", "target_id", "start", "end", "burst_surprise", "expected", "window"
         )
 
-    def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame | None = None) -> pl.DataFrame:
-        """Each report inside a wave (default: the waves found by ``fit``), with its number."""
-        waves = (self.waves_ if waves is None else waves).select(
-            "wave", "target_id", "start", "end"
-        )
+    def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame) -> pl.DataFrame:
+        """Each report inside one of ``waves``, with its wave's number."""
+        waves = waves.select("wave", "target_id", "start", "end")
         joined = frame.reports.join(waves, on="target_id", how="inner")
         return joined.filter((pl.col("t") >= pl.col("start")) & (pl.col("t") < pl.col("end")))
 
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
-        """The waves found by ``fit`` (this detector proposes them rather than judging them)."""
-        return self.waves_
+        """The waves of ``frame`` (this detector proposes them rather than judging them)."""
+        return self.find_waves(frame)
 
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         hours = int(row["window"]) * self.bucket_minutes / 60

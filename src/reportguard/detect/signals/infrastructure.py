@@ -35,6 +35,7 @@ class SharedInfrastructure(Detector):
 
     name = "shared_infrastructure"
     surprise_columns = ("infra_surprise",)
+    spark_twin = "reportguard.spark.infrastructure"
 
     def __init__(self, *, min_ratio: float = 4.0, min_share: float = 0.25) -> None:
         self.min_ratio = min_ratio

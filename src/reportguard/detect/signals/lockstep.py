@@ -35,6 +35,7 @@ class Lockstep(Detector):
 
     name = "lockstep"
     surprise_columns = ("lockstep_surprise",)
+    spark_twin = "reportguard.spark.lockstep"
 
     def __init__(
         self,
@@ -101,6 +102,16 @@ class Lockstep(Detector):
         self.links_ = len(links)
         self.groups_ = self.groups(frame)
         return self
+
+    def rings(self) -> list[pl.DataFrame]:
+        return list(self.groups_)
+
+    def ring_sentence(self, members: int, targets: int) -> str:
+        return (
+            f"{members} reporters reported the same {targets} targets, each time within the "
+            f"same hour of each other; strangers meet like that on one target, not on "
+            f"{self.min_targets} or more"
+        )
 
     def groups(self, frame: ReportFrame) -> list[pl.DataFrame]:
         """Each group's reports on the targets at least two of its members reported."""

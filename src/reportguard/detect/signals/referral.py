@@ -26,6 +26,7 @@ class Referral(Detector):
 
     name = "referral"
     surprise_columns = ("referral_surprise",)
+    spark_twin = "reportguard.spark.referral"
 
     def __init__(self, *, min_ratio: float = 10.0, min_share: float = 0.3) -> None:
         self.min_ratio = min_ratio

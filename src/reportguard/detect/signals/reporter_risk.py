@@ -29,6 +29,7 @@ class ReporterRisk(Detector):
 
     name = "reporter_risk"
     surprise_columns = ("young_surprise", "cluster_surprise")
+    spark_twin = "reportguard.spark.reporter_risk"
 
     def __init__(
         self,

@@ -42,6 +42,7 @@ class NearDuplicateText(Detector):
 
     name = "near_duplicate_text"
     surprise_columns = ("text_surprise",)
+    spark_twin = "reportguard.spark.text"
 
     def __init__(
         self,
