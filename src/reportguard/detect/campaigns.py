@@ -70,6 +70,20 @@ def campaign_score(evidence: float) -> float:
     return float(1 - np.exp(-evidence / 20))
 
 
+def _new_columns(table: pl.DataFrame, part: pl.DataFrame, name: str) -> pl.DataFrame:
+    """A signal's wave columns that the table lacks. A column two signals share (a wave's
+    ``reporters`` or ``reports``) is kept once, and only if both measured the same values: a
+    sentence must never quote another signal's different count."""
+    shared = [c for c in part.columns if c in table.columns and c != "wave"]
+    for column in shared:
+        both = table.select("wave", column).join(
+            part.select("wave", pl.col(column).alias("_theirs")), on="wave"
+        )
+        if both.filter(pl.col(column).ne_missing(pl.col("_theirs"))).height:
+            raise ValueError(f"{name} writes the wave column {column!r} with other values")
+    return part.drop(shared)
+
+
 def _extend(campaign: FoundCampaign, reports: pl.DataFrame) -> None:
     """Add a lockstep group's reports (and so its other targets) to an overlapping campaign."""
     members = set(campaign.members)
@@ -127,6 +141,7 @@ class CampaignDetector:
         min_evidence: float = 12.0,
         merge_overlap: float = 0.3,
         repeat_min_share: float = 0.3,
+        repeat_min_ratio: float = 10.0,
         bystander_p: float = 0.001,
     ) -> None:
         self.burst = burst
@@ -134,6 +149,7 @@ class CampaignDetector:
         self.min_evidence = min_evidence
         self.merge_overlap = merge_overlap
         self.repeat_min_share = repeat_min_share
+        self.repeat_min_ratio = repeat_min_ratio
         self.bystander_p = bystander_p
 
     @classmethod
@@ -149,6 +165,7 @@ class CampaignDetector:
             min_evidence=self.min_evidence,
             merge_overlap=self.merge_overlap,
             repeat_min_share=self.repeat_min_share,
+            repeat_min_ratio=self.repeat_min_ratio,
             bystander_p=self.bystander_p,
         )
 
@@ -185,8 +202,7 @@ class CampaignDetector:
         table = waves
         for signal in signals:
             part = signal.waves(wave_reports, frame)
-            keep = [c for c in part.columns if c not in table.columns or c == "wave"]
-            table = table.join(part.select(keep), on="wave", how="left")
+            table = table.join(_new_columns(table, part, signal.name), on="wave", how="left")
         repeats = self._repeat_groups(wave_reports, self.active_reporters_)
         table = table.join(repeats, on="wave", how="left")
         present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
@@ -267,7 +283,9 @@ class CampaignDetector:
         hits = out["shared"].to_numpy()
         p = np.clip(out["n_other"].to_numpy() / active, 1e-9, 1.0)
         share = hits / np.maximum(n, 1)
-        surprise = gated(binomial_surprise(hits, n, p), share, p, 10.0, self.repeat_min_share)
+        surprise = gated(
+            binomial_surprise(hits, n, p), share, p, self.repeat_min_ratio, self.repeat_min_share
+        )
         return out.select(
             "wave",
             pl.col("wave_other").alias("repeat_wave"),

@@ -169,7 +169,7 @@ class SparkCampaignDetector:
                 udf.binomial(F.col("shared"), F.col("n"), p),
                 share,
                 p,
-                10.0,
+                engine.repeat_min_ratio,
                 engine.repeat_min_share,
             ).alias(REPEAT_COLUMN),
         )
