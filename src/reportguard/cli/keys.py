@@ -28,7 +28,7 @@ def keys_create(
     """Create an API key; the key is printed once and cannot be shown again."""
     from reportguard.access.keys import create_key
 
-    engine = open_db(ctx)
+    engine = open_db(ctx, create=True)
     principal, token = create_key(engine, name, role, rate_limit=rate_limit)
     engine.dispose()
     err_console.print(
