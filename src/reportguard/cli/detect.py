@@ -85,6 +85,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         )
     from reportguard.pipeline import batch
 
+    window = epoch_option(since, "--since"), epoch_option(until, "--until")
     engine = open_db(ctx)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -102,8 +103,8 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         detection = batch.detect(
             engine,
             policy=settings_of(ctx).policy(),
-            since=epoch_option(since, "--since"),
-            until=epoch_option(until, "--until"),
+            since=window[0],
+            until=window[1],
             store=store,
             step=step,
         )
