@@ -162,3 +162,14 @@ def test_progress_reaches_the_end(engine: Engine, tmp_path: Path) -> None:
     assert len(seen) >= 6
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_surface_is_normalised_and_unknown_surfaces_are_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    good = report(1, surface="Direct-Link")
+    bad = report(2, surface="homepage")
+    summary = importer(engine).import_file(write_jsonl(tmp_path / "s.jsonl", [good, bad]))
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(m.Report.surface)).scalars().all() == ["direct_link"]
+    assert str(summary.first_rejections[0]).startswith("s.jsonl:2: surface: not a surface")

@@ -27,6 +27,10 @@ REPORT_COLUMNS = {
     "ip_hash": pl.Utf8,
     "device_hash": pl.Utf8,
 }
+# Context a platform may or may not send: a column of nulls where it is absent, so a detector can
+# always read it. Where in the app each report was filed (the contract's ``surface``).
+CONTEXT_COLUMNS = {"surface": pl.Utf8}
+FRAME_COLUMNS = REPORT_COLUMNS | CONTEXT_COLUMNS
 ACCOUNT_COLUMNS = {
     "account_id": pl.Utf8,
     "account_created": pl.Int64,
@@ -38,7 +42,11 @@ ACCOUNT_COLUMNS = {
 
 @dataclass
 class ReportFrame:
-    """Reports sorted by time, plus the account snapshots known for reporters and targets."""
+    """Reports sorted by time, plus the account snapshots known for reporters and targets.
+
+    ``reports`` holds :data:`REPORT_COLUMNS` and the optional :data:`CONTEXT_COLUMNS` (null where
+    the platform sent none).
+    """
 
     reports: pl.DataFrame
     accounts: pl.DataFrame
@@ -47,8 +55,13 @@ class ReportFrame:
         missing = set(REPORT_COLUMNS) - set(self.reports.columns)
         if missing:
             raise ValueError(f"reports frame lacks {sorted(missing)}")
+        absent = [c for c in CONTEXT_COLUMNS if c not in self.reports.columns]
+        if absent:
+            self.reports = self.reports.with_columns(
+                [pl.lit(None, dtype=CONTEXT_COLUMNS[c]).alias(c) for c in absent]
+            )
         self.reports = self.reports.select(
-            [pl.col(c).cast(t) for c, t in REPORT_COLUMNS.items()]
+            [pl.col(c).cast(t) for c, t in FRAME_COLUMNS.items()]
         ).sort("t", "report_id")
         if self.accounts.is_empty():
             self.accounts = pl.DataFrame(schema=ACCOUNT_COLUMNS)
@@ -114,6 +127,7 @@ class ReportFrame:
             r.referrer,
             r.ip_hash,
             r.device_hash,
+            r.surface,
         )
         # The column's type renders the bounds as each database stores times.
         if since is not None:

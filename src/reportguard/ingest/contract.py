@@ -41,6 +41,18 @@ def _normalise_reason(value: str) -> str:
     return "_".join(value.lower().split())
 
 
+# Where in the app a report was filed. A platform's own words are mapped to these before ingest
+# (``--map`` renames fields, not values); case, spaces and hyphens are forgiven.
+SURFACES = ("feed", "profile", "search", "comments", "direct_link", "external")
+
+
+def _surface(value: str) -> str:
+    name = "_".join(value.lower().replace("-", " ").split())
+    if name not in SURFACES:
+        raise ValueError(f"not a surface (use one of {', '.join(SURFACES)})")
+    return name
+
+
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalId = Id | None
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
@@ -92,6 +104,7 @@ class ReportEvent(_Record):
     text: ReportText = None
     created_at: Timestamp
     source: Label = None
+    surface: Annotated[str, Field(max_length=64), AfterValidator(_surface)] | None = None
     referrer: LongLabel = None
     ip: str | None = None
     device: LongLabel = None

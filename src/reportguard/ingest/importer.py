@@ -329,6 +329,7 @@ class Importer:
             db_timestamp(record.created_at, self._dialect),
             record.source,
             record.referrer,
+            record.surface,
             self.hasher.normalised_ip(record.ip) if record.ip else None,
             self.hasher.device(record.device) if record.device else None,
             run_id,

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Dialect, Engine
 
 from reportguard.store.models import Account, Report
 
+# In the models' column order: PostgreSQL's compiled insert lists the table's columns in that order.
 REPORT_COLUMNS = (
     "report_id",
     "reporter_id",
@@ -33,6 +34,7 @@ REPORT_COLUMNS = (
     "created_at",
     "source",
     "referrer",
+    "surface",
     "ip_hash",
     "device_hash",
     "ingest_run_id",

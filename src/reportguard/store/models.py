@@ -88,6 +88,7 @@ class Report(Base):
     created_at: Mapped[datetime]
     source: Mapped[str | None] = mapped_column(String(64))
     referrer: Mapped[str | None] = mapped_column(String(500))
+    surface: Mapped[str | None] = mapped_column(String(16))  # where in the app it was filed
     ip_hash: Mapped[str | None] = mapped_column(String(32))
     device_hash: Mapped[str | None] = mapped_column(String(32))
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
