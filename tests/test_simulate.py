@@ -177,3 +177,54 @@ def test_overrides_name_what_is_wrong() -> None:
     with pytest.raises(ReportGuardError, match="after the last day"):
         apply_overrides(preset("small"), ["days=5"])
     assert apply_overrides(preset("small"), ["campaigns.1.text=empty"]).campaigns[1].text == "empty"
+
+
+def test_randomized_worlds_differ_by_seed_and_reproduce(tmp_path: Path) -> None:
+    from reportguard.simulate import random_spec
+    from reportguard.simulate.randomize import RANGES
+
+    specs = [random_spec(seed) for seed in range(12)]
+    assert random_spec(5) == specs[5]
+    assert len({s.model_dump_json() for s in specs}) == 12
+    lo, hi = RANGES["accounts"]
+    assert all(lo <= s.accounts <= hi for s in specs)
+    # The hard negatives the issue names are drawn on some worlds, not on all of them.
+    assert any(s.heavy_reporters for s in specs)
+    assert not all(s.heavy_reporters for s in specs)
+    assert any(s.veteran_share > 0 for s in specs)
+    kinds = {c.composition for s in specs for c in s.campaigns}
+    assert kinds == {"sockpuppet", "community", "mixed"}
+
+
+def test_a_randomized_world_is_valid_input_with_its_truth(tmp_path: Path) -> None:
+    from reportguard.simulate import random_spec
+
+    spec = random_spec(2).model_copy(update={"days": 10})
+    simulate(spec, tmp_path)
+    reports, truth_reports, truth = read(tmp_path)
+    assert reports.height == truth_reports.height
+    assert set(reports["surface"].unique()) <= {
+        "feed",
+        "profile",
+        "search",
+        "comments",
+        "direct_link",
+        "external",
+    }
+    assert len(truth["heavy_reporters"]) == len(spec.heavy_reporters)
+    for raw in reports.head(2000).to_dicts():
+        validate_record(raw, "report")
+
+
+def test_heavy_reporters_file_many_accurate_reports(tmp_path: Path) -> None:
+    from reportguard.simulate import HeavyReporterSpec
+
+    spec = small_spec(
+        heavy_reporters=[HeavyReporterSpec(kind="trusted_flagger", reports=600, accuracy=0.95)],
+        spam_accounts=50,
+    )
+    simulate(spec, tmp_path)
+    _, _, truth = read(tmp_path)
+    (flagger,) = truth["heavy_reporters"]
+    assert flagger["reports"] >= 500
+    assert flagger["targets"] >= 100

@@ -51,25 +51,35 @@ def simulate(  # noqa: PLR0917 - Typer maps parameters to options
             "--set", help="Change one field, e.g. --set days=10 --set campaigns.0.reporters=500."
         ),
     ] = None,
+    randomize: Annotated[
+        bool,
+        typer.Option(
+            "--randomize",
+            help="Sample the platform and its attacks from wide ranges, from --seed (default 0).",
+        ),
+    ] = False,
 ) -> None:
     """Write a synthetic platform with planted campaigns and hard negatives, and its ground truth.
 
     The files are report *records* for ReportGuard's own tests and demo; nothing is sent anywhere.
     """
-    from reportguard.simulate import preset
+    from reportguard.simulate import preset, random_spec
     from reportguard.simulate import simulate as run
     from reportguard.simulate.overrides import apply_overrides
     from reportguard.simulate.spec import PlatformSpec
 
+    if randomize and spec_file is not None:
+        raise ReportGuardError("--randomize samples its own spec: give --randomize or --spec")
     try:
-        spec = (
-            PlatformSpec.model_validate_json(spec_file.read_text())
-            if spec_file
-            else preset(preset_name)
-        )
+        if randomize:
+            spec = random_spec(seed or 0)
+        elif spec_file:
+            spec = PlatformSpec.model_validate_json(spec_file.read_text())
+        else:
+            spec = preset(preset_name)
     except (OSError, ValueError) as exc:
         raise ReportGuardError(str(exc).splitlines()[0]) from None
-    if seed is not None:
+    if seed is not None and not randomize:
         spec = spec.model_copy(update={"seed": seed})
     spec = apply_overrides(spec, overrides or [])
     with Progress(
@@ -90,8 +100,9 @@ def simulate(  # noqa: PLR0917 - Typer maps parameters to options
     labels = summary["labels"]
     assert isinstance(labels, dict)
     kinds = ", ".join(f"{k} {v:,}" for k, v in labels.items())
+    world = f"randomized world {spec.seed}: " if randomize else ""
     console.print(
-        f"wrote {summary['reports']:,} reports ({kinds}), {summary['accounts']:,} accounts "
+        f"{world}wrote {summary['reports']:,} reports ({kinds}), {summary['accounts']:,} accounts "
         f"and {summary['campaigns']} planted campaigns to {out}/"
     )
 

@@ -5,6 +5,21 @@ never contacts any platform. See :func:`reportguard.simulate.generator.simulate`
 """
 
 from reportguard.simulate.generator import simulate
-from reportguard.simulate.spec import PRESETS, CampaignSpec, PlatformSpec, preset
+from reportguard.simulate.randomize import random_spec
+from reportguard.simulate.spec import (
+    PRESETS,
+    CampaignSpec,
+    HeavyReporterSpec,
+    PlatformSpec,
+    preset,
+)
 
-__all__ = ["PRESETS", "CampaignSpec", "PlatformSpec", "preset", "simulate"]
+__all__ = [
+    "PRESETS",
+    "CampaignSpec",
+    "HeavyReporterSpec",
+    "PlatformSpec",
+    "preset",
+    "random_spec",
+    "simulate",
+]

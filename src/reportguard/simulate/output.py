@@ -17,15 +17,22 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
+from reportguard.simulate.spec import SURFACES
 from reportguard.simulate.text import REASONS
 from reportguard.simulate.world import (
+    BOT,
+    CAMOUFLAGE,
+    CAMPAIGN,
     LABEL_NAMES,
+    NEWCOMER,
     POPULAR,
     ROLE_NAMES,
     SOCKPUPPET,
     SOURCES,
     THROWAWAY,
+    TRUSTED_FLAGGER,
     VIOLATOR,
+    VIRAL,
     Events,
     World,
 )
@@ -59,6 +66,7 @@ class _Renderer:
         self.devices = pl.Series("device", world.device_ids, dtype=pl.Utf8)
         self.reasons = pl.Series("reason", list(REASONS), dtype=pl.Utf8)
         self.sources = pl.Series("source", list(SOURCES), dtype=pl.Utf8)
+        self.surfaces = pl.Series("surface", list(SURFACES), dtype=pl.Utf8)
         self.labels = pl.Series("label", list(LABEL_NAMES), dtype=pl.Utf8)
 
     @staticmethod
@@ -95,6 +103,7 @@ class _Renderer:
                 "text": self._lookup(self.texts, events.text),
                 "created_at": _iso(events.t),
                 "source": self._lookup(self.sources, events.source),
+                "surface": self._lookup(self.surfaces, events.surface),
                 "referrer": self._lookup(self.referrers, events.referrer),
                 "ip": pl.select(_ip_text(pl.lit(pl.Series(events.ip)))).to_series(),
                 "device": self._lookup(self.devices, events.device),
@@ -134,11 +143,25 @@ def _write_accounts(world: World, path: Path, fmt: str) -> None:
         frame.write_ndjson(path)
 
 
+def ip_text(ip: int) -> str:
+    """An IPv4 address held as an integer, as text."""
+    return ".".join(str((ip >> shift) & 255) for shift in (24, 16, 8, 0))
+
+
+def content_id(target: int, item: int) -> str | None:
+    """The id the writer gives a target's item (None: the account itself)."""
+    return f"a{target}-p{item}" if item >= 0 else None
+
+
 def truth_document(
-    world: World, n_reports: int, campaign_stats: dict[int, dict[str, Any]]
+    world: World,
+    n_reports: int,
+    campaign_stats: dict[int, dict[str, Any]],
+    heavy_stats: dict[int, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything true about the world that detection and triage are judged against."""
     acc = world.accounts
+    heavy_stats = heavy_stats or {}
     campaigns = []
     for c in world.campaigns:
         stats = campaign_stats.get(c.number, {})
@@ -152,6 +175,7 @@ def truth_document(
                 "targets": account_id(c.targets),
                 "reports": stats.get("reports", 0),
                 "camouflage_reports": stats.get("camouflage", 0),
+                "wave_reports": stats.get("waves", 0),
                 "first_report_at": stats.get("first"),
                 "last_report_at": stats.get("last"),
                 "spec": c.spec.model_dump(),
@@ -173,8 +197,37 @@ def truth_document(
         "roles": {
             ROLE_NAMES[SOCKPUPPET]: account_id(np.flatnonzero(acc.role == SOCKPUPPET)),
             ROLE_NAMES[THROWAWAY]: account_id(np.flatnonzero(acc.role == THROWAWAY)),
+            # Heavy reporters that are not brigades: organic reporters of real violations.
+            ROLE_NAMES[TRUSTED_FLAGGER]: account_id(np.flatnonzero(acc.role == TRUSTED_FLAGGER)),
+            ROLE_NAMES[BOT]: account_id(np.flatnonzero(acc.role == BOT)),
+            # Signed up during a cross-posted wave to report a real violator.
+            ROLE_NAMES[NEWCOMER]: account_id(np.flatnonzero(acc.role == NEWCOMER)),
+            "spam_account": account_id(world.spam),
         },
         "disputes": [[account_id(a), account_id(b)] for a, b in world.dispute_pairs],
+        "waves": [
+            {
+                "target": account_id(w.target),
+                "content_id": content_id(w.target, w.item) if world.spec.content_spread else None,
+                "surface": SURFACES[w.surface],
+                "crossposted": w.crossposted,
+                "referrer": world.referrers[w.referrer] if w.referrer >= 0 else None,
+                "newcomers": account_id(w.newcomers),
+                "reports": w.reports,
+            }
+            for w in world.waves
+        ],
+        "heavy_reporters": [
+            {
+                "account": account_id(h.account),
+                "kind": h.spec.kind,
+                "reports": heavy_stats.get(h.account, {}).get("reports", 0),
+                "targets": len(heavy_stats.get(h.account, {}).get("targets", ())),
+                "spec": h.spec.model_dump(),
+            }
+            for h in world.heavy
+        ],
+        "carrier_nat_gateways": [ip_text(int(ip)) for ip in world.nat_gateways],
     }
 
 
@@ -195,6 +248,7 @@ def write_world(
     truth_path = out_dir / "truth_reports.parquet"
     counts = dict.fromkeys(LABEL_NAMES, 0)
     stats: dict[int, dict[str, Any]] = {}
+    heavy_stats: dict[int, dict[str, Any]] = {h.account: {} for h in world.heavy}
     written = 0
     json_out = reports_path.open("wb") if fmt == "jsonl" else None
     parquet_out: pq.ParquetWriter | None = None
@@ -215,6 +269,7 @@ def write_world(
             for code, name in enumerate(LABEL_NAMES):
                 counts[name] += int((events.label == code).sum())
             _campaign_stats(stats, events)
+            _heavy_stats(heavy_stats, events)
             if progress is not None:
                 progress(day + 1, world.spec.days)
     finally:
@@ -225,7 +280,7 @@ def write_world(
         if truth_out is not None:
             truth_out.close()
     _write_accounts(world, out_dir / f"accounts.{fmt}", fmt)
-    document = truth_document(world, written, stats)
+    document = truth_document(world, written, stats, heavy_stats)
     document["report_labels"] = counts
     (out_dir / "truth.json").write_text(json.dumps(document, indent=1))
     return {
@@ -243,13 +298,26 @@ def _campaign_stats(stats: dict[int, dict[str, Any]], events: Events) -> None:
     for number in np.unique(events.campaign[events.campaign >= 0]):
         mine = events.campaign == number
         entry = stats.setdefault(
-            int(number), {"reports": 0, "camouflage": 0, "first": None, "last": None}
+            int(number), {"reports": 0, "camouflage": 0, "waves": 0, "first": None, "last": None}
         )
-        attack = mine & (events.label == 3)
+        attack = mine & (events.label == CAMPAIGN)
         entry["reports"] += int(attack.sum())
-        entry["camouflage"] += int((mine & (events.label == 4)).sum())
+        entry["camouflage"] += int((mine & (events.label == CAMOUFLAGE)).sum())
+        entry["waves"] += int((mine & (events.label == VIRAL)).sum())
         if attack.any():
             first = datetime.fromtimestamp(int(events.t[attack].min()), UTC).strftime(ISO)
             last = datetime.fromtimestamp(int(events.t[attack].max()), UTC).strftime(ISO)
             entry["first"] = min(entry["first"] or first, first)
             entry["last"] = max(entry["last"] or last, last)
+
+
+def _heavy_stats(stats: dict[int, dict[str, Any]], events: Events) -> None:
+    """Reports and distinct targets of each heavy reporter."""
+    if not stats:
+        return
+    heavy = np.isin(events.reporter, np.fromiter(stats, dtype=np.int64))
+    for reporter in np.unique(events.reporter[heavy]):
+        mine = events.reporter == reporter
+        entry = stats[int(reporter)]
+        entry["reports"] = entry.get("reports", 0) + int(mine.sum())
+        entry.setdefault("targets", set()).update(np.unique(events.target[mine]).tolist())

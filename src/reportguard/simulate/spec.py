@@ -11,8 +11,32 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Composition = Literal["sockpuppet", "community"]
-TextStyle = Literal["template", "paraphrase", "empty"]
+from reportguard.simulate.text import REASONS
+
+Composition = Literal["sockpuppet", "community", "mixed"]
+TextStyle = Literal["template", "paraphrase", "rewrite", "empty"]
+HeavyKind = Literal["trusted_flagger", "bot"]
+# Where in the app a report was filed (the ingest contract's ``surface``).
+Surface = Literal["feed", "profile", "search", "comments", "direct_link", "external"]
+SURFACES: tuple[Surface, ...] = ("feed", "profile", "search", "comments", "direct_link", "external")
+# An ordinary platform's mix: most reports are filed where people read (the feed, comments).
+PLATFORM_SURFACES: dict[Surface, float] = {
+    "feed": 0.42,
+    "comments": 0.2,
+    "profile": 0.16,
+    "search": 0.08,
+    "direct_link": 0.09,
+    "external": 0.05,
+}
+YEAR_DAYS = 365.25
+VETERAN_DAYS = 20 * YEAR_DAYS
+
+
+def _check_mix(mix: dict[Surface, float] | None, where: str) -> None:
+    if mix is None:
+        return
+    if any(w < 0 for w in mix.values()) or sum(mix.values()) <= 0:
+        raise ValueError(f"{where}: weights must be at least 0 and not all 0")
 
 
 class CampaignSpec(BaseModel):
@@ -37,6 +61,55 @@ class CampaignSpec(BaseModel):
         0.0, ge=0, description="ordinary-looking reports per member, elsewhere"
     )
     target_violating: bool = Field(False, description="the victim really violates (both labels)")
+    sockpuppet_share: float = Field(
+        0.5, ge=0, le=1, description="composition mixed: the share of members that are sockpuppets"
+    )
+    aged_days: float = Field(
+        0.0,
+        ge=0,
+        description="sockpuppets registered together this many days before the first report "
+        "(within two days of each other, warmed up with a few posts); 0 = in the two weeks before",
+    )
+    joins_waves: float = Field(
+        0.0, ge=0, le=1, description="share of members who also report an organic viral wave"
+    )
+    surfaces: dict[Surface, float] | None = Field(
+        None,
+        description="where members file, as weights; default: through the referral link "
+        "(external) or on the profile and by direct link",
+    )
+
+    @model_validator(mode="after")
+    def _valid_mix(self) -> CampaignSpec:
+        _check_mix(self.surfaces, "surfaces")
+        return self
+
+
+class HeavyReporterSpec(BaseModel):
+    """One account that files thousands of accurate reports and is not a brigade.
+
+    A trusted flagger (DSA Article 22: an organisation whose notices get priority) works through
+    its own finds in office hours with a notice template; a platform bot (a spam or scam
+    classifier) files around the clock in sweeps, mostly against freshly made spam accounts.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: HeavyKind = "trusted_flagger"
+    reports: int = Field(2000, ge=1, description="reports over the whole period")
+    accuracy: float = Field(
+        0.95, ge=0, le=1, description="share of its reports about real violations"
+    )
+    categories: list[str] = Field(
+        default_factory=list, description="reasons it specialises in; empty = every reason"
+    )
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> HeavyReporterSpec:
+        unknown = sorted(set(self.categories) - set(REASONS))
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; use {', '.join(REASONS)}")
+        return self
 
 
 class PlatformSpec(BaseModel):
@@ -57,6 +130,54 @@ class PlatformSpec(BaseModel):
     disputes: int = Field(10, ge=0, description="pairs of accounts that report each other")
     throwaway_clusters: int = Field(6, ge=0, description="innocent batches of fresh accounts")
     campaigns: list[CampaignSpec] = Field(default_factory=list)
+    # The fields below came later; at their defaults the presets are what they always were.
+    utc_offset_hours: int = Field(
+        0, ge=-12, le=14, description="platform-local time (UTC+h): shifts the daily rhythm"
+    )
+    account_age_median_days: float = Field(650.0, gt=0, description="log-normal account ages")
+    account_age_sigma: float = Field(1.0, ge=0, description="spread of the log-normal ages")
+    account_age_max_days: float = Field(5500.0, ge=3, description="oldest account, in days")
+    veteran_share: float = Field(
+        0.0, ge=0, lt=1, description="accounts 20 years old or more (up to the oldest)"
+    )
+    mistaken_severe_share: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="share of severe reasons (hate speech, nudity, violence) among reports about "
+        "innocent accounts; default: the usual reason mix (about 0.26)",
+    )
+    nat_share: float = Field(
+        0.0, ge=0, le=1, description="accounts behind a carrier-grade NAT gateway address"
+    )
+    nat_gateways: int = Field(
+        0, ge=0, description="gateway addresses they share (a few carry most)"
+    )
+    surfaces: dict[Surface, float] = Field(
+        default_factory=lambda: dict(PLATFORM_SURFACES),
+        description="the platform's own surface mix for ordinary reports, as weights",
+    )
+    viral_surface_share: float = Field(
+        0.7, ge=0, le=1, description="share of a wave filed on the surface where it spread"
+    )
+    crosspost_share: float = Field(
+        0.0, ge=0, le=1, description="share of viral surges cross-posted from another site"
+    )
+    crosspost_referred: float = Field(
+        0.6, ge=0, le=1, description="share of a cross-posted wave arriving through its link"
+    )
+    crosspost_newcomers: float = Field(
+        0.0, ge=0, le=1, description="share of a cross-posted wave's reporters who just signed up"
+    )
+    content_spread: bool = Field(
+        False,
+        description="a viral wave concentrates on the item that spread; a brigade spreads over "
+        "the target's older items (off: every report's item drawn the same way)",
+    )
+    spam_accounts: int = Field(
+        0, ge=0, description="spam accounts made during the period (violators; bots' targets)"
+    )
+    heavy_reporters: list[HeavyReporterSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _campaigns_inside_the_period(self) -> PlatformSpec:
@@ -69,6 +190,13 @@ class PlatformSpec(BaseModel):
         lo, hi = self.viral_reports
         if not 0 < lo <= hi:
             raise ValueError("viral_reports must be two sizes, smallest first")
+        if self.veteran_share > 0 and self.account_age_max_days < VETERAN_DAYS:
+            raise ValueError(
+                f"veteran_share needs account_age_max_days of at least {VETERAN_DAYS:g} (20 years)"
+            )
+        if self.nat_share > 0 and self.nat_gateways < 1:
+            raise ValueError("nat_share needs at least one of nat_gateways")
+        _check_mix(self.surfaces, "surfaces")
         return self
 
 

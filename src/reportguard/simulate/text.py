@@ -19,6 +19,28 @@ REASONS = (
 )
 # How often each reason is chosen when a report is not about a known violation.
 REASON_WEIGHTS = np.array([0.24, 0.22, 0.12, 0.12, 0.08, 0.08, 0.06, 0.08])
+# Reasons a platform treats as severe (fast lanes, harsher penalties).
+SEVERE = ("hate_speech", "nudity", "violence")
+
+
+def reason_weights(severe_share: float | None) -> np.ndarray:
+    """The usual reason mix, or the same mix reweighted so severe reasons make ``severe_share``.
+
+    >>> w = reason_weights(0.5)
+    >>> round(float(w[[REASONS.index(r) for r in SEVERE]].sum()), 6)
+    0.5
+    """
+    if severe_share is None:
+        return REASON_WEIGHTS
+    severe = np.isin(np.array(REASONS), SEVERE)
+    out = np.where(
+        severe,
+        REASON_WEIGHTS / REASON_WEIGHTS[severe].sum() * severe_share,
+        REASON_WEIGHTS / REASON_WEIGHTS[~severe].sum() * (1 - severe_share),
+    )
+    weights: np.ndarray = out / out.sum()
+    return weights
+
 
 _CORE = {
     "spam": [
@@ -142,6 +164,100 @@ _PARAPHRASE_PARTS = (
 )
 
 
+# People who arrive from another site repeat the words of the post that sent them.
+_ECHOES = {
+    "spam": ["the spam bot everyone on {site} is talking about", "this is the link spammer"],
+    "harassment": ["the guy harassing that streamer, see {site}", "he is the one bullying her"],
+    "hate_speech": ["the hateful post from {site}", "racist post going around, remove it"],
+    "scam": [
+        "scammer from the {site} thread, took people's money",
+        "the fake shop everyone lost money to",
+    ],
+    "impersonation": [
+        "fake account pretending to be the author, see {site}",
+        "impersonator, not the real one",
+    ],
+    "nudity": ["the explicit pics shared on {site}", "porn on a public profile"],
+    "violence": ["the fight video from {site}", "violent video going viral"],
+    "misinformation": ["the fake news screenshot from {site}", "debunked hoax, see {site}"],
+}
+_SITES = ["reddit", "the forum", "twitter", "tiktok", "the news", "discord", "the group chat"]
+# An organiser's instruction rewritten by each member (or a language model) in their own words.
+_REWRITE_PARTS = (
+    ["", "", "hello, ", "dear moderators, ", "hi team, ", "urgent: ", "please look: ", "ok so "],
+    [
+        "this account",
+        "the person behind this profile",
+        "this creator",
+        "whoever runs this page",
+        "this so called influencer",
+        "this user",
+        "the owner",
+        "this channel",
+        "she",
+        "he",
+    ],
+    [
+        "has been spreading",
+        "keeps pushing",
+        "constantly posts",
+        "is known for",
+        "openly shares",
+        "profits from",
+        "encourages",
+        "hides behind",
+        "is responsible for",
+        "will not stop posting",
+    ],
+    [
+        "hateful propaganda",
+        "lies about our community",
+        "dangerous misinformation",
+        "content that harms kids",
+        "threats against people",
+        "scams targeting fans",
+        "harassment of anyone who disagrees",
+        "stolen content",
+        "disgusting material",
+        "fake claims",
+        "abusive rants",
+        "extremist views",
+    ],
+    [
+        "",
+        " for months",
+        " every single day",
+        " to thousands of followers",
+        " again and again",
+        " while you do nothing",
+        " and it is getting worse",
+    ],
+    [
+        ". please ban",
+        ". this violates your rules",
+        ", it needs to be removed",
+        ". I am shocked this is allowed",
+        ". take action now",
+        ". remove this account",
+        ". do your job",
+        ". this is unacceptable",
+        "",
+        ". many of us have reported it",
+    ],
+)
+_NOTICE_LAW = {
+    "spam": "the platform's spam rules",
+    "harassment": "criminal harassment law",
+    "hate_speech": "incitement to hatred provisions",
+    "scam": "consumer protection law (fraud)",
+    "impersonation": "identity misuse provisions",
+    "nudity": "child sexual abuse material law",
+    "violence": "terrorist content provisions",
+    "misinformation": "the platform's health misinformation policy",
+}
+_BOT_RULES = ["url-reputation", "spam-classifier", "phishing-kit", "mass-follow", "scam-text"]
+
+
 def typo(text: str, rng: np.random.Generator) -> str:
     """One small human edit: a swapped, dropped or doubled letter, or a case change."""
     if len(text) < 4:
@@ -199,9 +315,12 @@ class TextBank:
         return len(self.texts) - 1
 
     def campaign(self, style: str, n: int, rng: np.random.Generator, claim: int) -> np.ndarray:
-        """Texts for ``n`` campaign reports: a template with small edits, paraphrases, or none."""
+        """Texts for ``n`` campaign reports: a template with small edits, a few paraphrases,
+        every one rewritten, or none."""
         if style == "empty":
             return np.full(n, -1, dtype=np.int32)
+        if style == "rewrite":
+            return self.rewrite(n, rng)
         if style == "template":
             base = _CAMPAIGN_CLAIMS[claim % len(_CAMPAIGN_CLAIMS)]
             variants = [base] + [self._edit(base, rng) for _ in range(max(1, n // 3))]
@@ -221,3 +340,50 @@ class TextBank:
 
     def _paraphrase(self, rng: np.random.Generator) -> str:
         return " ".join(part[int(rng.integers(len(part)))] for part in _PARAPHRASE_PARTS)
+
+    def rewrite(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` texts, each written anew: one claim, rephrased by every member."""
+        out = np.empty(n, dtype=np.int32)
+        for i in range(n):
+            text = "".join(part[int(rng.integers(len(part)))] for part in _REWRITE_PARTS)
+            for _ in range(int(rng.poisson(0.5))):
+                text = typo(text, rng)
+            out[i] = self.add(text)
+        return out
+
+    def echo(self, reason: int, n: int, rng: np.random.Generator) -> np.ndarray:
+        """Texts of people sent by one outside post: its words, repeated with small edits."""
+        site = _SITES[int(rng.integers(len(_SITES)))]
+        bases = [b.format(site=site) for b in _ECHOES[REASONS[reason]]]
+        variants = []
+        for _ in range(max(2, n // 4)):
+            base = bases[int(rng.integers(len(bases)))]
+            opener = _OPENERS[int(rng.integers(len(_OPENERS)))]
+            variants.append(self._edit(opener + base, rng))
+        ids = np.array([self.add(v) for v in variants], dtype=np.int32)
+        return ids[rng.integers(0, len(ids), size=n)]
+
+    def notices(
+        self, reasons: np.ndarray, org: str, year: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """A trusted flagger's notices: one template, a reference number each."""
+        first = int(rng.integers(100, 5000))
+        out = np.empty(len(reasons), dtype=np.int32)
+        for i, code in enumerate(reasons):
+            reason = REASONS[int(code)]
+            out[i] = self.add(
+                f"Notice {org}-{year}-{first + i:05d}: the reported item appears to breach "
+                f"{_NOTICE_LAW[reason]} ({reason.replace('_', ' ')}). Assessed by our analysts; "
+                "please review and act."
+            )
+        return out
+
+    def bot(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """A classifier's report texts: the rule and a score, or nothing."""
+        rules = [
+            self.add(f"auto: {r} match, score 0.{s}") for r in _BOT_RULES for s in range(90, 100)
+        ]
+        ids = np.array(rules, dtype=np.int32)
+        out = ids[rng.integers(0, len(ids), size=n)]
+        out[rng.random(n) < 0.4] = -1
+        return out

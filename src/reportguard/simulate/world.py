@@ -10,16 +10,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from reportguard.simulate.spec import CampaignSpec, PlatformSpec
+from reportguard.simulate.spec import SURFACES, CampaignSpec, HeavyReporterSpec, PlatformSpec
 from reportguard.simulate.text import TextBank
 
 # Account roles (truth).
 REGULAR, VIOLATOR, POPULAR, SOCKPUPPET, THROWAWAY = 0, 1, 2, 3, 4
-ROLE_NAMES = ("regular", "violator", "popular_innocent", "sockpuppet", "throwaway")
+TRUSTED_FLAGGER, BOT, NEWCOMER = 5, 6, 7
+ROLE_NAMES = (
+    "regular",
+    "violator",
+    "popular_innocent",
+    "sockpuppet",
+    "throwaway",
+    "trusted_flagger",
+    "platform_bot",
+    "newcomer",
+)
 # Report labels (truth).
 ORGANIC, VIRAL, DISPUTE, CAMPAIGN, CAMOUFLAGE = 0, 1, 2, 3, 4
 LABEL_NAMES = ("organic", "viral", "dispute", "campaign", "camouflage")
 SOURCES = ("in_app", "web", "api")
+FEED, PROFILE, SEARCH, COMMENTS, DIRECT_LINK, EXTERNAL = range(len(SURFACES))
 
 
 @dataclass
@@ -38,6 +49,7 @@ class Events:
     label: np.ndarray
     campaign: np.ndarray  # campaign number, -1 = none
     content: np.ndarray  # which of the target's posts was reported, -1 = the account itself
+    surface: np.ndarray  # index into SURFACES: where in the app the report was filed
 
     @staticmethod
     def concat(parts: list[Events]) -> Events:
@@ -79,6 +91,30 @@ class CampaignTruth:
 
 
 @dataclass
+class Wave:
+    """One organic viral wave: where it spread, which item, and (if cross-posted) from where."""
+
+    target: int
+    start: int
+    end: int
+    surface: int  # where the content spread (feed, search or comments)
+    item: int  # the content item that spread
+    category: int
+    crossposted: bool = False
+    referrer: int = -1
+    reports: int = 0
+    newcomers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class HeavyReporter:
+    """A trusted flagger or a platform bot: one account, thousands of accurate reports."""
+
+    account: int
+    spec: HeavyReporterSpec
+
+
+@dataclass
 class World:
     """The platform and everything planted in it, plus what the writer needs to render events."""
 
@@ -89,6 +125,10 @@ class World:
     device_ids: list[str]
     campaigns: list[CampaignTruth] = field(default_factory=list)
     viral_targets: list[int] = field(default_factory=list)
+    waves: list[Wave] = field(default_factory=list)
+    heavy: list[HeavyReporter] = field(default_factory=list)
+    nat_gateways: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    spam: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     dispute_pairs: list[tuple[int, int]] = field(default_factory=list)
     planted: Events | None = None
 
