@@ -76,6 +76,25 @@ def test_a_target_counts_only_where_the_group_dominates_its_crowd() -> None:
     assert "P < 1e-" in sentence
 
 
+def test_on_a_small_platform_a_crowd_the_group_dominates_still_counts() -> None:
+    # 40 raiders among 340 active reporters: chance share 12%, so a ratio of 10 is unreachable.
+    raiders = [f"n{i}" for i in range(40)]
+    rows = [(m, "victim", 1000 + i * 20) for i, m in enumerate(raiders)]
+    rows += [(f"u{i}", f"t{i % 200}", 100_000 + i) for i in range(300)]
+    rows += [("u1", "victim", 1500)]  # one ordinary reporter in the crowd as well
+    log = _reports(rows)
+    group = log.filter(pl.col("reporter_id").is_in(raiders))
+    active = log["reporter_id"].n_unique()
+    table = target_evidence(group, log, group_size=len(raiders), active_reporters=active)
+    assert table.filter(pl.col("target_id") == "victim")["kept"].to_list() == [True]
+    # Half the crowd is not dominance: there the ratio bar still holds and refuses it.
+    rows += [(f"u{i}", "victim", 1100 + i) for i in range(2, 41)]
+    log = _reports(rows)
+    group = log.filter(pl.col("reporter_id").is_in(raiders))
+    table = target_evidence(group, log, group_size=len(raiders), active_reporters=active)
+    assert table.filter(pl.col("target_id") == "victim")["kept"].to_list() == [False]
+
+
 def test_targets_behind_different_members_split_into_campaigns() -> None:
     support = {
         "t1": {"a", "b", "c", "d"},

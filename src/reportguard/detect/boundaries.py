@@ -117,6 +117,86 @@ def communities(
     return sorted(groups, key=lambda g: g[0])
 
 
+def target_spans(member_reports: pl.DataFrame) -> pl.DataFrame:
+    """Per group and target: how many members reported it, from their first to last report.
+
+    ``member_reports`` has ``group``, ``reporter_id``, ``target_id`` and ``t``.
+    """
+    return member_reports.group_by("group", "target_id").agg(
+        pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("members"),
+        pl.col("t").min().cast(pl.Int64).alias("start"),
+        pl.col("t").max().cast(pl.Int64).alias("end"),
+    )
+
+
+def crowds(spans: pl.DataFrame, reports: pl.DataFrame, *, pad_seconds: int = 3600) -> pl.DataFrame:
+    """Every distinct reporter of each span's target inside the span widened by ``pad_seconds``
+    on both sides (``crowd``), from the log.
+
+    ``reports`` must hold every report of the spans' targets (``reporter_id``, ``target_id``,
+    ``t``).
+    """
+    counted = (
+        reports.select("reporter_id", "target_id", "t")
+        .join(spans.select("group", "target_id", "start", "end"), on="target_id")
+        .filter(
+            (pl.col("t") >= pl.col("start") - pad_seconds)
+            & (pl.col("t") <= pl.col("end") + pad_seconds)
+        )
+        .group_by("group", "target_id")
+        .agg(pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("crowd"))
+    )
+    return with_crowd(spans, counted)
+
+
+def with_crowd(spans: pl.DataFrame, counted: pl.DataFrame) -> pl.DataFrame:
+    """Spans with the ``crowd`` an engine counted per (group, target); never below the members."""
+    counted = counted.select("group", "target_id", pl.col("crowd").cast(pl.UInt32))
+    return spans.join(counted, on=["group", "target_id"], how="left").with_columns(
+        pl.max_horizontal(pl.col("crowd").fill_null(0), pl.col("members")).alias("crowd")
+    )
+
+
+def judge_targets(
+    table: pl.DataFrame,
+    sizes: pl.DataFrame,
+    *,
+    active_reporters: int,
+    min_members: int = 3,
+    min_share: float = 0.3,
+    min_ratio: float = 10.0,
+    min_surprise: float = 6.0,
+    dominant_share: float = 0.8,
+) -> pl.DataFrame:
+    """Whether each group is concentrated among a target's crowd beyond chance.
+
+    ``table`` comes from :func:`crowds`; ``sizes`` gives each ``group``'s ``size``. Under chance
+    a reporter of the target is a member at the group's share of all active reporters; the
+    target is ``kept`` when at least ``min_members`` members are there and both the binomial
+    tail and the effect size (the share of the crowd, and its ratio to the chance share) clear
+    their bars. On a small platform a large group's chance share can make the ratio bar
+    unreachable (a 40-strong raid among 340 active reporters would need 118% of the crowd), so
+    a crowd that is ``dominant_share`` members always clears the effect-size bar; the binomial
+    tail still has to. Adds ``expected``, ``share``, ``surprise`` and ``kept``.
+    """
+    table = table.join(sizes.select("group", "size"), on="group")
+    p = (pl.col("size").cast(pl.Float64) / max(active_reporters, 1)).clip(1e-9, 1.0)
+    table = table.with_columns(p.alias("_p"))
+    k = table["members"].to_numpy().astype(np.float64)
+    n = table["crowd"].to_numpy().astype(np.float64)
+    chance = table["_p"].to_numpy()
+    share = k / np.maximum(n, 1.0)
+    bar = np.minimum(chance, dominant_share / max(min_ratio, 1e-9))
+    surprise = gated(binomial_surprise(k, n, chance), share, bar, min_ratio, min_share)
+    kept = (k >= min_members) & (surprise >= min_surprise)
+    return table.drop("size", "_p").with_columns(
+        pl.Series("expected", n * chance),
+        pl.Series("share", share),
+        pl.Series("surprise", surprise),
+        pl.Series("kept", kept),
+    )
+
+
 def target_evidence(
     member_reports: pl.DataFrame,
     reports: pl.DataFrame,
@@ -129,49 +209,25 @@ def target_evidence(
     min_ratio: float = 10.0,
     min_surprise: float = 6.0,
 ) -> pl.DataFrame:
-    """Per target the group reported: is the group concentrated there beyond chance?
+    """Per target one group reported: is the group concentrated there beyond chance?
 
     ``member_reports`` are the group's reports (``reporter_id``, ``target_id``, ``t``);
-    ``reports`` every report of the log (the same columns). For each target, the span is the
-    group's first to last report on it, padded by ``pad_seconds``; the crowd is every distinct
-    reporter of the target in that span. Under chance a reporter of the target is a member at
-    the group's share of all reporters; the target is kept when at least ``min_members`` members
-    are there and the binomial tail and the effect size both clear their bars. Returns one row
-    per target with ``kept`` and the numbers the evidence sentence quotes.
+    ``reports`` every report of the log. One row per target with ``kept`` and the numbers the
+    evidence sentence quotes (:func:`target_spans`, :func:`crowds`, :func:`judge_targets`).
     """
     if member_reports.is_empty():
         return pl.DataFrame(schema={**TARGET_EVIDENCE_SCHEMA, "kept": pl.Boolean})
-    spans = member_reports.group_by("target_id").agg(
-        pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("members"),
-        pl.col("t").min().cast(pl.Int64).alias("start"),
-        pl.col("t").max().cast(pl.Int64).alias("end"),
+    spans = target_spans(member_reports.with_columns(pl.lit(0).alias("group")))
+    table = judge_targets(
+        crowds(spans, reports, pad_seconds=pad_seconds),
+        pl.DataFrame({"group": [0], "size": [group_size]}),
+        active_reporters=active_reporters,
+        min_members=min_members,
+        min_share=min_share,
+        min_ratio=min_ratio,
+        min_surprise=min_surprise,
     )
-    candidates = spans.filter(pl.col("members") >= min_members)
-    crowd = (
-        reports.select("reporter_id", "target_id", "t")
-        .join(candidates.select("target_id", "start", "end"), on="target_id")
-        .filter(
-            (pl.col("t") >= pl.col("start") - pad_seconds)
-            & (pl.col("t") <= pl.col("end") + pad_seconds)
-        )
-        .group_by("target_id")
-        .agg(pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("crowd"))
-    )
-    table = spans.join(crowd, on="target_id", how="left").with_columns(
-        pl.max_horizontal(pl.col("crowd").fill_null(0), pl.col("members")).alias("crowd")
-    )
-    p = min(max(group_size / max(active_reporters, 1), 1e-9), 1.0)
-    k = table["members"].to_numpy().astype(np.float64)
-    n = table["crowd"].to_numpy().astype(np.float64)
-    share = k / np.maximum(n, 1.0)
-    surprise = gated(binomial_surprise(k, n, p), share, p, min_ratio, min_share)
-    table = table.with_columns(
-        pl.Series("expected", n * p),
-        pl.Series("share", share),
-        pl.Series("surprise", surprise),
-    )
-    kept = (pl.col("members") >= min_members) & (pl.col("surprise") >= min_surprise)
-    return table.select(*TARGET_EVIDENCE_SCHEMA).with_columns(kept.alias("kept")).sort("target_id")
+    return table.select(*TARGET_EVIDENCE_SCHEMA, "kept").sort("target_id")
 
 
 def target_sentence(row: dict[str, object]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from reportguard.detect.boundaries import (
+    crowds,
+    judge_targets,
+    split_by_support,
+    target_sentence,
+    target_spans,
+)
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.graph import connected_components
 from reportguard.detect.signals import SIGNALS
@@ -27,6 +35,18 @@ from reportguard.detect.signals.burst import BurstDetector
 from reportguard.detect.signals.evidence import CAP, binomial_surprise, gated, poisson_tail
 
 REPEAT_COLUMN = "repeat_surprise"
+# What the boundary step reads of each campaign report: who, whom, when, and the wave it came in
+# (null for a report only a ring signal found).
+BOUND_COLUMNS = pl.Schema(
+    {
+        "report_id": pl.Utf8,
+        "reporter_id": pl.Utf8,
+        "target_id": pl.Utf8,
+        "t": pl.Int64,
+        "wave": pl.Utf8,  # each engine's own wave id, as text
+    }
+)
+Crowds = Callable[[pl.DataFrame], pl.DataFrame]
 
 
 @dataclass
@@ -143,6 +163,12 @@ class CampaignDetector:
         repeat_min_share: float = 0.3,
         repeat_min_ratio: float = 10.0,
         bystander_p: float = 0.001,
+        target_min_members: int = 3,
+        target_min_share: float = 0.3,
+        target_min_ratio: float = 10.0,
+        target_min_surprise: float = 6.0,
+        target_dominant_share: float = 0.8,
+        target_pad_seconds: int = 3600,
     ) -> None:
         self.burst = burst
         self.signals = signals
@@ -151,6 +177,12 @@ class CampaignDetector:
         self.repeat_min_share = repeat_min_share
         self.repeat_min_ratio = repeat_min_ratio
         self.bystander_p = bystander_p
+        self.target_min_members = target_min_members
+        self.target_min_share = target_min_share
+        self.target_min_ratio = target_min_ratio
+        self.target_min_surprise = target_min_surprise
+        self.target_dominant_share = target_dominant_share
+        self.target_pad_seconds = target_pad_seconds
 
     @classmethod
     def default(cls, **params: Any) -> CampaignDetector:
@@ -167,6 +199,12 @@ class CampaignDetector:
             repeat_min_share=self.repeat_min_share,
             repeat_min_ratio=self.repeat_min_ratio,
             bystander_p=self.bystander_p,
+            target_min_members=self.target_min_members,
+            target_min_share=self.target_min_share,
+            target_min_ratio=self.target_min_ratio,
+            target_min_surprise=self.target_min_surprise,
+            target_dominant_share=self.target_dominant_share,
+            target_pad_seconds=self.target_pad_seconds,
         )
 
     def run(self, frame: ReportFrame) -> Detection:
@@ -185,6 +223,9 @@ class CampaignDetector:
         self.burst_ = (self.burst or BurstDetector()).clone().fit(frame)
         self.signals_ = [s.clone().fit(frame) for s in (self.signals or [])]
         self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        # Who reported whom and when, for the crowds of targets a ring found outside a scored
+        # frame (an incremental score holds only some targets).
+        self.reports_ = frame.reports.select("report_id", "reporter_id", "target_id", "t")
         return self
 
     def score(self, frame: ReportFrame) -> Detection:
@@ -218,7 +259,150 @@ class CampaignDetector:
         )
         campaigns = self._fuse(table, members, [burst, *signals])
         campaigns += self.lockstep_rings(signals, campaigns)
+        known = pl.concat(
+            [
+                members.select(*BOUND_COLUMNS).cast(BOUND_COLUMNS),
+                *(
+                    r.select(*list(BOUND_COLUMNS)[:4])
+                    .with_columns(pl.lit(None, dtype=pl.Utf8).alias("wave"))
+                    .cast(BOUND_COLUMNS)
+                    for s in signals
+                    for r in s.rings()
+                ),
+            ]
+        ).unique("report_id", keep="first", maintain_order=True)
+        campaigns = self.bound(
+            campaigns,
+            known,
+            lambda spans: self._crowds(spans, frame),
+            {row["wave"]: row for row in table.filter(pl.col("flagged")).iter_rows(named=True)},
+            [burst, *signals],
+            active_reporters=self.active_reporters_,
+        )
         return Detection(campaigns, table, time.perf_counter() - started)
+
+    def _crowds(self, spans: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
+        """Crowds from the scored frame for its own targets (each with its whole history), from
+        the fitted log for the others."""
+        wanted = spans["target_id"].unique()
+        here = frame.reports.filter(pl.col("target_id").is_in(wanted.implode()))
+        present = here["target_id"].unique()
+        elsewhere = self.reports_.filter(
+            pl.col("target_id").is_in(wanted.implode())
+            & ~pl.col("target_id").is_in(present.implode())
+        )
+        log = pl.concat([here.select(elsewhere.columns), elsewhere])
+        return crowds(spans, log, pad_seconds=self.target_pad_seconds)
+
+    def bound(
+        self,
+        campaigns: list[FoundCampaign],
+        reports: pl.DataFrame,
+        crowd: Crowds,
+        waves: dict[Any, dict[str, Any]],
+        detectors: list[Any],
+        *,
+        active_reporters: int,
+    ) -> list[FoundCampaign]:
+        """Keep each campaign to the targets it has evidence for, and split what that leaves.
+
+        A target stays only when the campaign's members are far more concentrated among its
+        reporters, over the span they reported it in, than their share of all reporters predicts
+        (:func:`~reportguard.detect.boundaries.judge_targets`). Targets that the remaining members
+        back with barely overlapping sets are separate campaigns. ``reports`` holds every
+        campaign report (:data:`BOUND_COLUMNS`), ``crowd`` counts each span's reporters in the
+        log, and ``waves`` are the flagged waves' rows by wave id; both engines call this.
+        """
+        if not campaigns:
+            return []
+        waves = {str(wave): row for wave, row in waves.items()}
+        tags = pl.DataFrame(
+            [(i, r) for i, c in enumerate(campaigns) for r in c.report_ids],
+            schema={"group": pl.Int64, "report_id": pl.Utf8},
+            orient="row",
+        )
+        tagged = tags.join(reports, on="report_id", maintain_order="left")
+        sizes = pl.DataFrame(
+            {"group": range(len(campaigns)), "size": [len(c.members) for c in campaigns]},
+            schema={"group": pl.Int64, "size": pl.Int64},
+        )
+        judged = judge_targets(
+            crowd(target_spans(tagged)),
+            sizes,
+            active_reporters=active_reporters,
+            min_members=self.target_min_members,
+            min_share=self.target_min_share,
+            min_ratio=self.target_min_ratio,
+            min_surprise=self.target_min_surprise,
+            dominant_share=self.target_dominant_share,
+        ).filter(pl.col("kept"))
+        by_group: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for row in judged.iter_rows(named=True):
+            by_group[row["group"]][row["target_id"]] = row
+        out: dict[str, FoundCampaign] = {}
+        for (number,), group in tagged.group_by(["group"], maintain_order=True):
+            kept = by_group.get(int(number), {})
+            mine = group.filter(pl.col("target_id").is_in(list(kept)))
+            if mine.is_empty():
+                continue
+            support = {
+                t: set(g["reporter_id"].to_list()) for (t,), g in mine.group_by(["target_id"])
+            }
+            for part in split_by_support(support, overlap=self.merge_overlap):
+                found = self._part(
+                    mine.filter(pl.col("target_id").is_in(part)), kept, waves, detectors
+                )
+                out.setdefault(found.key, found)
+        return sorted(out.values(), key=lambda c: (-c.score, c.first_report_at))
+
+    def _part(
+        self,
+        mine: pl.DataFrame,
+        kept: dict[str, dict[str, Any]],
+        waves: dict[Any, dict[str, Any]],
+        detectors: list[Any],
+    ) -> FoundCampaign:
+        """One bounded campaign: its waves' findings, its ring, and each target's evidence."""
+        targets = sorted(set(mine["target_id"].to_list()))
+        members = sorted(set(mine["reporter_id"].to_list()))
+        rows = sorted(
+            (waves[w] for w in set(mine["wave"].drop_nulls().to_list())),
+            key=lambda r: (r["start"], r["target_id"]),
+        )
+        evidence = self.evidence_sentences(rows, detectors) if rows else []
+        ringed = sorted(set(targets) - {r["target_id"] for r in rows})
+        if ringed:
+            ring = next((d for d in detectors if d.rings()), None)
+            sentence = (
+                f"the same reporters also reported {len(ringed)} more targets together, each "
+                "time within the same hour"
+                if rows or ring is None
+                else ring.ring_sentence(len(members), len(targets))
+            )
+            name = ring.name if ring is not None else "lockstep"
+            evidence.append({"signal": name, "surprise": None, "sentence": sentence})
+        for target in targets:
+            row = kept[target]
+            evidence.append(
+                {
+                    "signal": "target",
+                    "target_id": target,
+                    "surprise": round(float(row["surprise"]), 1),
+                    "sentence": target_sentence(row),
+                }
+            )
+        strength = max(r["evidence"] for r in rows) if rows else min(40.0, 4.0 * len(targets))
+        first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
+        return FoundCampaign(
+            key=campaign_key(targets, first),
+            members=members,
+            targets=targets,
+            report_ids=mine["report_id"].to_list(),
+            first_report_at=datetime.fromtimestamp(first, UTC),
+            last_report_at=datetime.fromtimestamp(last, UTC),
+            score=campaign_score(strength),
+            evidence=evidence,
+        )
 
     @staticmethod
     def lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:

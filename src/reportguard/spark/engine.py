@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from reportguard.detect.boundaries import with_crowd
 from reportguard.detect.campaigns import (
+    BOUND_COLUMNS,
     REPEAT_COLUMN,
     CampaignDetector,
     FoundCampaign,
@@ -107,7 +109,17 @@ class SparkCampaignDetector:
             engine, table, wave_reports, fitted, log, bucket_seconds=burst.bucket_minutes * 60
         ).localCheckpoint()
         campaigns = self._fuse(engine, table, members, [burst, *signals])
-        campaigns += CampaignDetector.lockstep_rings(self._rings(fitted, log), campaigns)
+        rings = self._rings(fitted, log)
+        campaigns += CampaignDetector.lockstep_rings(rings, campaigns)
+        flagged_rows = {r["wave"]: r.asDict() for r in table.filter(F.col("flagged")).collect()}
+        campaigns = engine.bound(
+            campaigns,
+            self._bound_reports(members, rings),
+            lambda spans: self._crowds(log, spans, engine.target_pad_seconds),
+            flagged_rows,
+            [burst, *signals],
+            active_reporters=active,
+        )
         campaign_reports = self._campaign_reports(log, campaigns)
         scores = self._report_scores(table, wave_reports, campaign_reports)
         wave_reports.unpersist()
@@ -303,6 +315,44 @@ class SparkCampaignDetector:
                 ]
             out.append(ring)
         return out
+
+    @staticmethod
+    def _bound_reports(members: DataFrame, rings: list[Any]) -> pl.DataFrame:
+        """Every report the campaigns may hold, on the driver, as the boundary step reads them."""
+        waves = pl.from_pandas(members.select(*BOUND_COLUMNS).toPandas())
+        ringed = [
+            r.select(*list(BOUND_COLUMNS)[:4]).with_columns(
+                pl.lit(None, dtype=pl.Utf8).alias("wave")
+            )
+            for ring in rings
+            for r in ring.rings()
+        ]
+        known: pl.DataFrame = pl.concat(
+            [waves.cast(BOUND_COLUMNS), *(r.cast(BOUND_COLUMNS) for r in ringed)]
+        )
+        return known.unique("report_id", keep="first", maintain_order=True)
+
+    @staticmethod
+    def _crowds(log: SparkLog, spans: pl.DataFrame, pad_seconds: int) -> pl.DataFrame:
+        """As the in-process crowds: each span's distinct reporters, counted on the cluster."""
+        from pyspark.sql import functions as F
+
+        if spans.is_empty():
+            return with_crowd(spans, spans.select("group", "target_id", pl.lit(0).alias("crowd")))
+        wanted = log.reports.sparkSession.createDataFrame(
+            spans.select("group", "target_id", "start", "end").to_pandas()
+        )
+        counted = (
+            log.reports.select("reporter_id", "target_id", "t")
+            .join(F.broadcast(wanted), "target_id")
+            .filter(
+                (F.col("t") >= F.col("start") - pad_seconds)
+                & (F.col("t") <= F.col("end") + pad_seconds)
+            )
+            .groupBy("group", "target_id")
+            .agg(F.countDistinct("reporter_id").alias("crowd"))
+        )
+        return with_crowd(spans, pl.from_pandas(counted.toPandas()))
 
     @staticmethod
     def _campaign_reports(log: SparkLog, campaigns: list[FoundCampaign]) -> DataFrame:
