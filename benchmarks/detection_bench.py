@@ -1,11 +1,16 @@
 """Benchmark: detectors side by side on a simulated platform, scored by the same harness.
 
     python benchmarks/detection_bench.py --preset medium
+    python benchmarks/detection_bench.py --worlds 20 --first-seed 100
 
 Simulates the preset into benchmarks/data/<preset>/ (once), then runs in one process:
 ReportGuard's batch engine, the naive count baseline, coordination-network-toolkit and
 rgmining-fraudar (through benchmarks/peers.py), and any result files given with --result.
 Prints the evaluation table and writes benchmarks/results/detection-<preset>.json.
+
+With ``--worlds N`` it instead draws N randomized worlds (``simulate --randomize``, seeds from
+``--first-seed``), runs the batch engine on each and prints one row per world, then the worst
+and the median world for each metric (benchmarks/results/detection-worlds-<first>-<last>.json).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -31,7 +37,7 @@ from reportguard.detect.incremental import IncrementalDetector
 from reportguard.evaluate.baselines import burst_threshold
 from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.report import print_campaigns, print_table
-from reportguard.simulate import preset, simulate
+from reportguard.simulate import preset, random_spec, simulate
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,14 +64,87 @@ def reportguard(data: Path) -> DetectionResult:
     return DetectionResult.from_found("reportguard", seconds, detection.campaigns)
 
 
+# Per world: (column, where in the evaluation, higher is better).
+WORLD_METRICS = (
+    ("member F1", ("members", "f1"), True),
+    ("target prec.", ("targets", "precision"), True),
+    ("brigaded found", ("targets", "brigaded_found_share"), True),
+    ("violators listed", ("targets", "violators_listed"), False),
+    ("wave violators listed", ("targets", "viral_called_campaign"), False),
+    ("innocents listed", ("targets", "innocent_listed"), False),
+)
+
+
+def _metric(score: dict[str, Any], path: tuple[str, str]) -> float | None:
+    value = score[path[0]].get(path[1])
+    return None if value is None else float(value)
+
+
+def worlds(console: Console, first: int, count: int) -> None:
+    """Detection over randomized worlds: one row each, then the worst and the median."""
+    from rich.table import Table
+
+    table = Table(title=f"Randomized worlds {first} to {first + count - 1}")
+    table.add_column("world")
+    table.add_column("reports", justify="right")
+    table.add_column("brigades", justify="right")
+    for name, _, _ in WORLD_METRICS:
+        table.add_column(name, justify="right")
+    rows: list[dict[str, Any]] = []
+    for seed in range(first, first + count):
+        data = HERE / "data" / f"world-{seed}"
+        if not (data / "truth.json").exists():
+            simulate(random_spec(seed), data)
+        truth = Truth(data)
+        score = evaluate(truth, reportguard(data))
+        found = score["targets"]
+        found["brigaded_found_share"] = (
+            round(found["brigaded_found"] / found["brigaded"], 4) if found["brigaded"] else None
+        )
+        row = {"world": seed, "reports": len(truth.reports), "brigades": len(truth.campaigns)}
+        row |= {name: _metric(score, path) for name, path, _ in WORLD_METRICS}
+        rows.append(row)
+        table.add_row(
+            str(seed),
+            f"{row['reports']:,}",
+            str(row["brigades"]),
+            *(_cell(row[name], name) for name, _, _ in WORLD_METRICS),
+        )
+    for label, pick in (("worst", 0), ("median", None)):
+        cells = []
+        for name, _, higher in WORLD_METRICS:
+            values = sorted((v for r in rows if (v := r[name]) is not None), reverse=not higher)
+            if not values:
+                cells.append("-")
+                continue
+            cells.append(_cell(values[0] if pick == 0 else values[len(values) // 2], name))
+        table.add_row(f"[bold]{label}", "", "", *cells)
+    console.print(table)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    name = f"detection-worlds-{first}-{first + count - 1}.json"
+    (out / name).write_text(json.dumps(rows, indent=1))
+
+
+def _cell(value: float | None, name: str) -> str:
+    if value is None:
+        return "-"
+    return f"{value:g}" if name.endswith("listed") else f"{value:.3f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="small")
     parser.add_argument("--result", type=Path, action="append", default=[])
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--campaigns", action="store_true", help="per-campaign tables too")
+    parser.add_argument("--worlds", type=int, default=0, help="randomized worlds instead")
+    parser.add_argument("--first-seed", type=int, default=0, help="the first world's seed")
     args = parser.parse_args()
     console = Console(width=160)
+    if args.worlds:
+        worlds(console, args.first_seed, args.worlds)
+        return
     data = HERE / "data" / args.preset
     if not (data / "truth.json").exists():
         started = time.perf_counter()
