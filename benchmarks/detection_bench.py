@@ -31,13 +31,14 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.peers import coordination_network_toolkit, fraudar
+from benchmarks.worlds import world_table
 from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 from reportguard.evaluate.baselines import burst_threshold
 from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.report import print_campaigns, print_table
-from reportguard.simulate import preset, random_spec, simulate
+from reportguard.simulate import preset, simulate
 
 HERE = Path(__file__).resolve().parent
 
@@ -80,56 +81,34 @@ def _metric(score: dict[str, Any], path: tuple[str, str]) -> float | None:
     return None if value is None else float(value)
 
 
+def _world_row(data: Path) -> dict[str, Any]:
+    truth = Truth(data)
+    score = evaluate(truth, reportguard(data))
+    found = score["targets"]
+    found["brigaded_found_share"] = (
+        round(found["brigaded_found"] / found["brigaded"], 4) if found["brigaded"] else None
+    )
+    row: dict[str, Any] = {"reports": len(truth.reports), "brigades": len(truth.campaigns)}
+    return row | {name: _metric(score, path) for name, path, _ in WORLD_METRICS}
+
+
 def worlds(console: Console, first: int, count: int) -> None:
     """Detection over randomized worlds: one row each, then the worst and the median."""
-    from rich.table import Table
-
-    table = Table(title=f"Randomized worlds {first} to {first + count - 1}")
-    table.add_column("world")
-    table.add_column("reports", justify="right")
-    table.add_column("brigades", justify="right")
-    for name, _, _ in WORLD_METRICS:
-        table.add_column(name, justify="right")
-    rows: list[dict[str, Any]] = []
-    for seed in range(first, first + count):
-        data = HERE / "data" / f"world-{seed}"
-        if not (data / "truth.json").exists():
-            simulate(random_spec(seed), data)
-        truth = Truth(data)
-        score = evaluate(truth, reportguard(data))
-        found = score["targets"]
-        found["brigaded_found_share"] = (
-            round(found["brigaded_found"] / found["brigaded"], 4) if found["brigaded"] else None
-        )
-        row = {"world": seed, "reports": len(truth.reports), "brigades": len(truth.campaigns)}
-        row |= {name: _metric(score, path) for name, path, _ in WORLD_METRICS}
-        rows.append(row)
-        table.add_row(
-            str(seed),
-            f"{row['reports']:,}",
-            str(row["brigades"]),
-            *(_cell(row[name], name) for name, _, _ in WORLD_METRICS),
-        )
-    for label, pick in (("worst", 0), ("median", None)):
-        cells = []
-        for name, _, higher in WORLD_METRICS:
-            values = sorted((v for r in rows if (v := r[name]) is not None), reverse=not higher)
-            if not values:
-                cells.append("-")
-                continue
-            cells.append(_cell(values[0] if pick == 0 else values[len(values) // 2], name))
-        table.add_row(f"[bold]{label}", "", "", *cells)
-    console.print(table)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    name = f"detection-worlds-{first}-{first + count - 1}.json"
-    (out / name).write_text(json.dumps(rows, indent=1))
+    world_table(
+        console,
+        title=f"Detection on randomized worlds {first} to {first + count - 1}",
+        seeds=range(first, first + count),
+        measure=_world_row,
+        metrics=(("brigades", True), *((name, higher) for name, _, higher in WORLD_METRICS)),
+        fmt=_cell,
+        result="detection-worlds",
+    )
 
 
 def _cell(value: float | None, name: str) -> str:
     if value is None:
         return "-"
-    return f"{value:g}" if name.endswith("listed") else f"{value:.3f}"
+    return f"{value:g}" if name.endswith("listed") or name == "brigades" else f"{value:.3f}"
 
 
 def main() -> None:
