@@ -392,17 +392,7 @@ class CampaignDetector:
                 }
             )
         strength = max(r["evidence"] for r in rows) if rows else min(40.0, 4.0 * len(targets))
-        first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
-        return FoundCampaign(
-            key=campaign_key(targets, first),
-            members=members,
-            targets=targets,
-            report_ids=mine["report_id"].to_list(),
-            first_report_at=datetime.fromtimestamp(first, UTC),
-            last_report_at=datetime.fromtimestamp(last, UTC),
-            score=campaign_score(strength),
-            evidence=evidence,
-        )
+        return _found(members, targets, mine, strength, evidence)
 
     @staticmethod
     def lockstep_rings(signals: list[Any], found: list[FoundCampaign]) -> list[FoundCampaign]:
@@ -422,27 +412,13 @@ class CampaignDetector:
                 _extend(overlapping[0], reports)
                 continue
             targets = sorted(set(reports["target_id"].to_list()))
-            first, last = int(reports["t"].min()), int(reports["t"].max())
-            key = campaign_key(targets, first)
+            evidence = {
+                "signal": signal.name,
+                "surprise": None,
+                "sentence": signal.ring_sentence(len(members), len(targets)),
+            }
             strength = min(40.0, 4.0 * len(targets))
-            rings.append(
-                FoundCampaign(
-                    key=key,
-                    members=members,
-                    targets=targets,
-                    report_ids=reports["report_id"].to_list(),
-                    first_report_at=datetime.fromtimestamp(first, UTC),
-                    last_report_at=datetime.fromtimestamp(last, UTC),
-                    score=campaign_score(strength),
-                    evidence=[
-                        {
-                            "signal": signal.name,
-                            "surprise": None,
-                            "sentence": signal.ring_sentence(len(members), len(targets)),
-                        }
-                    ],
-                )
-            )
+            rings.append(_found(members, targets, reports, strength, [evidence]))
         return rings
 
     def _repeat_groups(self, wave_reports: pl.DataFrame, active: int) -> pl.DataFrame:
@@ -605,3 +581,24 @@ class CampaignDetector:
                 }
             )
         return found
+
+
+def _found(
+    members: list[str],
+    targets: list[str],
+    reports: pl.DataFrame,
+    strength: float,
+    evidence: list[dict[str, Any]],
+) -> FoundCampaign:
+    """A campaign of these members and targets, spanning its reports' times."""
+    first, last = int(reports["t"].min()), int(reports["t"].max())  # type: ignore[arg-type]
+    return FoundCampaign(
+        key=campaign_key(targets, first),
+        members=members,
+        targets=targets,
+        report_ids=reports["report_id"].to_list(),
+        first_report_at=datetime.fromtimestamp(first, UTC),
+        last_report_at=datetime.fromtimestamp(last, UTC),
+        score=campaign_score(strength),
+        evidence=evidence,
+    )
