@@ -16,7 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from standardwebhooks import Webhook
-from tests.test_triage import POLICY, T0, Platform, _case_id, _plant_campaign
+from tests.test_triage import (
+    OWN_WORDS,
+    POLICY,
+    T0,
+    Platform,
+    _case_id,
+    _plant_campaign,
+    credible_history,
+)
 
 from reportguard.enforce.carry_out import active_points
 from reportguard.moderation.appeals import AppealError, decide_appeal, file_appeal
@@ -280,6 +288,30 @@ def test_automatic_action_only_where_allowed_and_never_when_shielded(engine: Eng
     assert done[0]["action"]["automated"] is True
     assert done[0]["action"]["statement_of_reasons"]["automated_decision"] is True
     assert auto_enforce(engine, policy=POLICY, now=T0) == []  # off by default
+
+
+def test_automation_never_rests_on_the_number_of_voices_alone(engine: Engine) -> None:
+    """A thousand strangers rank a case high, but only reporters' records may automate it."""
+    policy = POLICY.model_copy(
+        update={"automation": POLICY.automation.model_copy(update={"enabled": True})}
+    )
+    platform = Platform(engine)
+    credible = [platform.account(f"flagger{i}", age_days=400) for i in range(3)]
+    credible_history(platform, credible, upheld=6)
+    for i in range(1000):
+        stranger = platform.account(f"stranger{i}", age_days=400)
+        # No shared text, address or device: a thousand independent voices.
+        platform.report(stranger, "crowd-spammer", at=T0, reason="spam", text=None)
+    for reporter, words in zip(credible, OWN_WORDS, strict=False):
+        platform.report(reporter, "proven-spammer", at=T0, reason="spam", text=words)
+    platform.store()
+    refresh_cases(engine, policy=policy, now=T0)
+    cases = {c.target_id: c for c in queue(engine, limit=10)}
+    crowd = cases["crowd-spammer"]
+    assert crowd.priority >= policy.automation.min_priority, crowd.explanation
+    assert crowd.explanation["proven_priority"] < policy.automation.min_priority  # ... unproven
+    done = auto_enforce(engine, policy=policy, now=T0)
+    assert [d["target_id"] for d in done] == ["proven-spammer"]
 
 
 class _Receiver(BaseHTTPRequestHandler):

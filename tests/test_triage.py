@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -184,6 +185,79 @@ def test_discourse_weighting_versus_reportguard_with_the_numbers() -> None:
     # Discourse: 5 fresh flags (weight 1 each) already reach a threshold of 5 = 3 credible + 2.
     assert 5 * discourse(0, 0, 0) >= 5
     assert 500 * discourse(0, 0, 0) > credible
+
+
+def _strangers(groups: list[tuple[str, int, str, bool]]) -> pl.DataFrame:
+    """Reporters without any record, each independent: (case, how many, reason, new accounts)."""
+    rows = [
+        (case, f"{case}-r{i}", f"{case}-{i}", reason, new)
+        for case, n, reason, new in groups
+        for i in range(n)
+    ]
+    reports = pl.DataFrame(
+        rows, schema=["case", "report_id", "reporter_id", "reason", "new_account"], orient="row"
+    ).with_columns(
+        text=pl.lit(None, pl.Utf8), ip_hash=pl.lit(None, pl.Utf8), device_hash=pl.lit(None, pl.Utf8)
+    )
+    return CredibilityModel(POLICY.credibility).score(reports, empty_records(), now=0)
+
+
+def test_independent_witnesses_add_evidence_with_diminishing_returns_worked_out() -> None:
+    """Base rate 0.25 (log-odds -1.0986); an established stranger's base weight is 0.25.
+
+    Three witnesses: ln(1 + 0.75 / 0.75) = 0.6931, log-odds -0.4055, P(violation) 0.40.
+    A hundred: ln(1 + 25 / 0.75) = 3.5361, log-odds 2.4375, P 0.92. Each further witness adds less.
+    """
+    cases, explained = score_cases(
+        _strangers([("three", 3, "spam", False), ("hundred", 100, "spam", False)]),
+        policy=POLICY,
+        base_rate=0.25,
+        explain=True,
+    )
+    row = {r["case"]: r for r in cases.iter_rows(named=True)}
+    assert row["three"]["witnesses"] == pytest.approx(math.log(2.0), abs=1e-9)
+    assert row["three"]["probability"] == pytest.approx(0.4, abs=1e-9)
+    assert row["hundred"]["witnesses"] == pytest.approx(math.log(1 + 25 / 0.75), abs=1e-9)
+    assert row["hundred"]["probability"] == pytest.approx(0.9196, abs=1e-4)
+    assert row["hundred"]["fresh"] == 0.0
+    # Without a record nothing is proven: automation sees only the prior and the severity.
+    assert row["hundred"]["proven_priority"] == pytest.approx(
+        math.log(0.25 / 0.75) + math.log(2.0), abs=1e-9
+    )
+    # The explanation adds up: every voice's contribution, summed, is the crowd's.
+    voices = explained["three"]["voices"]
+    assert sum(v["weight"] for v in voices) == pytest.approx(row["three"]["crowd"], abs=1e-3)
+    assert all("raises the case by 0.23" in v["why"] for v in voices)
+    assert any("3 established accounts" in s for s in explained["three"]["sentences"])
+    assert "P(violation) 0.40." in explained["three"]["sentences"]
+
+
+def test_a_wave_of_independent_witnesses_outranks_a_grave_reason_from_two_strangers() -> None:
+    """The new user's complaint: 1-2 'violence' reports from unknowns ranked above a spammer
+    reported by 351 independent accounts. Severity 5 adds ln 5 = 1.61; two witnesses add
+    ln(1 + 0.5 / 0.75) = 0.51 against the spammer's ln 2 + ln(1 + 87.75 / 0.75) = 5.47."""
+    cases, _ = score_cases(
+        _strangers(
+            [("spammer", 351, "spam", False), ("one-off", 2, "violence", False)]
+            + [(f"stray{i}", 1, "violence", False) for i in range(20)]
+        ),
+        policy=POLICY,
+        base_rate=0.25,
+    )
+    assert cases["case"][0] == "spammer"
+
+
+def test_fresh_accounts_stay_capped_while_established_witnesses_do_not() -> None:
+    cases, _ = score_cases(
+        _strangers([("fresh", 500, "harassment", True), ("old", 500, "harassment", False)]),
+        policy=POLICY,
+        base_rate=0.25,
+    )
+    row = {r["case"]: r for r in cases.iter_rows(named=True)}
+    assert row["fresh"]["witnesses"] == 0.0
+    assert 0 < row["fresh"]["fresh"] < POLICY.triage.crowd_cap
+    assert row["old"]["witnesses"] > 5.0
+    assert cases["case"].to_list() == ["old", "fresh"]
 
 
 def test_organic_viral_wave_rises_to_the_top(engine: Engine) -> None:

@@ -1,8 +1,9 @@
 """Automatic enforcement, only where the policy allows it and never on a shielded case.
 
 A case is actioned without a moderator when automation is enabled, its reason is marked
-``automatable``, its priority and number of independent voices reach the policy's floors, and no
-report of it belongs to an active or confirmed campaign. The decision is recorded as automated
+``automatable``, its *proven* priority (what reporters' records say, never the number of voices
+alone) and its number of independent voices reach the policy's floors, and no report of it
+belongs to an active or confirmed campaign. The decision is recorded as automated
 (the statement of reasons says so) and can be appealed like any other.
 """
 
@@ -21,6 +22,12 @@ from reportguard.store.models import Case
 AUTOMATION = "reportguard-automation"
 
 
+def _proven(case: Case) -> float:
+    """Priority from records only; a case scored before this existed is never automated."""
+    value = (case.explanation or {}).get("proven_priority")
+    return float(value) if value is not None else float("-inf")
+
+
 def eligible(case: Case, policy: Policy) -> bool:
     rules = policy.automation
     return (
@@ -28,7 +35,7 @@ def eligible(case: Case, policy: Policy) -> bool:
         and not case.shielded
         and case.reason is not None
         and policy.reason(case.reason).automatable
-        and case.priority >= rules.min_priority
+        and _proven(case) >= rules.min_priority
         and case.n_voices >= rules.min_voices
     )
 

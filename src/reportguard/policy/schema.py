@@ -98,6 +98,8 @@ class Credibility(_Strict):
 class Triage(_Strict):
     crowd_cap: float = Field(1.0, gt=0)
     crowd_half: float = Field(10.0, gt=0)
+    voices_gain: float = Field(1.0, ge=0)
+    voices_half: float = Field(0.75, gt=0)
     max_voice: float = Field(3.0, gt=0)
     witness: float = Field(0.2, ge=0)
     claim_minutes: int = Field(15, ge=1)

@@ -7,10 +7,16 @@ what its reporters' credibility says, split into two parts:
 
 - the *earned* part, credibility above the prior, which only upheld reports create; earned
   weight adds up without limit, so a handful of reporters with good records carry a case;
-- the *base* part, what everyone has without a record. All base weight of a case together
-  saturates toward ``crowd_cap`` (``cap * sum / (sum + crowd_half)``): five, fifty or five
-  hundred accounts without a record never outweigh a few credible ones, while a wave of many
-  still ranks a case higher than a few.
+- the *base* part, what everyone has without a record. Established accounts without a record
+  are *witnesses*: their base weight adds ``voices_gain * ln(1 + sum / voices_half)``, evidence
+  with diminishing returns and no ceiling, so a hundred independent strangers who saw the same
+  thing move a case, and each further one moves it less. Voices made only of accounts younger
+  than ``new_account_days`` are *fresh*: their base weight together saturates toward
+  ``crowd_cap`` (``cap * sum / (sum + crowd_half)``), so no number of new accounts outweighs a
+  few credible reporters.
+
+Only the earned part may carry automatic action (``proven_priority``): volume never removes
+anyone on its own.
 
 Reports of a campaign a moderator confirmed count for nothing; a case with reports from an
 active or confirmed campaign is shielded (no automatic action may rest on it).
@@ -38,7 +44,10 @@ CASE_COLUMNS = {
     "evidence": pl.Float64,
     "severity": pl.Float64,
     "earned": pl.Float64,
+    "witnesses": pl.Float64,
+    "fresh": pl.Float64,
     "crowd": pl.Float64,
+    "proven_priority": pl.Float64,
     "n_reports": pl.Int64,
     "n_voices": pl.Int64,
     "reason": pl.Utf8,
@@ -106,8 +115,10 @@ def score_cases(
     cases = (
         shield.join(cases, on="case", how="left")
         .with_columns(
-            pl.col(["priority", "probability", "earned", "crowd"]).fill_null(0.0),
-            pl.col("evidence").fill_null(-math.inf),
+            pl.col(["priority", "probability", "earned", "witnesses", "fresh", "crowd"]).fill_null(
+                0.0
+            ),
+            pl.col(["evidence", "proven_priority"]).fill_null(-math.inf),
             pl.col("severity").fill_null(0.0),
             pl.col(["n_voices"]).fill_null(0),
             n_reports=pl.col("all_reports"),
@@ -156,8 +167,9 @@ def _combine(
     cred = policy.credibility
     prior = CredibilityModel(cred).prior_mean
     strength = cred.prior_upheld + cred.prior_rejected
-    cap, half, bound = policy.triage.crowd_cap, policy.triage.crowd_half, policy.triage.max_voice
-    witness = policy.triage.witness
+    triage = policy.triage
+    cap, half, bound = triage.crowd_cap, triage.crowd_half, triage.max_voice
+    gain, voices_half, witness = triage.voices_gain, triage.voices_half, triage.witness
     rate = min(max(base_rate, 0.01), 0.99)
     severity = pl.DataFrame(
         {
@@ -169,17 +181,21 @@ def _combine(
     frame = frame.join(severity, on="reason", how="left").with_columns(
         pl.col("sev").fill_null(other)
     )
+    if "new_account" not in frame.columns:
+        frame = frame.with_columns(new_account=pl.lit(False))
     # A reporter's credibility in this case: the mean over their reports of it.
     reporters = frame.group_by("case", "voice", "reporter_id").agg(
         cred=pl.col("credibility").mean(),
         calibrated=pl.col("calibrated").mean(),
         record=pl.col("record").first(),
+        new=pl.col("new_account").fill_null(False).all(),
     )
     voice = reporters.group_by("case", "voice").agg(
         size=pl.len(),
         cred=pl.col("cred").mean(),
         calibrated=pl.col("calibrated").mean(),
         record=pl.col("record").mean(),
+        fresh=pl.col("new").all(),
         reporters=pl.col("reporter_id").sort().head(5),
     )
     # How far a record lets us trust the credibility: none without one, fully with a long one.
@@ -189,22 +205,34 @@ def _combine(
         earned=(proven * witness + logit - math.log(rate / (1 - rate))).clip(-bound, bound),
         base=(1 - proven) * pl.min_horizontal(pl.col("cred"), pl.lit(prior)),
     )
+    base = pl.col("base")
     per_case = voice.group_by("case").agg(
         earned=pl.col("earned").sum(),
-        crowd_raw=pl.col("base").sum(),
+        witnesses_raw=base.filter(~pl.col("fresh")).sum(),
+        fresh_raw=base.filter(pl.col("fresh")).sum(),
         n_voices=pl.len(),
         unproven=(pl.col("record") < 0.5).sum(),
+        n_fresh=(pl.col("fresh") & (pl.col("record") < 0.5)).sum(),
     )
     per_case = per_case.with_columns(
-        crowd=cap * pl.col("crowd_raw") / (pl.col("crowd_raw") + half),
+        witnesses=gain * (pl.col("witnesses_raw") / voices_half).log1p(),
+        fresh=cap * pl.col("fresh_raw") / (pl.col("fresh_raw") + half),
+        crowd_raw=pl.col("witnesses_raw") + pl.col("fresh_raw"),
     ).with_columns(
-        evidence=math.log(rate / (1 - rate)) + pl.col("earned") + pl.col("crowd"),
-        crowd_scale=pl.when(pl.col("crowd_raw") > 0)
-        .then(pl.col("crowd") / pl.col("crowd_raw"))
-        .otherwise(0.0),
+        crowd=pl.col("witnesses") + pl.col("fresh"),
+        evidence=math.log(rate / (1 - rate))
+        + pl.col("earned")
+        + pl.col("witnesses")
+        + pl.col("fresh"),
+        witness_scale=_scale("witnesses", "witnesses_raw"),
+        fresh_scale=_scale("fresh", "fresh_raw"),
     )
-    voice = voice.join(per_case.select("case", "crowd_scale"), on="case").with_columns(
-        weight=pl.col("earned") + pl.col("base") * pl.col("crowd_scale")
+    voice = voice.join(
+        per_case.select("case", "witness_scale", "fresh_scale"), on="case"
+    ).with_columns(
+        weight=pl.col("earned")
+        + pl.col("base")
+        * pl.when(pl.col("fresh")).then(pl.col("fresh_scale")).otherwise(pl.col("witness_scale"))
     )
     # Each voice's weight is shared among its reports; severity follows the positive weight.
     weighted = frame.join(
@@ -229,12 +257,23 @@ def _combine(
         )
         # Severity scales the odds: certain cases come first, and of two equally likely
         # violations the graver one.
-        .with_columns(priority=pl.col("evidence") + pl.col("severity").log())
+        .with_columns(
+            priority=pl.col("evidence") + pl.col("severity").log(),
+            # What automation may rest on: records only, never the number of voices.
+            proven_priority=math.log(rate / (1 - rate))
+            + pl.col("earned")
+            + pl.col("severity").log(),
+        )
     )
     explained: dict[str, dict[str, Any]] = {}
     if explain:
         explained = _explain_voices(frame, voice, cases, rate, cap)
     return cases, explained
+
+
+def _scale(total: str, raw: str) -> pl.Expr:
+    """How much each unit of a group's base weight contributes after diminishing returns."""
+    return pl.when(pl.col(raw) > 0).then(pl.col(total) / pl.col(raw)).otherwise(0.0)
 
 
 def _explain_voices(
@@ -261,9 +300,13 @@ def _explain_voices(
             "priority": round(row["priority"], 4),
             "evidence": round(row["evidence"], 4),
             "earned": round(row["earned"], 4),
+            "witnesses": round(row["witnesses"], 4),
+            "fresh": round(row["fresh"], 4),
             "crowd": round(row["crowd"], 4),
             "crowd_raw": round(row["crowd_raw"], 4),
             "unproven_voices": int(row["unproven"]),
+            "fresh_voices": int(row["n_fresh"]),
+            "proven_priority": round(row["proven_priority"], 4),
             "crowd_cap": cap,
             "base_rate": round(rate, 4),
             "probability": round(row["probability"], 4),
@@ -293,25 +336,27 @@ def _explain_voices(
 
 def _voice_why(row: dict[str, Any]) -> str:
     if row["record"] < 0.05:
-        record = "no decided reports yet"
+        record = "no decided reports yet" + (
+            ", accounts younger than the new-account age" if row["fresh"] else ""
+        )
     else:
         record = f"a record of {row['record']:.1f} decided reports (decayed)"
-    direction = (
-        "raises" if row["earned"] > 0 else "lowers" if row["earned"] < 0 else "does not move"
+    weight = row["weight"]
+    direction = "raises" if weight > 0.005 else "lowers" if weight < -0.005 else "does not move"
+    moves = (
+        f"{direction} the case by {abs(weight):.2f}"
+        if direction != "does not move"
+        else ("does not move the case")
     )
     if row["size"] == 1:
-        return (
-            f"one reporter, credibility {row['cred']:.2f}, {record}; "
-            f"{direction} the case by {abs(row['earned']):.2f}"
-        )
+        return f"one reporter, credibility {row['cred']:.2f}, {record}; {moves}"
     joined = [name for column, name in LINKS.items() if row[column]]
     if row["campaign_link"]:
         joined.insert(0, "detected campaign")
     return (
         f"{row['size']} reporters counted as one voice: they share a "
         + ", ".join(joined)
-        + f"; mean credibility {row['cred']:.2f}, {record}; "
-        f"{direction} the case by {abs(row['earned']):.2f}"
+        + f"; mean credibility {row['cred']:.2f}, {record}; {moves}"
     )
 
 
@@ -330,14 +375,23 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
         direction = "raise" if entry["earned"] > 0 else "lower"
         sentences.append(
             f"Reporters' records {direction} the log-odds of a violation by "
-            f"{abs(entry['earned']):.2f} (platform base rate {entry['base_rate']:.2f}); "
-            f"P(violation) {entry['probability']:.2f}."
+            f"{abs(entry['earned']):.2f} (platform base rate {entry['base_rate']:.2f})."
         )
-    if entry.get("unproven_voices", 0) > 0:
+    witnesses = entry.get("unproven_voices", 0) - entry.get("fresh_voices", 0)
+    if witnesses > 0:
         sentences.append(
-            f"{_count(entry['unproven_voices'], 'voice')} without a record of decided reports "
-            f"add {entry['crowd']:.2f} together (never more than {policy.triage.crowd_cap:g})."
+            f"{_count(witnesses, 'established account')} without a record of decided reports "
+            f"{'adds' if witnesses == 1 else 'add'} {entry['witnesses']:.2f} as independent "
+            "witnesses (each further one adds less)."
         )
+    if entry.get("fresh_voices", 0) > 0:
+        sentences.append(
+            f"{_count(entry['fresh_voices'], 'voice')} of new accounts "
+            f"{'adds' if entry['fresh_voices'] == 1 else 'add'} "
+            f"{entry['fresh']:.2f} together (never more than {policy.triage.crowd_cap:g})."
+        )
+    if "probability" in entry:
+        sentences.append(f"P(violation) {entry['probability']:.2f}.")
     if row["reason"]:
         reason = policy.reason(row["reason"])
         sentences.append(
@@ -355,13 +409,3 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
             "no automatic action may rest on them."
         )
     return sentences
-
-
-def crowd_weight(n: int, credibility: float, *, cap: float, half: float) -> float:
-    """The weight of ``n`` reporters without a record: it rises with ``n`` but never past ``cap``.
-
-    >>> [round(crowd_weight(n, 0.1, cap=1.0, half=10.0), 3) for n in (5, 50, 500, 5_000_000)]
-    [0.048, 0.333, 0.833, 1.0]
-    """
-    raw = n * credibility
-    return cap * raw / (raw + half)
