@@ -55,10 +55,17 @@ class Platform:
         self.records: list[tuple[str, dict[str, Any]]] = []
         self.n = 0
 
-    def account(self, account_id: str, *, age_days: float) -> str:
+    def account(self, account_id: str, *, age_days: float, followers: int = 5) -> str:
         created = T0 - timedelta(days=age_days)
         self.records.append(
-            ("-", {"account_id": account_id, "created_at": created.isoformat(), "followers": 5})
+            (
+                "-",
+                {
+                    "account_id": account_id,
+                    "created_at": created.isoformat(),
+                    "followers": followers,
+                },
+            )
         )
         return account_id
 
@@ -245,6 +252,53 @@ def test_a_wave_of_independent_witnesses_outranks_a_grave_reason_from_two_strang
         base_rate=0.25,
     )
     assert cases["case"][0] == "spammer"
+
+
+def test_witnesses_count_beyond_what_the_targets_reach_explains_worked_out() -> None:
+    """Forty strangers each (base weight 10); stray rate 0.001 reports per follower.
+
+    125,000 followers: 125 stray reports expected, half point 0.75 + 0.25 * 125 = 32,
+    witnesses ln(1 + 10 / 32) = 0.2719. 50 followers: half 0.7625, ln(1 + 10 / 0.7625) = 2.6472.
+    Unknown reach: ln(1 + 10 / 0.75) = 2.6626.
+    """
+    reports = _strangers(
+        [("star", 40, "harassment", False), ("small", 40, "harassment", False)]
+        + [("unknown", 40, "harassment", False)]
+    ).with_columns(
+        target_followers=pl.col("case").replace_strict(
+            {"star": 125_000, "small": 50, "unknown": None}, return_dtype=pl.Int64
+        )
+    )
+    cases, explained = score_cases(
+        reports, policy=POLICY, base_rate=0.25, stray_rate=0.001, explain=True
+    )
+    witnesses = dict(zip(cases["case"], cases["witnesses"], strict=True))
+    assert witnesses["star"] == pytest.approx(math.log(1 + 10 / 32), abs=1e-9)
+    assert witnesses["small"] == pytest.approx(math.log(1 + 10 / 0.7625), abs=1e-9)
+    assert witnesses["unknown"] == pytest.approx(math.log(1 + 10 / 0.75), abs=1e-9)
+    assert cases["case"][-1] == "star"
+    assert any(
+        "125,000 followers" in s and "about 125 reports" in s
+        for s in explained["star"]["sentences"]
+    )
+
+
+def test_a_popular_account_needs_more_witnesses_end_to_end(engine: Engine) -> None:
+    platform = Platform(engine)
+    platform.account("star", age_days=900, followers=2_000_000)
+    platform.account("nobody", age_days=900, followers=40)
+    for target in ("star", "nobody"):
+        for i in range(30):
+            reporter = platform.account(f"{target}-fan{i}", age_days=400, followers=10)
+            platform.report(reporter, target, at=T0 - timedelta(hours=i), text=None)
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0)
+    cases = {c.target_id: c for c in queue(engine, limit=10)}
+    assert _ranking(engine) == ["nobody", "star"]
+    # 60 open reports over 2,000,640 followers: the star is expected to draw 60 of them itself.
+    assert cases["star"].explanation["expected_stray_voices"] == pytest.approx(
+        60 * 2_000_000 / (2_000_000 + 40 + 60 * 10), abs=0.01
+    )
 
 
 def test_fresh_accounts_stay_capped_while_established_witnesses_do_not() -> None:

@@ -27,7 +27,7 @@ from reportguard.reporters.credibility import (
     empty_records,
     records_from_verdicts,
 )
-from reportguard.triage.priority import score_cases
+from reportguard.triage.priority import score_cases, stray_rate
 
 KS = (10, 50, 100)
 
@@ -71,6 +71,12 @@ def open_queue(
         .join(
             frame.accounts.select("account_id", "account_created"),
             left_on="reporter_id",
+            right_on="account_id",
+            how="left",
+        )
+        .join(
+            frame.accounts.select("account_id", target_followers="followers"),
+            left_on="target_id",
             right_on="account_id",
             how="left",
         )
@@ -134,7 +140,11 @@ def evaluate_triage(
         orient="row",
     )
     cases, _ = score_cases(
-        queue, policy=policy, campaigns=campaigns, base_rate=model.base_rate(records)
+        queue,
+        policy=policy,
+        campaigns=campaigns,
+        base_rate=model.base_rate(records),
+        stray_rate=stray_rate(len(queue), int(frame.accounts["followers"].sum() or 0)),
     )
     seconds = time.perf_counter() - started
     per_target = (

@@ -32,7 +32,7 @@ from reportguard.store.models import (
 )
 from reportguard.store.sql import IN_LIST_SIZE, chunked, epoch_expr
 from reportguard.triage.disputes import DAY, dispute_sentence, mutual_partners, route_disputes
-from reportguard.triage.priority import score_cases
+from reportguard.triage.priority import score_cases, stray_rate
 
 
 @dataclass
@@ -112,6 +112,7 @@ def open_case_reports(
         Case.__table__.c,
         Account.__table__.c,
     )
+    target = Account.__table__.alias("target_account")  # its followers: the case's reach
     query = (
         sa.select(
             cr.case_id,
@@ -124,11 +125,13 @@ def open_case_reports(
             r.device_hash,
             r.created_at,
             a.created_at.label("account_created"),
+            target.c.followers.label("target_followers"),
         )
         .select_from(
             CaseReport.__table__.join(Case.__table__, c.id == cr.case_id)
             .join(Report.__table__, r.id == cr.report_pk)
             .outerjoin(Account.__table__, a.account_id == r.reporter_id)
+            .outerjoin(target, target.c.account_id == r.target_id)
         )
         .where(c.status == "open")
     )
@@ -147,7 +150,7 @@ def open_case_reports(
         query,
         session.connection(),
         infer_schema_length=None,
-        schema_overrides=dict.fromkeys(text_columns, pl.Utf8),
+        schema_overrides=dict.fromkeys(text_columns, pl.Utf8) | {"target_followers": pl.Int64},
     )
     # A reporter whose report processing is suspended for misuse is not heard meanwhile.
     suspended = suspended_reporters(session, now=datetime.fromtimestamp(now, UTC))
@@ -166,6 +169,18 @@ def open_case_reports(
     )
     records = load_records(session, frame["reporter_id"].unique().to_list())
     return model.score(frame, records, now=now, base_rate=rate), rate
+
+
+def platform_stray_rate(session: Session) -> float:
+    """Open reports per follower over the whole platform (see ``priority.stray_rate``)."""
+    cr, c, a = CaseReport.__table__.c, Case.__table__.c, Account.__table__.c
+    reports = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(CaseReport.__table__.join(Case.__table__, c.id == cr.case_id))
+        .where(c.status == "open")
+    )
+    followers = session.scalar(sa.select(sa.func.coalesce(sa.func.sum(a.followers), 0)))
+    return stray_rate(int(reports or 0), int(followers or 0))
 
 
 def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
@@ -232,11 +247,17 @@ def refresh_cases(
         if reports.is_empty():
             return TriageSummary(attached, opened, 0, 0)
         campaigns = campaign_links(session, case_ids)
+        strays = platform_stray_rate(session)
         partners = mutual_partners(
             quarrel_reports(session, case_ids), window_s=policy.disputes.window_days * DAY
         )
     scored, explained = score_cases(
-        reports, policy=policy, campaigns=campaigns, base_rate=rate, explain=True
+        reports,
+        policy=policy,
+        campaigns=campaigns,
+        base_rate=rate,
+        stray_rate=strays,
+        explain=True,
     )
     routed = route_disputes(reports, partners, reasons=scored, policy=policy)
     disputes = {row["case"]: row for row in routed.filter(pl.col("dispute")).iter_rows(named=True)}

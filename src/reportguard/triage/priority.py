@@ -15,6 +15,13 @@ what its reporters' credibility says, split into two parts:
   ``crowd_cap`` (``cap * sum / (sum + crowd_half)``), so no number of new accounts outweighs a
   few credible reporters.
 
+Witnesses count beyond what the target's reach explains. An account seen by many draws stray
+reports by chance (disagreement, mistakes, fans of a rival), in proportion to its audience:
+with the platform's ``stray_rate`` (open reports per follower) an account with ``followers`` is
+expected to draw ``stray_rate * followers`` voices from strangers even when it breaks no rule,
+and the witnesses' half point moves up by their base weight. Without follower counts nothing
+changes.
+
 Only the earned part may carry automatic action (``proven_priority``): volume never removes
 anyone on its own.
 
@@ -73,6 +80,7 @@ def score_cases(
     policy: Policy,
     campaigns: pl.DataFrame | None = None,
     base_rate: float | None = None,
+    stray_rate: float = 0.0,
     explain: bool = False,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     """Priority per case, and (with ``explain``) each case's explanation.
@@ -81,7 +89,8 @@ def score_cases(
     credibility and record (from :class:`CredibilityModel`). ``campaigns`` maps report_id to
     campaign_id and status (active, confirmed, dismissed). ``base_rate`` is the platform's share
     of upheld reports (the prior mean when unknown): voices above it raise a case, voices below
-    it lower it.
+    it lower it. With a ``target_followers`` column, ``stray_rate`` (from :func:`stray_rate`)
+    discounts the witnesses an account's audience explains.
     """
     if base_rate is None:
         base_rate = CredibilityModel(policy.credibility).prior_mean
@@ -111,7 +120,9 @@ def score_cases(
         pl.when(pl.col("status") == "active").then(pl.col("campaign_id")).alias("campaign_link")
     )
     voices = _voices(counted)
-    cases, explained = _combine(voices, policy=policy, base_rate=base_rate, explain=explain)
+    cases, explained = _combine(
+        voices, policy=policy, base_rate=base_rate, stray_rate=stray_rate, explain=explain
+    )
     cases = (
         shield.join(cases, on="case", how="left")
         .with_columns(
@@ -162,7 +173,7 @@ def _voices(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _combine(
-    frame: pl.DataFrame, *, policy: Policy, base_rate: float, explain: bool
+    frame: pl.DataFrame, *, policy: Policy, base_rate: float, stray_rate: float, explain: bool
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     cred = policy.credibility
     prior = CredibilityModel(cred).prior_mean
@@ -183,6 +194,8 @@ def _combine(
     )
     if "new_account" not in frame.columns:
         frame = frame.with_columns(new_account=pl.lit(False))
+    if "target_followers" not in frame.columns:
+        frame = frame.with_columns(target_followers=pl.lit(None, dtype=pl.Int64))
     # A reporter's credibility in this case: the mean over their reports of it.
     reporters = frame.group_by("case", "voice", "reporter_id").agg(
         cred=pl.col("credibility").mean(),
@@ -214,8 +227,13 @@ def _combine(
         unproven=(pl.col("record") < 0.5).sum(),
         n_fresh=(pl.col("fresh") & (pl.col("record") < 0.5)).sum(),
     )
+    reach = frame.group_by("case").agg(followers=pl.col("target_followers").max())
+    per_case = per_case.join(reach, on="case", how="left").with_columns(
+        expected=stray_rate * pl.col("followers").fill_null(0).cast(pl.Float64)
+    )
     per_case = per_case.with_columns(
-        witnesses=gain * (pl.col("witnesses_raw") / voices_half).log1p(),
+        witnesses=gain
+        * (pl.col("witnesses_raw") / (voices_half + prior * pl.col("expected"))).log1p(),
         fresh=cap * pl.col("fresh_raw") / (pl.col("fresh_raw") + half),
         crowd_raw=pl.col("witnesses_raw") + pl.col("fresh_raw"),
     ).with_columns(
@@ -271,6 +289,19 @@ def _combine(
     return cases, explained
 
 
+def stray_rate(reports: int, followers: int) -> float:
+    """Open reports per follower on the whole platform: how many reports reach alone brings.
+
+    ``reports`` counts the open reports, ``followers`` sums every known account's followers.
+    Violations are in the numerator too, so this overstates chance a little and discounts
+    popular accounts' witnesses a little more than chance alone would.
+
+    >>> stray_rate(1_100, 1_000_000)
+    0.0011
+    """
+    return reports / followers if followers > 0 else 0.0
+
+
 def _scale(total: str, raw: str) -> pl.Expr:
     """How much each unit of a group's base weight contributes after diminishing returns."""
     return pl.when(pl.col(raw) > 0).then(pl.col(total) / pl.col(raw)).otherwise(0.0)
@@ -307,6 +338,8 @@ def _explain_voices(
             "unproven_voices": int(row["unproven"]),
             "fresh_voices": int(row["n_fresh"]),
             "proven_priority": round(row["proven_priority"], 4),
+            "followers": row["followers"],
+            "expected_stray_voices": round(row["expected"], 2),
             "crowd_cap": cap,
             "base_rate": round(rate, 4),
             "probability": round(row["probability"], 4),
@@ -383,6 +416,12 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
             f"{_count(witnesses, 'established account')} without a record of decided reports "
             f"{'adds' if witnesses == 1 else 'add'} {entry['witnesses']:.2f} as independent "
             "witnesses (each further one adds less)."
+        )
+    if entry.get("expected_stray_voices", 0) >= 0.5:
+        sentences.append(
+            f"With {entry['followers']:,} followers it would draw about "
+            f"{entry['expected_stray_voices']:.0f} reports from strangers by chance; witnesses "
+            "count beyond that."
         )
     if entry.get("fresh_voices", 0) > 0:
         sentences.append(
