@@ -42,6 +42,10 @@ WORLD_METRICS = (
     ("history: p@50", True),
     ("history: count's", True),
     ("history: brigaded in top 50", False),
+    ("cold: Brier", False),
+    ("cold: worst decile gap", False),
+    ("history: Brier", False),
+    ("history: worst decile gap", False),
 )
 
 
@@ -58,12 +62,18 @@ def _world_row(data: Path, history: float) -> dict[str, Any]:
         "history: p@50": past.scores["reportguard"]["p@50"],
         "history: count's": past.scores["count"]["p@50"],
         "history: brigaded in top 50": past.scores["reportguard"]["brigaded_in_top_50"],
+        "cold: Brier": cold.brier,
+        "cold: worst decile gap": round(cold.worst_gap(), 3),
+        "history: Brier": past.brier,
+        "history: worst decile gap": round(past.worst_gap(), 3),
     }
 
 
 def _cell(value: float | None, name: str) -> str:
     if value is None:
         return "-"
+    if name.endswith("Brier") or name.endswith("gap"):
+        return f"{value:.3f}"
     return f"{value:.2f}" if name.endswith("p@50") or name == "history: count's" else f"{value:g}"
 
 

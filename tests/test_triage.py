@@ -32,7 +32,7 @@ from reportguard.store.models import (
     Report,
     ReporterCredibility,
 )
-from reportguard.triage.cases import queue, refresh_cases
+from reportguard.triage.cases import decided_case_rate, queue, refresh_cases
 from reportguard.triage.priority import score_cases
 
 POLICY = load_policy()
@@ -210,10 +210,10 @@ def _strangers(groups: list[tuple[str, int, str, bool]]) -> pl.DataFrame:
 
 
 def test_independent_witnesses_add_evidence_with_diminishing_returns_worked_out() -> None:
-    """Base rate 0.25 (log-odds -1.0986); an established stranger's base weight is 0.25.
+    """A case starts at the prior 0.1 (log-odds -2.1972); a stranger's base weight is 0.25.
 
-    Three witnesses: ln(1 + 0.75 / 0.75) = 0.6931, log-odds -0.4055, P(violation) 0.40.
-    A hundred: ln(1 + 25 / 0.75) = 3.5361, log-odds 2.4375, P 0.92. Each further witness adds less.
+    Three witnesses: ln(1 + 0.75 / 0.75) = 0.6931, log-odds -1.5041, P(violation) 0.1818.
+    A hundred: ln(1 + 25 / 0.75) = 3.5361, log-odds 1.3389, P 0.7923. Each further one adds less.
     """
     cases, explained = score_cases(
         _strangers([("three", 3, "spam", False), ("hundred", 100, "spam", False)]),
@@ -223,20 +223,20 @@ def test_independent_witnesses_add_evidence_with_diminishing_returns_worked_out(
     )
     row = {r["case"]: r for r in cases.iter_rows(named=True)}
     assert row["three"]["witnesses"] == pytest.approx(math.log(2.0), abs=1e-9)
-    assert row["three"]["probability"] == pytest.approx(0.4, abs=1e-9)
+    assert row["three"]["probability"] == pytest.approx(0.18181818, abs=1e-6)
     assert row["hundred"]["witnesses"] == pytest.approx(math.log(1 + 25 / 0.75), abs=1e-9)
-    assert row["hundred"]["probability"] == pytest.approx(0.9196, abs=1e-4)
+    assert row["hundred"]["probability"] == pytest.approx(0.7923, abs=1e-4)
     assert row["hundred"]["fresh"] == 0.0
     # Without a record nothing is proven: automation sees only the prior and the severity.
     assert row["hundred"]["proven_priority"] == pytest.approx(
-        math.log(0.25 / 0.75) + math.log(2.0), abs=1e-9
+        math.log(0.1 / 0.9) + math.log(2.0), abs=1e-9
     )
     # The explanation adds up: every voice's contribution, summed, is the crowd's.
     voices = explained["three"]["voices"]
     assert sum(v["weight"] for v in voices) == pytest.approx(row["three"]["crowd"], abs=1e-3)
     assert all("raises the case by 0.23" in v["why"] for v in voices)
     assert any("3 established accounts" in s for s in explained["three"]["sentences"])
-    assert "P(violation) 0.40." in explained["three"]["sentences"]
+    assert "P(violation) 0.18." in explained["three"]["sentences"]
 
 
 def test_a_wave_of_independent_witnesses_outranks_a_grave_reason_from_two_strangers() -> None:
@@ -262,8 +262,11 @@ def test_witnesses_count_beyond_what_the_targets_reach_explains_worked_out() -> 
     Unknown reach: ln(1 + 10 / 0.75) = 2.6626.
     """
     reports = _strangers(
-        [("star", 40, "harassment", False), ("small", 40, "harassment", False)]
-        + [("unknown", 40, "harassment", False)]
+        [
+            ("star", 40, "harassment", False),
+            ("small", 40, "harassment", False),
+            ("unknown", 40, "harassment", False),
+        ]
     ).with_columns(
         target_followers=pl.col("case").replace_strict(
             {"star": 125_000, "small": 50, "unknown": None}, return_dtype=pl.Int64
@@ -299,6 +302,18 @@ def test_a_popular_account_needs_more_witnesses_end_to_end(engine: Engine) -> No
     assert cases["star"].explanation["expected_stray_voices"] == pytest.approx(
         60 * 2_000_000 / (2_000_000 + 40 + 60 * 10), abs=0.01
     )
+
+
+def test_a_case_starts_from_the_platforms_share_of_violating_cases(engine: Engine) -> None:
+    platform = Platform(engine)
+    credible_history(platform, [platform.account("old", age_days=400)], upheld=3)
+    platform.report("old", "innocent", at=T0)
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0)
+    _decide_target(engine, "innocent", "no_violation", now=T0)
+    with Session(engine) as session:
+        assert decided_case_rate(session, POLICY) == POLICY.triage.case_prior  # 4 < 50 decided
+        assert decided_case_rate(session, POLICY, minimum=4) == pytest.approx(0.75)
 
 
 def test_fresh_accounts_stay_capped_while_established_witnesses_do_not() -> None:

@@ -90,7 +90,13 @@ class ReportFrame:
     def from_simulation(cls, directory: Path) -> ReportFrame:
         """Read a `reportguard simulate` folder, hashing nothing (the addresses are synthetic)."""
         fmt = "parquet" if (directory / "reports.parquet").exists() else "jsonl"
-        read = pl.read_parquet if fmt == "parquet" else pl.read_ndjson
+
+        def read(path: Path) -> pl.DataFrame:
+            # Every line decides the types: an optional field may first appear late in the file.
+            if fmt == "parquet":
+                return pl.read_parquet(path)
+            return pl.read_ndjson(path, infer_schema_length=None)
+
         reports = read(directory / f"reports.{fmt}")
         accounts = read(directory / f"accounts.{fmt}")
         iso = "%Y-%m-%dT%H:%M:%SZ"

@@ -106,3 +106,35 @@ def median(values: Sequence[float]) -> float | None:
     if len(ordered) % 2:
         return ordered[mid]
     return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def reliability(
+    predicted: Sequence[float], actual: Sequence[bool], bins: int = 10
+) -> tuple[float, list[dict[str, float]]]:
+    """The Brier score and a reliability table: equal-count bins of predicted probability.
+
+    A calibrated P(violation) has each bin's mean prediction near its observed share. Bins are
+    deciles of the predictions (equal counts), not equal widths: most cases of a queue sit at
+    low probabilities, and equal widths would leave the upper bins nearly empty.
+
+    >>> brier, table = reliability([0.1, 0.1, 0.9, 0.9], [False, False, True, False], bins=2)
+    >>> round(brier, 3), [(row["predicted"], row["observed"]) for row in table]
+    (0.21, [(0.1, 0.0), (0.9, 0.5)])
+    """
+    pairs = sorted(zip(predicted, actual, strict=True))
+    if not pairs:
+        return math.nan, []
+    brier = sum((p - float(y)) ** 2 for p, y in pairs) / len(pairs)
+    table = []
+    for b in range(bins):
+        part = pairs[b * len(pairs) // bins : (b + 1) * len(pairs) // bins]
+        if not part:
+            continue
+        table.append(
+            {
+                "cases": float(len(part)),
+                "predicted": round(sum(p for p, _ in part) / len(part), 4),
+                "observed": round(sum(float(y) for _, y in part) / len(part), 4),
+            }
+        )
+    return brier, table

@@ -160,6 +160,35 @@ def print_triage(console: Console, runs: list[Any]) -> None:
                 str(scores["viral_ranks"]),
             )
     console.print(table)
+    print_calibration(console, runs)
+
+
+def print_calibration(console: Console, runs: list[Any]) -> None:
+    """Deciles of ReportGuard's P(violation) against the share of cases that really violate."""
+    table = Table(
+        box=box.SIMPLE_HEAD, title="calibration of P(violation): deciles of the open cases"
+    )
+    for name in ("history", "decile", "cases", "mean P(violation)", "observed share", "gap"):
+        table.add_column(name, justify="right")
+    for run in runs:
+        for i, row in enumerate(run.calibration):
+            table.add_row(
+                f"{run.history:.0%}",
+                str(i + 1),
+                f"{row['cases']:,.0f}",
+                f"{row['predicted']:.3f}",
+                f"{row['observed']:.3f}",
+                f"{row['predicted'] - row['observed']:+.3f}",
+            )
+        table.add_row(
+            f"{run.history:.0%}",
+            "Brier",
+            "",
+            f"{run.brier:.4f}",
+            "",
+            f"worst {run.worst_gap():.3f}",
+        )
+    console.print(table)
 
 
 def print_disputes(console: Console, run: Any) -> None:

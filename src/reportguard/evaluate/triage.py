@@ -11,7 +11,7 @@ it would live. ``history=0`` is the cold start: no records at all, everything re
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import polars as pl
 from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import ReportFrame
 from reportguard.evaluate.harness import Truth
-from reportguard.evaluate.metrics import ndcg_at_k, precision_at_k
+from reportguard.evaluate.metrics import ndcg_at_k, precision_at_k, reliability
 from reportguard.policy import Policy, load_policy
 from reportguard.reporters.credibility import (
     CredibilityModel,
@@ -42,6 +42,12 @@ class TriageRun:
     open_reports: int
     cases: int
     seconds: float
+    brier: float = float("nan")
+    calibration: list[dict[str, float]] = field(default_factory=list)
+
+    def worst_gap(self) -> float:
+        """The largest distance between a decile's mean P(violation) and its observed share."""
+        return max((abs(b["predicted"] - b["observed"]) for b in self.calibration), default=0.0)
 
 
 def truth_verdicts(truth: Truth, reports: pl.DataFrame) -> pl.DataFrame:
@@ -130,6 +136,13 @@ def evaluate_triage(
         else empty_records()
     )
     queue = open_queue(frame, split=split, policy=policy, records=records, now=end)
+    # The perfect moderators decided every case of the past: its share of violating targets.
+    past_targets = past["target_id"].unique()
+    case_rate = (
+        int(past_targets.is_in(sorted(truth.violating)).sum()) / len(past_targets)
+        if len(past_targets) >= 50
+        else None
+    )
     campaigns = pl.DataFrame(
         [
             (rid, number, "active")
@@ -144,6 +157,7 @@ def evaluate_triage(
         policy=policy,
         campaigns=campaigns,
         base_rate=model.base_rate(records),
+        case_rate=case_rate,
         stray_rate=stray_rate(len(queue), int(frame.accounts["followers"].sum() or 0)),
     )
     seconds = time.perf_counter() - started
@@ -152,6 +166,9 @@ def evaluate_triage(
     )
     counts = per_target["target_id"].to_list()
     waves = set(per_target.filter(pl.col("len") >= 50)["target_id"].to_list()) & truth.viral
+    brier, calibration = reliability(
+        cases["probability"].to_list(), [c in truth.violating for c in cases["case"].to_list()]
+    )
     return TriageRun(
         name=directory.name,
         history=history,
@@ -162,4 +179,6 @@ def evaluate_triage(
         open_reports=len(queue),
         cases=len(cases),
         seconds=seconds,
+        brier=round(brier, 4),
+        calibration=calibration,
     )

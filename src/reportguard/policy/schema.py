@@ -98,6 +98,7 @@ class Credibility(_Strict):
 class Triage(_Strict):
     crowd_cap: float = Field(1.0, gt=0)
     crowd_half: float = Field(10.0, gt=0)
+    case_prior: float = Field(0.1, gt=0, lt=1)
     voices_gain: float = Field(1.0, ge=0)
     voices_half: float = Field(0.75, gt=0)
     max_voice: float = Field(3.0, gt=0)

@@ -28,6 +28,7 @@ from reportguard.store.models import (
     CampaignTarget,
     Case,
     CaseReport,
+    Decision,
     Report,
 )
 from reportguard.store.sql import IN_LIST_SIZE, chunked, epoch_expr
@@ -183,6 +184,20 @@ def platform_stray_rate(session: Session) -> float:
     return stray_rate(int(reports or 0), int(followers or 0))
 
 
+def decided_case_rate(session: Session, policy: Policy, minimum: int = 50) -> float:
+    """Share of decided cases that were violations; the policy's prior until ``minimum``."""
+    d = Decision.__table__.c
+    violations, decided = session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(sa.case((d.outcome == "violation", 1), else_=0)), 0),
+            sa.func.count(),
+        ).where(d.outcome.in_(["violation", "no_violation"]))
+    ).one()
+    if int(decided) < minimum:
+        return policy.triage.case_prior
+    return int(violations) / int(decided)
+
+
 def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
     """Which reports of open cases belong to a campaign, and its status."""
     r, cr, c, k, cp = (
@@ -248,6 +263,7 @@ def refresh_cases(
             return TriageSummary(attached, opened, 0, 0)
         campaigns = campaign_links(session, case_ids)
         strays = platform_stray_rate(session)
+        case_rate = decided_case_rate(session, policy)
         partners = mutual_partners(
             quarrel_reports(session, case_ids), window_s=policy.disputes.window_days * DAY
         )
@@ -256,6 +272,7 @@ def refresh_cases(
         policy=policy,
         campaigns=campaigns,
         base_rate=rate,
+        case_rate=case_rate,
         stray_rate=strays,
         explain=True,
     )

@@ -80,6 +80,7 @@ def score_cases(
     policy: Policy,
     campaigns: pl.DataFrame | None = None,
     base_rate: float | None = None,
+    case_rate: float | None = None,
     stray_rate: float = 0.0,
     explain: bool = False,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
@@ -89,11 +90,15 @@ def score_cases(
     credibility and record (from :class:`CredibilityModel`). ``campaigns`` maps report_id to
     campaign_id and status (active, confirmed, dismissed). ``base_rate`` is the platform's share
     of upheld reports (the prior mean when unknown): voices above it raise a case, voices below
-    it lower it. With a ``target_followers`` column, ``stray_rate`` (from :func:`stray_rate`)
-    discounts the witnesses an account's audience explains.
+    it lower it. ``case_rate`` is the share of decided cases that were violations, where the
+    odds of a case start (``triage.case_prior`` when unknown). With a ``target_followers``
+    column, ``stray_rate`` (from :func:`stray_rate`) discounts the witnesses an account's
+    audience explains.
     """
     if base_rate is None:
         base_rate = CredibilityModel(policy.credibility).prior_mean
+    if case_rate is None:
+        case_rate = policy.triage.case_prior
     if reports.is_empty():
         return pl.DataFrame(schema=CASE_COLUMNS), {}
     frame = reports.with_columns(text_key(pl.col("text")).alias("text_key"))
@@ -121,7 +126,12 @@ def score_cases(
     )
     voices = _voices(counted)
     cases, explained = _combine(
-        voices, policy=policy, base_rate=base_rate, stray_rate=stray_rate, explain=explain
+        voices,
+        policy=policy,
+        base_rate=base_rate,
+        case_rate=case_rate,
+        stray_rate=stray_rate,
+        explain=explain,
     )
     cases = (
         shield.join(cases, on="case", how="left")
@@ -173,7 +183,13 @@ def _voices(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _combine(
-    frame: pl.DataFrame, *, policy: Policy, base_rate: float, stray_rate: float, explain: bool
+    frame: pl.DataFrame,
+    *,
+    policy: Policy,
+    base_rate: float,
+    case_rate: float,
+    stray_rate: float,
+    explain: bool,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     cred = policy.credibility
     prior = CredibilityModel(cred).prior_mean
@@ -182,6 +198,9 @@ def _combine(
     cap, half, bound = triage.crowd_cap, triage.crowd_half, triage.max_voice
     gain, voices_half, witness = triage.voices_gain, triage.voices_half, triage.witness
     rate = min(max(base_rate, 0.01), 0.99)
+    # Prior odds of the case; each voice's record then moves them by how far it departs from the
+    # platform's share of upheld reports (a likelihood ratio, one per independent voice).
+    start = math.log(min(max(case_rate, 0.001), 0.999) / (1 - min(max(case_rate, 0.001), 0.999)))
     severity = pl.DataFrame(
         {
             "reason": list(policy.reasons),
@@ -238,10 +257,7 @@ def _combine(
         crowd_raw=pl.col("witnesses_raw") + pl.col("fresh_raw"),
     ).with_columns(
         crowd=pl.col("witnesses") + pl.col("fresh"),
-        evidence=math.log(rate / (1 - rate))
-        + pl.col("earned")
-        + pl.col("witnesses")
-        + pl.col("fresh"),
+        evidence=start + pl.col("earned") + pl.col("witnesses") + pl.col("fresh"),
         witness_scale=_scale("witnesses", "witnesses_raw"),
         fresh_scale=_scale("fresh", "fresh_raw"),
     )
@@ -278,9 +294,7 @@ def _combine(
         .with_columns(
             priority=pl.col("evidence") + pl.col("severity").log(),
             # What automation may rest on: records only, never the number of voices.
-            proven_priority=math.log(rate / (1 - rate))
-            + pl.col("earned")
-            + pl.col("severity").log(),
+            proven_priority=start + pl.col("earned") + pl.col("severity").log(),
         )
     )
     explained: dict[str, dict[str, Any]] = {}
