@@ -200,7 +200,7 @@ def _combine(
     rate = min(max(base_rate, 0.01), 0.99)
     # Prior odds of the case; each voice's record then moves them by how far it departs from the
     # platform's share of upheld reports (a likelihood ratio, one per independent voice).
-    start = math.log(min(max(case_rate, 0.001), 0.999) / (1 - min(max(case_rate, 0.001), 0.999)))
+    start = _logit(min(max(case_rate, 0.001), 0.999))
     severity = pl.DataFrame(
         {
             "reason": list(policy.reasons),
@@ -234,7 +234,7 @@ def _combine(
     proven = pl.col("record") / (pl.col("record") + strength)
     logit = (pl.col("calibrated") / (1 - pl.col("calibrated"))).log()
     voice = voice.with_columns(
-        earned=(proven * witness + logit - math.log(rate / (1 - rate))).clip(-bound, bound),
+        earned=(proven * witness + logit - _logit(rate)).clip(-bound, bound),
         base=(1 - proven) * pl.min_horizontal(pl.col("cred"), pl.lit(prior)),
     )
     base = pl.col("base")
@@ -316,6 +316,10 @@ def stray_rate(reports: int, followers: int) -> float:
     return reports / followers if followers > 0 else 0.0
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 def _scale(total: str, raw: str) -> pl.Expr:
     """How much each unit of a group's base weight contributes after diminishing returns."""
     return pl.when(pl.col(raw) > 0).then(pl.col(total) / pl.col(raw)).otherwise(0.0)
@@ -389,12 +393,10 @@ def _voice_why(row: dict[str, Any]) -> str:
     else:
         record = f"a record of {row['record']:.1f} decided reports (decayed)"
     weight = row["weight"]
-    direction = "raises" if weight > 0.005 else "lowers" if weight < -0.005 else "does not move"
-    moves = (
-        f"{direction} the case by {abs(weight):.2f}"
-        if direction != "does not move"
-        else ("does not move the case")
-    )
+    if abs(weight) <= 0.005:
+        moves = "does not move the case"
+    else:
+        moves = f"{'raises' if weight > 0 else 'lowers'} the case by {abs(weight):.2f}"
     if row["size"] == 1:
         return f"one reporter, credibility {row['cred']:.2f}, {record}; {moves}"
     joined = [name for column, name in LINKS.items() if row[column]]
