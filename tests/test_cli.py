@@ -37,6 +37,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     "command",
     [
         "ingest",
+        "outcomes",
         "stats",
         "simulate",
         "evaluate",

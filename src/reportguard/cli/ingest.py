@@ -64,7 +64,7 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
     """
     from reportguard.ingest.hashing import IdentifierHasher
     from reportguard.ingest.importer import IngestSummary
-    from reportguard.pipeline.batch import import_files
+    from reportguard.pipeline.batch import import_files, read_outcomes
 
     mapping = _parse_field_map(field_map or [])
     engine = open_db(ctx, create=True)
@@ -97,15 +97,53 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
         )
     for summary in summaries:
         total.add(summary)
+    history = read_outcomes(engine, policy=settings_of(ctx).policy())
     engine.dispose()
     if as_json:
         console.print_json(
-            json.dumps({"files": [s.as_dict() for s in summaries], "total": total.as_dict()})
+            json.dumps(
+                {
+                    "files": [s.as_dict() for s in summaries],
+                    "total": total.as_dict(),
+                    "history": history.as_dict(),
+                }
+            )
         )
     else:
         _print_ingest_summary(summaries, total)
+        if history.read:
+            console.print(_history_sentence(history))
     if total.rejected:
         raise typer.Exit(code=1)
+
+
+def _print_rejections(s) -> None:  # type: ignore[no-untyped-def]
+    """The first rejections of one file, and where the rest are."""
+    for rejection in s.first_rejections:
+        err_console.print(str(rejection), style="red", highlight=False, markup=False)
+    if s.rejected > len(s.first_rejections):
+        err_console.print(f"... and {s.rejected - len(s.first_rejections):,} more")
+    if s.rejects_path:
+        err_console.print(f"{s.rejected:,} rejected records written to {s.rejects_path}")
+
+
+def _history_sentence(h) -> str:  # type: ignore[no-untyped-def]
+    """What reading the platform's own past decisions did, in one paragraph."""
+    text = (
+        f"History: {h.read:,} outcomes read, {h.counted:,} counted toward the records of "
+        f"{h.reporters:,} reporters"
+    )
+    if h.late:
+        text += (
+            f"; {h.late:,} not counted, filed after the same ruling on their target was known"
+            " (kept with their outcome)"
+        )
+    if h.judged_here:
+        text += f"; {h.judged_here:,} already judged by a ReportGuard decision, which stands"
+    return (
+        text
+        + f". {h.targets:,} targets carry an imported ruling; reports with an outcome open no case."
+    )
 
 
 def _parse_field_map(items: list[str]) -> dict[str, str]:
@@ -142,9 +180,62 @@ def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-un
                 f"[yellow]{s.source}: fields not in the report contract were not "
                 f"stored: {fields}. Rename one with --map FROM=TO if it matters."
             )
-        for rejection in s.first_rejections:
-            err_console.print(str(rejection), style="red", highlight=False, markup=False)
-        if s.rejected > len(s.first_rejections):
-            err_console.print(f"... and {s.rejected - len(s.first_rejections):,} more")
-        if s.rejects_path:
-            err_console.print(f"{s.rejected:,} rejected records written to {s.rejects_path}")
+        _print_rejections(s)
+
+
+@app.command()
+def outcomes(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Outcome records (report_id, outcome, resolved_at): .jsonl, .csv, .parquet (.gz)."
+        ),
+    ],
+    field_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map", help="Rename a field of your export to ours, e.g. --map decision=outcome."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Import what the platform decided about reports already stored (its history).
+
+    An outcome is upheld, rejected or unfounded. Each one is stored on its report and read into
+    the reporter's credibility, if the report was filed before the same ruling on its target was
+    known. A different outcome for a report that has one is a conflict: named, the stored one
+    kept. Exits 1 if any record was rejected; re-running a file changes nothing.
+    """
+    from reportguard.ingest.outcomes import import_outcome_file
+    from reportguard.pipeline.batch import read_outcomes
+
+    mapping = _parse_field_map(field_map or [])
+    engine = open_db(ctx)
+    summaries = []
+    with err_console.status("storing outcomes", spinner="dots") as status:
+        for path in files:
+            status.update(f"storing outcomes from {path.name}")
+            summaries.append(import_outcome_file(engine, path, field_map=mapping))
+        status.update("reading outcomes into credibility")
+        history = read_outcomes(engine, policy=settings_of(ctx).policy())
+    engine.dispose()
+    rejected = sum(s.rejected for s in summaries)
+    if as_json:
+        console.print_json(
+            json.dumps({"files": [s.as_dict() for s in summaries], "history": history.as_dict()})
+        )
+    else:
+        table = Table(title="Outcomes", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("file", overflow="fold", min_width=12)
+        for column in ("records", "stored", "duplicates", "rejected"):
+            table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+        for s in summaries:
+            table.add_row(s.source, *(f"{n:,}" for n in (s.records, s.stored, s.duplicates,
+                                                         s.rejected)))  # fmt: skip
+        console.print(table)
+        console.print(_history_sentence(history))
+        for s in summaries:
+            _print_rejections(s)
+    if rejected:
+        raise typer.Exit(code=1)

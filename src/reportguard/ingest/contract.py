@@ -53,6 +53,18 @@ def _surface(value: str) -> str:
     return name
 
 
+# What the platform decided about a report before ReportGuard (its own history): ``upheld`` (the
+# report was right), ``rejected`` (nothing wrong) or ``unfounded`` (manifestly so, a misuse).
+OUTCOMES = ("upheld", "rejected", "unfounded")
+
+
+def _outcome(value: str) -> str:
+    name = value.strip().lower()
+    if name not in OUTCOMES:
+        raise ValueError(f"not an outcome (use one of {', '.join(OUTCOMES)})")
+    return name
+
+
 Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 OptionalId = Id | None
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
@@ -108,6 +120,19 @@ class ReportEvent(_Record):
     referrer: LongLabel = None
     ip: str | None = None
     device: LongLabel = None
+    outcome: Annotated[str, Field(max_length=64), AfterValidator(_outcome)] | None = None
+    resolved_at: OptionalTimestamp = None
+
+    @model_validator(mode="after")
+    def _outcome_has_a_time(self) -> ReportEvent:
+        """History counts only reports filed before their outcome was known, so both are needed."""
+        if self.outcome is not None and self.resolved_at is None:
+            raise ValueError("resolved_at: required when outcome is given")
+        if self.resolved_at is not None and self.outcome is None:
+            raise ValueError("outcome: required when resolved_at is given")
+        if self.resolved_at is not None and self.resolved_at < self.created_at:
+            raise ValueError("resolved_at: before the report's created_at")
+        return self
 
     @field_validator("ip")
     @classmethod
@@ -134,6 +159,14 @@ class AccountSnapshot(_Record):
     verified: bool | None = None
     language: Language = None
     snapshot_at: OptionalTimestamp = None
+
+
+class OutcomeRecord(_Record):
+    """How the platform resolved a report already stored (a verdicts file imported alone)."""
+
+    report_id: Id
+    outcome: Annotated[str, Field(max_length=64), AfterValidator(_outcome)]
+    resolved_at: Timestamp
 
 
 Record = ReportEvent | AccountSnapshot

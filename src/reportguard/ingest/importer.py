@@ -333,6 +333,8 @@ class Importer:
             self.hasher.normalised_ip(record.ip) if record.ip else None,
             self.hasher.device(record.device) if record.device else None,
             run_id,
+            record.outcome,
+            db_timestamp(record.resolved_at, self._dialect) if record.resolved_at else None,
         )
 
     def account_row(self, record: AccountSnapshot, now: datetime) -> tuple[Any, ...]:

@@ -110,11 +110,18 @@ def validate_record(raw: Mapping[str, Any], kind: Kind = "auto") -> Record:
             {k: v for k, v in data.items() if k in ACCOUNT_FIELDS}
         )
     except ValidationError as exc:
-        errors = []
-        for e in exc.errors(include_url=False, include_input=False):
-            name = ".".join(str(p) for p in e["loc"])
-            message = _message(e)
-            if e["type"] == "missing" and raw.get(name) == "":
-                message = "must not be empty"
-            errors.append(FieldError(name, message))
-        raise RecordError(errors) from None
+        raise RecordError(field_errors(exc, raw)) from None
+
+
+def field_errors(exc: ValidationError, raw: Mapping[str, Any]) -> list[FieldError]:
+    """Pydantic's errors as messages for the person fixing the export, one per bad field."""
+    errors = []
+    for e in exc.errors(include_url=False, include_input=False):
+        name = ".".join(str(p) for p in e["loc"])
+        message = _message(e)
+        if e["type"] == "missing" and raw.get(name) == "":
+            message = "must not be empty"
+        if not name and ": " in message:  # a rule across fields names its field first
+            name, message = message.split(": ", 1)
+        errors.append(FieldError(name, message))
+    return errors

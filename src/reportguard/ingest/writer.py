@@ -38,6 +38,8 @@ REPORT_COLUMNS = (
     "ip_hash",
     "device_hash",
     "ingest_run_id",
+    "outcome",
+    "resolved_at",
 )
 ACCOUNT_COLUMNS = (
     "account_id",

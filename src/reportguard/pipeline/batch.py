@@ -19,6 +19,8 @@ from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer, IngestSummary
 from reportguard.ingest.validate import Kind
 from reportguard.policy import Policy
+from reportguard.reporters.credibility import CredibilityModel
+from reportguard.reporters.history import HistorySummary, read_history
 from reportguard.triage.cases import TriageSummary, refresh_cases
 
 # (path, bytes done, bytes in all): the command line draws it as a progress bar.
@@ -48,6 +50,14 @@ def import_files(
     return summaries
 
 
+def read_outcomes(engine: Engine, *, policy: Policy) -> HistorySummary:
+    """Read imported outcomes (the platform's history) into reporters' credibility.
+
+    Run after every import and before every triage pass; a no-op when nothing is pending.
+    """
+    return read_history(engine, model=CredibilityModel(policy.credibility))
+
+
 def detect(
     engine: Engine,
     *,
@@ -74,5 +84,10 @@ def detect(
 
 
 def triage(engine: Engine, *, policy: Policy) -> TriageSummary:
-    """Put every report without a case into one and re-score every open case."""
+    """Put every report without a case into one and re-score every open case.
+
+    Outcomes imported since the last reading (through the API, say) are read first, so the
+    scores use every track record there is.
+    """
+    read_outcomes(engine, policy=policy)
     return refresh_cases(engine, policy=policy)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -68,14 +69,23 @@ class Account(Base):
 class Report(Base):
     """One user's complaint. ``ip_hash``/``device_hash`` are keyed hashes, never raw values.
 
-    Only two secondary indexes: each one roughly halves bulk-import speed, and detection reads
-    reports in bulk rather than by time or address (see benchmarks/README.md).
+    Only two full secondary indexes: each one roughly halves bulk-import speed, and detection
+    reads reports in bulk rather than by time or address (see benchmarks/README.md). The third is
+    partial and empty unless the platform imports its history.
     """
 
     __tablename__ = "reports"
     __table_args__ = (
         Index("ix_reports_target_time", "target_id", "created_at"),
         Index("ix_reports_reporter_time", "reporter_id", "created_at"),
+        # Partial: only reports whose imported outcome is not yet read into credibility, so it
+        # costs nothing on a log without history.
+        Index(
+            "ix_reports_outcome_pending",
+            "target_id",
+            sqlite_where=text("outcome IS NOT NULL AND history_counted IS NULL"),
+            postgresql_where=text("outcome IS NOT NULL AND history_counted IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
@@ -92,6 +102,12 @@ class Report(Base):
     ip_hash: Mapped[str | None] = mapped_column(String(32))
     device_hash: Mapped[str | None] = mapped_column(String(32))
     ingest_run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+    # The platform's own decision before ReportGuard (imported history): upheld|rejected|unfounded.
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    resolved_at: Mapped[datetime | None]
+    # Set once the outcome has been read into credibility: True if it counted, False if the
+    # report was filed after its outcome was already known on that target (kept, not counted).
+    history_counted: Mapped[bool | None]
 
 
 class IngestRun(Base):
@@ -234,6 +250,20 @@ class ReportVerdict(Base):
     reason: Mapped[str] = mapped_column(String(64))
     verdict: Mapped[str] = mapped_column(String(16))  # upheld|rejected|unfounded
     decided_at: Mapped[datetime]
+
+
+class ImportedRuling(Base):
+    """What the platform decided about a target before ReportGuard, from its imported history.
+
+    One row per target: a violation if any of its reports was upheld. The share of violations
+    among these and ReportGuard's own decisions is where a new case's odds start.
+    """
+
+    __tablename__ = "imported_rulings"
+
+    target_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    violation: Mapped[bool]
+    first_resolved_at: Mapped[datetime]
 
 
 class Decision(Base):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from reportguard.policy import Policy
 from reportguard.reporters.credibility import CredibilityModel
+from reportguard.reporters.history import imported_case_counts
 from reportguard.reporters.misuse import suspended_reporters
 from reportguard.reporters.track_record import load_records, stored_base_rate
 from reportguard.store.models import (
@@ -49,6 +50,9 @@ def attach_reports(
 ) -> tuple[int, int]:
     """Give every report without a case one: its target's open case, opened if need be.
 
+    Reports with an imported outcome were resolved by the platform before ReportGuard: they
+    inform credibility and detection, never the queue.
+
     ``report_ids`` limits the search to reports just stored (a live feed), which spares a scan
     of the whole reports table on every pass.
     """
@@ -59,7 +63,8 @@ def attach_reports(
         ]
         return sum(t[0] for t in totals), sum(t[1] for t in totals)
     r, cr, c = Report.__table__.c, CaseReport.__table__.c, Case.__table__.c
-    unassigned = ~sa.exists().where(cr.report_pk == r.id)
+    # A report the platform already resolved (imported history) is a record, not a case.
+    unassigned = sa.and_(r.outcome.is_(None), ~sa.exists().where(cr.report_pk == r.id))
     if report_ids is not None:
         unassigned = sa.and_(r.report_id.in_(report_ids), unassigned)
     has_open = sa.exists().where((c.target_id == r.target_id) & (c.status == "open"))
@@ -185,7 +190,11 @@ def platform_stray_rate(session: Session) -> float:
 
 
 def decided_case_rate(session: Session, policy: Policy, minimum: int = 50) -> float:
-    """Share of decided cases that were violations; the policy's prior until ``minimum``."""
+    """Share of decided cases that were violations; the policy's prior until ``minimum``.
+
+    Decided here means by a ReportGuard decision or, before it, by the platform itself (targets
+    with an imported history, one ruling each).
+    """
     d = Decision.__table__.c
     violations, decided = session.execute(
         sa.select(
@@ -193,9 +202,11 @@ def decided_case_rate(session: Session, policy: Policy, minimum: int = 50) -> fl
             sa.func.count(),
         ).where(d.outcome.in_(["violation", "no_violation"]))
     ).one()
-    if int(decided) < minimum:
+    imported_violations, imported = imported_case_counts(session)
+    violations, decided = int(violations) + imported_violations, int(decided) + imported
+    if decided < minimum:
         return policy.triage.case_prior
-    return int(violations) / int(decided)
+    return violations / decided
 
 
 def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
