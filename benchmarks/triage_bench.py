@@ -46,6 +46,7 @@ WORLD_METRICS = (
     ("cold: worst decile gap", False),
     ("history: Brier", False),
     ("history: worst decile gap", False),
+    ("refitted: worst decile gap", False),
 )
 
 
@@ -66,6 +67,7 @@ def _world_row(data: Path, history: float) -> dict[str, Any]:
         "cold: worst decile gap": round(cold.worst_gap(), 3),
         "history: Brier": past.brier,
         "history: worst decile gap": round(past.worst_gap(), 3),
+        "refitted: worst decile gap": round(past.worst_gap(fitted=True), 3),
     }
 
 

@@ -240,3 +240,26 @@ def test_an_outcomes_file_alone_names_each_problem_and_keeps_what_is_stored(
     assert summary["files"][0]["stored"] == 0
     assert summary["files"][0]["duplicates"] == 3
     assert summary["history"]["read"] == 0
+
+
+def test_an_imported_track_record_lifts_a_case_from_the_first_day(engine: Engine) -> None:
+    # Reporters k0..k2 were right five times each on the platform before ReportGuard; s0..s2
+    # never reported before. Each trio reports one new account the same way.
+    past = [
+        _report(f"h{i}-{r}", f"k{r}", f"old-{i}", T0 - timedelta(days=30 - i), outcome="upheld",
+                resolved_at=T0 - timedelta(days=29 - i))
+        for i in range(5)
+        for r in range(3)
+    ]  # fmt: skip
+    now = [
+        _report(f"n-{who}{r}", f"{who}{r}", f"new-{who}", T0 + timedelta(hours=r))
+        for who in ("k", "s")
+        for r in range(3)
+    ]
+    _store(engine, past + now)
+    read_outcomes(engine, policy=POLICY)
+    refresh_cases(engine, policy=POLICY, now=T0 + timedelta(days=1))
+    with Session(engine) as session:
+        priority = dict(session.execute(sa.select(Case.target_id, Case.priority)).all())
+    assert set(priority) == {"new-k", "new-s"}
+    assert priority["new-k"] > priority["new-s"] + 1.0

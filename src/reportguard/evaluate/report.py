@@ -188,7 +188,20 @@ def print_calibration(console: Console, runs: list[Any]) -> None:
             "",
             f"worst {run.worst_gap():.3f}",
         )
+        if run.fitted_calibration:
+            table.add_row(
+                f"{run.history:.0%}",
+                "refitted",
+                "",
+                f"{run.fitted_brier:.4f}",
+                "",
+                f"worst {run.worst_gap(fitted=True):.3f}",
+            )
     console.print(table)
+    console.print(
+        "refitted: P(violation) refitted on a random half of the cases as the product does once "
+        "they are decided (Platt), scored on the other half."
+    )
 
 
 def print_disputes(console: Console, run: Any) -> None:

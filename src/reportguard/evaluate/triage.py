@@ -10,11 +10,14 @@ it would live. ``history=0`` is the cold start: no records at all, everything re
 
 from __future__ import annotations
 
+import math
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from reportguard.detect.campaigns import CampaignDetector
@@ -27,6 +30,7 @@ from reportguard.reporters.credibility import (
     empty_records,
     records_from_verdicts,
 )
+from reportguard.triage.calibration import fit_platt
 from reportguard.triage.priority import score_cases, stray_rate
 
 KS = (10, 50, 100)
@@ -44,10 +48,14 @@ class TriageRun:
     seconds: float
     brier: float = float("nan")
     calibration: list[dict[str, float]] = field(default_factory=list)
+    # P(violation) refitted (Platt) on a random half of the cases, scored on the other half.
+    fitted_brier: float = float("nan")
+    fitted_calibration: list[dict[str, float]] = field(default_factory=list)
 
-    def worst_gap(self) -> float:
+    def worst_gap(self, fitted: bool = False) -> float:
         """The largest distance between a decile's mean P(violation) and its observed share."""
-        return max((abs(b["predicted"] - b["observed"]) for b in self.calibration), default=0.0)
+        table = self.fitted_calibration if fitted else self.calibration
+        return max((abs(b["predicted"] - b["observed"]) for b in table), default=0.0)
 
 
 def truth_verdicts(truth: Truth, reports: pl.DataFrame) -> pl.DataFrame:
@@ -166,9 +174,9 @@ def evaluate_triage(
     )
     counts = per_target["target_id"].to_list()
     waves = set(per_target.filter(pl.col("len") >= 50)["target_id"].to_list()) & truth.viral
-    brier, calibration = reliability(
-        cases["probability"].to_list(), [c in truth.violating for c in cases["case"].to_list()]
-    )
+    violating = [c in truth.violating for c in cases["case"].to_list()]
+    brier, calibration = reliability(cases["probability"].to_list(), violating)
+    fitted_brier, fitted_calibration = _refitted(cases, violating)
     return TriageRun(
         name=directory.name,
         history=history,
@@ -181,4 +189,23 @@ def evaluate_triage(
         seconds=seconds,
         brier=round(brier, 4),
         calibration=calibration,
+        fitted_brier=round(fitted_brier, 4),
+        fitted_calibration=fitted_calibration,
     )
+
+
+def _refitted(cases: pl.DataFrame, violating: list[bool]) -> tuple[float, list[dict[str, float]]]:
+    """Reliability of P(violation) refitted as the product does once cases are decided.
+
+    The decided cases are a random half (by a hash of the target, so the same in every run);
+    the figures are on the other half. Real moderators decide the top of the queue first, so
+    the product's fit sees fewer low-evidence cases than this one.
+    """
+    half = np.array([zlib.crc32(c.encode()) % 2 == 0 for c in cases["case"].to_list()])
+    evidence = cases["evidence"].to_numpy()
+    truth = np.array(violating, dtype=bool)
+    if half.sum() < 50 or (~half).sum() < 50:
+        return math.nan, []
+    fit = fit_platt(evidence[half], truth[half])
+    held = ~half
+    return reliability(fit.probability(evidence[held]).tolist(), truth[held].tolist())

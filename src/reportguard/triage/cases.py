@@ -8,10 +8,12 @@ belong to, and stores each case's priority with its explanation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -33,6 +35,7 @@ from reportguard.store.models import (
     Report,
 )
 from reportguard.store.sql import IN_LIST_SIZE, chunked, epoch_expr
+from reportguard.triage.calibration import IDENTITY, Calibration, fit_platt
 from reportguard.triage.disputes import DAY, dispute_sentence, mutual_partners, route_disputes
 from reportguard.triage.priority import score_cases, stray_rate
 
@@ -189,6 +192,15 @@ def platform_stray_rate(session: Session) -> float:
     return stray_rate(int(reports or 0), int(followers or 0))
 
 
+def _last_decisions() -> sa.Select[Any]:
+    """Each decided case's last ruling (a case decided twice, after an appeal, counts once)."""
+    return (
+        sa.select(sa.func.max(Decision.id))
+        .where(Decision.outcome.in_(["violation", "no_violation"]))
+        .group_by(Decision.case_id)
+    )
+
+
 def decided_case_rate(session: Session, policy: Policy, minimum: int = 50) -> float:
     """Share of decided cases that were violations; the policy's prior until ``minimum``.
 
@@ -200,13 +212,34 @@ def decided_case_rate(session: Session, policy: Policy, minimum: int = 50) -> fl
         sa.select(
             sa.func.coalesce(sa.func.sum(sa.case((d.outcome == "violation", 1), else_=0)), 0),
             sa.func.count(),
-        ).where(d.outcome.in_(["violation", "no_violation"]))
+        ).where(d.id.in_(_last_decisions()))
     ).one()
     imported_violations, imported = imported_case_counts(session)
     violations, decided = int(violations) + imported_violations, int(decided) + imported
     if decided < minimum:
         return policy.triage.case_prior
     return violations / decided
+
+
+def decided_calibration(session: Session, *, minimum: int = 50) -> Calibration:
+    """The map fitted on the cases moderators decided, each with the evidence it had then.
+
+    The identity until ``minimum`` decided cases (and 10 of each outcome) exist. A
+    case's last decision counts.
+    """
+    rows = session.execute(
+        sa.select(Case.explanation["evidence"].as_float(), Decision.outcome)
+        .join(Decision, Decision.case_id == Case.id)
+        .where(Decision.id.in_(_last_decisions()))
+    ).all()
+    pairs = [(float(e), o == "violation") for e, o in rows if e is not None and math.isfinite(e)]
+    if len(pairs) < minimum:
+        return IDENTITY
+    x = np.array([e for e, _ in pairs])
+    y = np.array([v for _, v in pairs])
+    if min(int(y.sum()), int((~y).sum())) < 10:
+        return IDENTITY
+    return fit_platt(x, y)
 
 
 def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
@@ -275,6 +308,7 @@ def refresh_cases(
         campaigns = campaign_links(session, case_ids)
         strays = platform_stray_rate(session)
         case_rate = decided_case_rate(session, policy)
+        calibration = decided_calibration(session)
         partners = mutual_partners(
             quarrel_reports(session, case_ids), window_s=policy.disputes.window_days * DAY
         )
@@ -285,6 +319,7 @@ def refresh_cases(
         base_rate=rate,
         case_rate=case_rate,
         stray_rate=strays,
+        calibration=calibration,
         explain=True,
     )
     routed = route_disputes(reports, partners, reasons=scored, policy=policy)

@@ -41,6 +41,7 @@ from scipy.sparse.csgraph import connected_components
 
 from reportguard.policy.schema import Policy
 from reportguard.reporters.credibility import CredibilityModel
+from reportguard.triage.calibration import IDENTITY, Calibration
 
 MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
 LINKS = {"ip_hash": "network address", "device_hash": "device", "text_key": "text"}
@@ -82,6 +83,7 @@ def score_cases(
     base_rate: float | None = None,
     case_rate: float | None = None,
     stray_rate: float = 0.0,
+    calibration: Calibration = IDENTITY,
     explain: bool = False,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     """Priority per case, and (with ``explain``) each case's explanation.
@@ -93,7 +95,7 @@ def score_cases(
     it lower it. ``case_rate`` is the share of decided cases that were violations, where the
     odds of a case start (``triage.case_prior`` when unknown). With a ``target_followers``
     column, ``stray_rate`` (from :func:`stray_rate`) discounts the witnesses an account's
-    audience explains.
+    audience explains. ``calibration`` maps evidence to P(violation) (fitted on decided cases).
     """
     if base_rate is None:
         base_rate = CredibilityModel(policy.credibility).prior_mean
@@ -131,6 +133,7 @@ def score_cases(
         base_rate=base_rate,
         case_rate=case_rate,
         stray_rate=stray_rate,
+        calibration=calibration,
         explain=explain,
     )
     cases = (
@@ -189,6 +192,7 @@ def _combine(
     base_rate: float,
     case_rate: float,
     stray_rate: float,
+    calibration: Calibration,
     explain: bool,
 ) -> tuple[pl.DataFrame, dict[str, dict[str, Any]]]:
     cred = policy.credibility
@@ -287,7 +291,13 @@ def _combine(
         per_case.join(sev, on="case")
         .join(top_reason, on="case")
         .with_columns(
-            probability=1.0 / (1.0 + (-pl.col("evidence")).exp()),
+            probability=1.0
+            / (
+                1.0
+                + (-(calibration.slope * pl.col("evidence") + calibration.intercept))
+                .clip(-50.0, 50.0)
+                .exp()
+            ),
         )
         # Severity scales the odds: certain cases come first, and of two equally likely
         # violations the graver one.
@@ -300,6 +310,8 @@ def _combine(
     explained: dict[str, dict[str, Any]] = {}
     if explain:
         explained = _explain_voices(frame, voice, cases, rate, cap)
+        for entry in explained.values():
+            entry["calibration"] = calibration.sentence()
     return cases, explained
 
 
@@ -446,7 +458,8 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
             f"{entry['fresh']:.2f} together (never more than {policy.triage.crowd_cap:g})."
         )
     if "probability" in entry:
-        sentences.append(f"P(violation) {entry['probability']:.2f}.")
+        how = entry.get("calibration")
+        sentences.append(f"P(violation) {entry['probability']:.2f}" + (f", {how}." if how else "."))
     if row["reason"]:
         reason = policy.reason(row["reason"])
         sentences.append(
