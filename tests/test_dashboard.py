@@ -277,6 +277,7 @@ def test_case_page_lays_out_the_evidence(dash: Dash) -> None:
     assert "new account" in page
     assert "Claim this case" in page
     assert "counted as one voice" in page
+    assert "moderators rule a violation, from the stated priors" in page  # what P means
     assert client.get("/dashboard/cases/99999999").status_code == 404
     for path, status in (("/dashboard/cases/0", 422), ("/dashboard/nowhere", 404)):
         answer = client.get(path)

@@ -176,7 +176,10 @@ def evaluate_triage(
     waves = set(per_target.filter(pl.col("len") >= 50)["target_id"].to_list()) & truth.viral
     violating = [c in truth.violating for c in cases["case"].to_list()]
     brier, calibration = reliability(cases["probability"].to_list(), violating)
-    fitted_brier, fitted_calibration = _refitted(cases, violating)
+    # Refitting needs decided cases; with none decided (a cold start) there is nothing to fit.
+    fitted_brier, fitted_calibration = (
+        _refitted(cases, violating) if history > 0 else (math.nan, [])
+    )
     return TriageRun(
         name=directory.name,
         history=history,
