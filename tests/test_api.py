@@ -207,6 +207,13 @@ def test_partial_bad_batch_keeps_the_good_and_names_each_bad_record(api: Api) ->
     assert {"reporter_id", "target_id", "reason", "created_at"} <= {
         d["field"] for d in single_bad.json()["error"]["details"]
     }
+    future = api.client.post(
+        "/v1/reports", json=report(77, created_at="2126-01-01T00:00:00Z"), headers=api.h("ingest")
+    )
+    assert future.status_code == 422
+    (detail,) = future.json()["error"]["details"]
+    assert detail["field"] == "created_at"
+    assert detail["message"].startswith("in the future")
 
 
 def test_account_snapshots_and_every_write_names_its_key(api: Api) -> None:

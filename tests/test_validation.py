@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from tests.helpers import account, report
 
-from reportguard.ingest.contract import AccountSnapshot, ReportEvent
+from reportguard.config import Settings
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent, TimeBounds
 from reportguard.ingest.validate import RecordError, validate_record
 
 
@@ -35,13 +36,30 @@ def test_blank_required_text_is_an_error(field: str) -> None:
         ("yesterday", "not a timestamp"),
         ("2026-13-01T00:00:00Z", "not a timestamp"),
         ("", "must not be empty"),
-        ("1999-12-31T23:59:59Z", "implausible timestamp (before 2000-01-01)"),
-        (0, "implausible timestamp (before 2000-01-01)"),
+        ("1989-12-31T23:59:59Z", "implausible timestamp (before 1990-01-01)"),
+        (0, "implausible timestamp (before 1990-01-01)"),
+        ("2126-11-24T20:31:07Z", "in the future"),
     ],
 )
 def test_bad_timestamps(value: object, message: str) -> None:
     (error,) = errors_of(report(1, created_at=value))
     assert error.startswith(f"created_at: {message}")
+
+
+def test_the_time_bounds_are_settings() -> None:
+    # A forum from the 1990s: its 1998 accounts and reports are plausible by default.
+    assert validate_record(report(1, created_at="1998-07-03T10:00:00Z")) is not None
+    older = TimeBounds(earliest=datetime(1970, 1, 1, tzinfo=UTC)).context()
+    assert validate_record(report(1, created_at=0), context=older) is not None
+    tight = TimeBounds(skew=timedelta(0)).context()
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    assert validate_record(report(1, created_at=soon)) is not None  # within a day's skew
+    with pytest.raises(RecordError, match="created_at: in the future"):
+        validate_record(report(1, created_at=soon), context=tight)
+    settings = Settings(earliest_time="1985-01-01", clock_skew_hours=2)
+    bounds = settings.time_bounds()
+    assert bounds.earliest == datetime(1985, 1, 1, tzinfo=UTC)
+    assert bounds.skew == timedelta(hours=2)
 
 
 def test_timestamps_normalise_to_utc() -> None:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reportguard.errors import ConfigError
 
 if TYPE_CHECKING:
+    from reportguard.ingest.contract import TimeBounds
     from reportguard.policy import Policy
 
 DEFAULT_DATABASE = "reportguard.db"
@@ -45,6 +47,18 @@ class Settings(BaseSettings):
     api_live_detection: bool = True
     api_key_cache_seconds: float = 5.0
     dashboard_session_hours: float = 12.0
+    # Plausible record times: accounts from the 1990s exist; a day ahead of the clock is a typo.
+    earliest_time: datetime = datetime(1990, 1, 1, tzinfo=UTC)
+    clock_skew_hours: float = Field(default=24.0, ge=0)
+
+    def time_bounds(self) -> TimeBounds:
+        """The bounds ingest holds every record's times to."""
+        from reportguard.ingest.contract import TimeBounds
+
+        earliest = self.earliest_time
+        if earliest.tzinfo is None:
+            earliest = earliest.replace(tzinfo=UTC)
+        return TimeBounds(earliest=earliest, skew=timedelta(hours=self.clock_skew_hours))
 
     def webhook_signing_secret(self) -> str:
         """The webhook secret: ``REPORTGUARD_WEBHOOK_SECRET``, else the file it names."""

@@ -81,6 +81,7 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.policy = policy
+    app.state.time_bounds = settings.time_bounds()
     app.state.committer = committer
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)

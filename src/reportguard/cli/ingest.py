@@ -94,6 +94,7 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
             batch_size=batch_size,
             field_map=mapping,
             kind=kind.value,
+            bounds=settings_of(ctx).time_bounds(),
         )
     for summary in summaries:
         total.add(summary)
@@ -216,7 +217,11 @@ def outcomes(
     with err_console.status("storing outcomes", spinner="dots") as status:
         for path in files:
             status.update(f"storing outcomes from {path.name}")
-            summaries.append(import_outcome_file(engine, path, field_map=mapping))
+            summaries.append(
+                import_outcome_file(
+                    engine, path, field_map=mapping, bounds=settings_of(ctx).time_bounds()
+                )
+            )
         status.update("reading outcomes into credibility")
         history = read_outcomes(engine, policy=settings_of(ctx).policy())
     engine.dispose()

@@ -7,7 +7,8 @@ guess could corrupt detection (unparseable times, negative counts, malformed IP 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,24 +17,46 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from reportguard.ingest.hashing import normalise_ip
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_TEXT = 20_000
 
 
-def _as_utc(value: datetime) -> datetime:
+@dataclass(frozen=True)
+class TimeBounds:
+    """The plausible times of a record: none before ``earliest``, none beyond the clock's skew.
+
+    Forums and mail systems have accounts from the 1990s, so the floor is 1990 unless a setting
+    moves it (``REPORTGUARD_EARLIEST_TIME``); a time more than ``skew`` ahead of this machine's
+    clock (``REPORTGUARD_CLOCK_SKEW_HOURS``, one day) is a broken clock or a typo, never a report.
+    """
+
+    earliest: datetime = datetime(1990, 1, 1, tzinfo=UTC)
+    skew: timedelta = timedelta(days=1)
+
+    def context(self) -> dict[str, datetime]:
+        """The validation context for one import: the latest time is fixed when it starts."""
+        return {"earliest": self.earliest, "latest": datetime.now(UTC) + self.skew}
+
+
+def _as_utc(value: datetime, info: ValidationInfo) -> datetime:
     offset = value.utcoffset()
     if offset is None:
         value = value.replace(tzinfo=UTC)
     elif offset:
         value = value.astimezone(UTC)
-    if value < EARLIEST:
-        raise ValueError("implausible timestamp (before 2000-01-01)")
+    bounds = info.context or TimeBounds().context()
+    if value < bounds["earliest"]:
+        raise ValueError(f"implausible timestamp (before {bounds['earliest']:%Y-%m-%d})")
+    if value > bounds["latest"]:
+        raise ValueError(
+            f"in the future (after {bounds['latest']:%Y-%m-%dT%H:%M}Z, beyond the clock skew)"
+        )
     return value
 
 

@@ -30,6 +30,7 @@ from reportguard.ingest.contract import (
     SENSITIVE_FIELDS,
     AccountSnapshot,
     ReportEvent,
+    TimeBounds,
 )
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.readers import BadLine, Reader
@@ -209,8 +210,10 @@ class Importer:
         field_map: Mapping[str, str] | None = None,
         kind: Kind = "auto",
         defer_indexes: bool | None = None,
+        bounds: TimeBounds | None = None,
     ) -> None:
         self.engine = engine
+        self.bounds = bounds or TimeBounds()
         self.hasher = hasher
         self.batch_size = batch_size
         self.field_map = dict(field_map or {})
@@ -268,6 +271,7 @@ class Importer:
         now = datetime.now(UTC)
         status = "failed"
         writer = _WriterThread(self.engine, self.writer, summary)
+        context = self.bounds.context()
         try:
             for location, raw in records:
                 summary.records += 1
@@ -279,7 +283,7 @@ class Importer:
                 if self.field_map:
                     raw = {self.field_map.get(k, k): v for k, v in raw.items()}  # noqa: PLW2901
                 try:
-                    record = validated(raw, self.kind, summary)
+                    record = validated(raw, self.kind, summary, context)
                 except RecordError as exc:
                     self._reject(summary, sink, Rejection(source, location, exc.errors), raw)
                     continue
@@ -392,11 +396,14 @@ class Importer:
 
 
 def validated(
-    raw: Mapping[str, Any], kind: Kind, summary: IngestSummary
+    raw: Mapping[str, Any],
+    kind: Kind,
+    summary: IngestSummary,
+    context: Mapping[str, Any] | None = None,
 ) -> ReportEvent | AccountSnapshot:
     """One raw record checked against the contract (RecordError names each bad field); the
     fields it carries outside the contract are counted in ``summary``, never silently lost."""
-    record = validate_record(raw, kind)
+    record = validate_record(raw, kind, context)
     known = REPORT_FIELDS if isinstance(record, ReportEvent) else ACCOUNT_FIELDS
     for key in raw.keys() - known:
         if key not in ("type", "record_type"):

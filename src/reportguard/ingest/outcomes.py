@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from reportguard.ingest.contract import OutcomeRecord
+from reportguard.ingest.contract import OutcomeRecord, TimeBounds
 from reportguard.ingest.importer import Rejection, RejectSink, rejects_path_for
 from reportguard.ingest.readers import BadLine, Reader
 from reportguard.ingest.validate import FieldError, field_errors
@@ -80,6 +80,7 @@ def import_outcome_file(
     *,
     field_map: Mapping[str, str] | None = None,
     batch_size: int = 5_000,
+    bounds: TimeBounds | None = None,
 ) -> OutcomeSummary:
     """Store the outcomes of one file on their reports; rejects go beside it (idempotent)."""
     sink = RejectSink(rejects_path_for(path))
@@ -91,6 +92,7 @@ def import_outcome_file(
             sink=sink,
             field_map=field_map,
             batch_size=batch_size,
+            bounds=bounds,
         )
     finally:
         sink.close()
@@ -106,11 +108,13 @@ def import_outcomes(
     sink: RejectSink | None = None,
     field_map: Mapping[str, str] | None = None,
     batch_size: int = 5_000,
+    bounds: TimeBounds | None = None,
 ) -> OutcomeSummary:
     """Validate ``(location, raw)`` outcome records and store them, one transaction per batch."""
     sink = sink or RejectSink(None)
     summary = OutcomeSummary(source=source)
     batch: list[tuple[str, OutcomeRecord, Mapping[str, Any]]] = []
+    context = (bounds or TimeBounds()).context()
 
     def reject(location: str, errors: list[FieldError], raw: Mapping[str, Any] | None) -> None:
         summary.rejected += 1
@@ -127,7 +131,7 @@ def import_outcomes(
         if field_map:
             raw = {field_map.get(k, k): v for k, v in raw.items()}  # noqa: PLW2901
         try:
-            batch.append((location, OutcomeRecord.model_validate(raw), raw))
+            batch.append((location, OutcomeRecord.model_validate(raw, context=context), raw))
         except ValidationError as exc:
             reject(location, field_errors(exc, raw), raw)
             continue

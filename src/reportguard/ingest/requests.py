@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from reportguard.ingest.contract import AccountSnapshot, ReportEvent
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent, TimeBounds
 from reportguard.ingest.importer import Importer, IngestSummary, validated
 from reportguard.ingest.validate import FieldError, Kind, RecordError
 from reportguard.store import audit
@@ -51,9 +51,15 @@ class RequestResult:
 
 
 def prepare_request(
-    records: list[Any], *, source: str, actor: str, kind: Kind = "auto"
+    records: list[Any],
+    *,
+    source: str,
+    actor: str,
+    kind: Kind = "auto",
+    bounds: TimeBounds | None = None,
 ) -> PreparedRequest:
     """Validate one request's records; bad ones are named by their index and field."""
+    context = (bounds or TimeBounds()).context()
     prepared = PreparedRequest(
         source=source,
         actor=actor,
@@ -68,7 +74,7 @@ def prepare_request(
             prepared.rejections.append((index, [FieldError("", "a record must be a JSON object")]))
             continue
         try:
-            record = validated(raw, kind, prepared.summary)
+            record = validated(raw, kind, prepared.summary, context)
         except RecordError as exc:
             prepared.rejections.append((index, exc.errors))
             continue

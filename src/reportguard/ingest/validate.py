@@ -97,17 +97,22 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def validate_record(raw: Mapping[str, Any], kind: Kind = "auto") -> Record:
-    """Validate one raw record; raises RecordError naming each bad field."""
+def validate_record(
+    raw: Mapping[str, Any], kind: Kind = "auto", context: Mapping[str, Any] | None = None
+) -> Record:
+    """Validate one raw record; raises RecordError naming each bad field.
+
+    ``context`` is :meth:`TimeBounds.context` (default: the default bounds, now).
+    """
     which = record_kind(raw, kind)
     data = raw
     if "type" in raw or "record_type" in raw:
         data = {k: v for k, v in raw.items() if k not in ("type", "record_type")}
     try:
         if which == "report":
-            return ReportEvent.model_validate(data)
+            return ReportEvent.model_validate(data, context=context)
         return AccountSnapshot.model_validate(
-            {k: v for k, v in data.items() if k in ACCOUNT_FIELDS}
+            {k: v for k, v in data.items() if k in ACCOUNT_FIELDS}, context=context
         )
     except ValidationError as exc:
         raise RecordError(field_errors(exc, raw)) from None

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from reportguard.detect.campaigns import CampaignDetector, Detection
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.persist import store_campaigns
+from reportguard.ingest.contract import TimeBounds
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer, IngestSummary
 from reportguard.ingest.validate import Kind
@@ -36,9 +37,12 @@ def import_files(
     batch_size: int = 20_000,
     field_map: Mapping[str, str] | None = None,
     kind: Kind = "auto",
+    bounds: TimeBounds | None = None,
 ) -> list[IngestSummary]:
     """Import report exports and account snapshots, one summary per file (idempotent)."""
-    importer = Importer(engine, hasher, batch_size=batch_size, field_map=field_map, kind=kind)
+    importer = Importer(
+        engine, hasher, batch_size=batch_size, field_map=field_map, kind=kind, bounds=bounds
+    )
     summaries = []
     for path in paths:
 

@@ -32,7 +32,7 @@ from reportguard.simulate.spec import (
 )
 from reportguard.simulate.text import REASONS
 
-# The earliest time ingest takes today: the oldest accounts are made after it.
+# The oldest accounts a world makes: within what ingest takes by default (from 1990).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 #: Every range a randomized world is drawn from (docs/simulation.md lists the same).

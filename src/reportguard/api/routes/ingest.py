@@ -66,7 +66,11 @@ def _ingest(
     def handler() -> tuple[int, dict[str, Any]]:
         with audit.via_key(principal.key_id):
             prepared = prepare_request(
-                records, source=f"api:{principal.name}", actor=principal.actor, kind=kind
+                records,
+                source=f"api:{principal.name}",
+                actor=principal.actor,
+                kind=kind,
+                bounds=state.time_bounds,
             )
         result = state.committer.store(prepared)
         if state.feed is not None:
