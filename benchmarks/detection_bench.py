@@ -35,6 +35,7 @@ from benchmarks.worlds import world_table
 from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
+from reportguard.detect.report_scores import score_reports
 from reportguard.evaluate.baselines import burst_threshold
 from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.report import print_campaigns, print_table
@@ -60,9 +61,12 @@ def reportguard_incremental(data: Path, batch: int = 5000) -> DetectionResult:
 def reportguard(data: Path) -> DetectionResult:
     """ReportGuard's batch engine, timed from reading the files (as the peers are)."""
     started = time.perf_counter()
-    detection = CampaignDetector.default().run(ReportFrame.from_simulation(data))
+    frame = ReportFrame.from_simulation(data)
+    detection = CampaignDetector.default().run(frame)
     seconds = time.perf_counter() - started
-    return DetectionResult.from_found("reportguard", seconds, detection.campaigns)
+    # Per-report scores are ReportGuard's alone (no peer gives them): outside the timing.
+    scores = score_reports(frame, detection.campaigns)
+    return DetectionResult.from_found("reportguard", seconds, detection.campaigns, scores)
 
 
 # Per world: (column, where in the evaluation, higher is better).
@@ -73,6 +77,8 @@ WORLD_METRICS = (
     ("violators listed", ("targets", "violators_listed"), False),
     ("wave violators listed", ("targets", "viral_called_campaign"), False),
     ("innocents listed", ("targets", "innocent_listed"), False),
+    ("report ROC-AUC", ("report_level", "score_roc_auc"), True),
+    ("stream ROC-AUC", ("report_level", "stream_roc_auc"), True),
 )
 
 

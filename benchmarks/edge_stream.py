@@ -33,6 +33,7 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from reportguard.detect.stream_score import KINDS, StreamScorer
+from reportguard.evaluate.metrics import average_precision, roc_auc
 
 NORMAL_LABELS = ("-", "0", "normal", "benign", "false", "")
 DARPA_TIME = r"^\d{2}/\d{2}/\d{4}-\d{2}:\d{2}$"
@@ -165,43 +166,6 @@ def heavy_repeat(
     label = np.concatenate([np.zeros(rest, np.int8), np.ones(burst, np.int8)])
     order = np.argsort(time_, kind="stable")
     return EdgeStream(src[order], dst[order], time_[order], label[order], "iso")
-
-
-def roc_auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
-    """Rank-based ROC-AUC (Mann-Whitney U), ties counted half: sklearn's roc_auc_score."""
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(labels).astype(bool)
-    positives, negatives = int(y.sum()), int((~y).sum())
-    if positives == 0 or negatives == 0:
-        return float("nan")
-    order = np.argsort(s, kind="stable")
-    sorted_scores = s[order]
-    first = np.r_[True, sorted_scores[1:] != sorted_scores[:-1]]
-    group = np.cumsum(first) - 1
-    starts = np.flatnonzero(first)
-    counts = np.diff(np.r_[starts, len(s)])
-    mean_rank = starts + (counts + 1) / 2.0  # 1-based average rank of each tie group
-    ranks = np.empty(len(s))
-    ranks[order] = mean_rank[group]
-    u = ranks[y].sum() - positives * (positives + 1) / 2.0
-    return float(u / (positives * negatives))
-
-
-def average_precision(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
-    """Average precision, one step per distinct score: sklearn's average_precision_score."""
-    s = np.asarray(scores, dtype=np.float64)
-    y = np.asarray(labels).astype(bool)
-    positives = int(y.sum())
-    if positives == 0:
-        return float("nan")
-    order = np.argsort(-s, kind="stable")
-    sorted_scores, hits = s[order], y[order]
-    last = np.r_[sorted_scores[1:] != sorted_scores[:-1], True]  # end of each tie group
-    true_pos = np.cumsum(hits)[last]
-    seen = np.flatnonzero(last) + 1
-    precision = true_pos / seen
-    recall = true_pos / positives
-    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
 def peak_mib() -> float:

@@ -179,6 +179,13 @@ def test_simulate_ingest_evaluate_end_to_end(
     assert ours["targets"]["viral"] == baseline["targets"]["viral"] == 4
     assert ours["targets"]["viral_called_campaign"] == 0
     assert ours["members"]["f1"] > baseline["members"]["f1"]
+    found = json.loads((tmp_path / "found.json").read_text())
+    assert len(found["report_scores"]) == sum(1 for _ in (out / "reports.jsonl").open())
+    # Campaign reports carry their campaign's evidence on top of their own burst surprise.
+    level = ours["report_level"]
+    assert "Per-report scores against the attack reports" in text
+    assert level["score_roc_auc"] > max(0.9, level["stream_roc_auc"])
+    assert "report_level" not in baseline
 
 
 @pytest.mark.parametrize(

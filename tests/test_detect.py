@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from reportguard.detect.campaigns import CampaignDetector
 from reportguard.detect.frame import REPORT_COLUMNS, ReportFrame
 from reportguard.detect.persist import store_campaigns
+from reportguard.detect.report_scores import campaign_evidence, score_reports
 from reportguard.store.database import create_engine
 from reportguard.store.models import Campaign, CampaignMember, CampaignReport
 
@@ -249,3 +250,29 @@ def test_simulated_quality_floor(small_simulation: Path, preset_name: str) -> No
     score = evaluate(Truth(small_simulation), result)
     assert score["members"]["f1"] >= 0.95
     assert score["targets"]["viral_called_campaign"] == 0
+
+
+def test_every_report_gets_a_score_and_campaign_reports_rank_first() -> None:
+    s = Stream()
+    members = [s.account(f"fresh{i}", age_days=2 + i / 50, followers=0) for i in range(40)]
+    for i, member in enumerate(members):
+        s.report(member, "u7", T0 + 10 * DAY + i * 15, text="ban this account now, it is hate",
+                 ip=f"proxy-{i % 3}", referrer="https://forum.example.net/t/raid")  # fmt: skip
+    frame = s.frame()
+    (campaign,) = CampaignDetector.default().run(frame).campaigns
+    scores = score_reports(frame, [campaign])
+    assert scores["report_id"].sort().to_list() == frame.reports["report_id"].sort().to_list()
+    ours = scores.filter(pl.col("campaign") == campaign.key)
+    assert set(ours["report_id"]) == set(campaign.report_ids)
+    assert ours["campaign_evidence"].min() == pytest.approx(campaign_evidence(campaign.score))
+    rest = scores.filter(pl.col("campaign").is_null())
+    assert ours["score"].min() > rest["score"].quantile(0.99)
+    share = scores["score"] - scores["campaign_evidence"]  # the stream rank, between 0 and 1
+    assert share.min() >= 0
+    assert share.max() < 1
+    assert (
+        scores.sort("stream")["report_id"].to_list()[-1]
+        == scores.sort(share)["report_id"].to_list()[-1]
+    )
+    # The burst alone: the raid's reports stand above the background on their own counts.
+    assert ours["stream"].median() > rest["stream"].median()

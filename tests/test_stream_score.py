@@ -11,10 +11,11 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 import pytest
-from benchmarks.edge_stream import average_precision, heavy_repeat, load_edge_stream, roc_auc
+from benchmarks.edge_stream import heavy_repeat, load_edge_stream
 
 from reportguard.detect import stream_score
 from reportguard.detect.stream_score import KINDS, StreamScorer, chi2_surprise, node_keys
+from reportguard.evaluate.metrics import average_precision, roc_auc
 
 
 def chi2(a: float, s: float, t: float) -> float:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tests.helpers import account, report
 
-from reportguard.config import Settings
-from reportguard.ingest.contract import AccountSnapshot, ReportEvent, TimeBounds
+from reportguard.config import Settings, TimeBounds
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.validate import RecordError, validate_record
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,7 +19,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reportguard.errors import ConfigError
 
 if TYPE_CHECKING:
-    from reportguard.ingest.contract import TimeBounds
     from reportguard.policy import Policy
 
 DEFAULT_DATABASE = "reportguard.db"
@@ -28,6 +28,23 @@ def default_key_file() -> Path:
     """Where the hashing key lives when the environment gives none (XDG config dir)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "reportguard" / "secret.key"
+
+
+@dataclass(frozen=True)
+class TimeBounds:
+    """The plausible times of a record: none before ``earliest``, none beyond the clock's skew.
+
+    Forums and mail systems have accounts from the 1990s, so the floor is 1990 unless a setting
+    moves it (``REPORTGUARD_EARLIEST_TIME``); a time more than ``skew`` ahead of this machine's
+    clock (``REPORTGUARD_CLOCK_SKEW_HOURS``, one day) is a broken clock or a typo, never a report.
+    """
+
+    earliest: datetime = datetime(1990, 1, 1, tzinfo=UTC)
+    skew: timedelta = timedelta(days=1)
+
+    def context(self) -> dict[str, datetime]:
+        """The validation context for one import: the latest time is fixed when it starts."""
+        return {"earliest": self.earliest, "latest": datetime.now(UTC) + self.skew}
 
 
 class Settings(BaseSettings):
@@ -53,8 +70,6 @@ class Settings(BaseSettings):
 
     def time_bounds(self) -> TimeBounds:
         """The bounds ingest holds every record's times to."""
-        from reportguard.ingest.contract import TimeBounds
-
         earliest = self.earliest_time
         if earliest.tzinfo is None:
             earliest = earliest.replace(tzinfo=UTC)

@@ -94,10 +94,11 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
         console=err_console,
         transient=True,
     ) as progress:
-        task = progress.add_task("reading reports", total=3)
+        steps = ("reading", "detecting", "scoring", "storing")
+        task = progress.add_task("reading reports", total=len(steps))
 
         def step(what: str) -> None:
-            done = ("reading", "detecting", "storing").index(what.split(maxsplit=1)[0])
+            done = steps.index(what.split(maxsplit=1)[0])
             progress.update(task, completed=done, description=what)
 
         detection = batch.detect(
@@ -108,7 +109,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
             store=store,
             step=step,
         )
-        progress.update(task, completed=3)
+        progress.update(task, completed=len(steps))
     engine.dispose()
     print_campaigns(console, detection, limit=show)
     if json_out is not None:

@@ -135,6 +135,8 @@ class Detection:
     campaigns: list[FoundCampaign]
     waves: pl.DataFrame
     seconds: float = 0.0
+    # One row per report (detect.report_scores), when the caller asked for them.
+    report_scores: pl.DataFrame | None = None
 
     @property
     def examined(self) -> int:

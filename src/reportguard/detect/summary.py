@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+import polars as pl
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -59,8 +60,14 @@ def print_campaigns(console: Console, detection: DetectionSummary, *, limit: int
 
 def detection_json(detection: DetectionSummary) -> dict[str, Any]:
     """The detection result format that `reportguard evaluate --result` reads, plus evidence."""
-    return {
+    out: dict[str, Any] = {
         "detector": "reportguard",
         "seconds": round(detection.seconds, 3),
         "campaigns": [c.as_dict() for c in detection.campaigns],
     }
+    scores = getattr(detection, "report_scores", None)
+    if isinstance(scores, pl.DataFrame):
+        out["report_scores"] = scores.with_columns(
+            pl.col(["score", "stream", "campaign_evidence"]).round(4)
+        ).to_dicts()
+    return out

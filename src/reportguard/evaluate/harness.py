@@ -19,7 +19,14 @@ import polars as pl
 from pydantic import BaseModel, Field
 
 from reportguard.errors import InputFileError
-from reportguard.evaluate.metrics import median, ndcg_at_k, precision_at_k, prf
+from reportguard.evaluate.metrics import (
+    average_precision,
+    median,
+    ndcg_at_k,
+    precision_at_k,
+    prf,
+    roc_auc,
+)
 
 GROUPS = ("sockpuppet", "real-account", "camouflaged")
 RANK_KS = (10, 50, 100)
@@ -33,6 +40,14 @@ class DetectedCampaign(BaseModel):
     first_flagged_at: datetime | None = None
 
 
+class ReportScore(BaseModel):
+    """One report's score (``detect --json``): campaign evidence, then its stream rank."""
+
+    report_id: str
+    score: float
+    stream: float | None = None
+
+
 class DetectionResult(BaseModel):
     """What a detector claims; written as JSON by ``reportguard detect`` and the adapters."""
 
@@ -41,13 +56,24 @@ class DetectionResult(BaseModel):
     campaigns: list[DetectedCampaign] = Field(default_factory=list)
     queue: list[str] | None = None
     automated_actions: list[str] | None = None
+    report_scores: list[ReportScore] | None = None
 
     @classmethod
     def from_found(
-        cls, detector: str, seconds: float | None, campaigns: Iterable[Any]
+        cls,
+        detector: str,
+        seconds: float | None,
+        campaigns: Iterable[Any],
+        report_scores: pl.DataFrame | None = None,
     ) -> DetectionResult:
         """From campaigns with members, targets, report_ids, score and first_flagged_at."""
         return cls(
+            report_scores=None
+            if report_scores is None
+            else [
+                ReportScore(report_id=r, score=s, stream=t)
+                for r, s, t in report_scores.select("report_id", "score", "stream").iter_rows()
+            ],
             detector=detector,
             seconds=None if seconds is None else round(seconds, 2),
             campaigns=[
@@ -225,6 +251,9 @@ def evaluate(truth: Truth, result: DetectionResult) -> dict[str, Any]:
         "innocent_listed": len(predicted_targets - truth.brigaded - truth.violating),
     }
 
+    if result.report_scores is not None:
+        report["report_level"] = report_level(truth, result.report_scores)
+
     report["campaigns"] = _per_campaign(truth, assigned)
     detect_times = [c for c in report["campaigns"] if c["reports_to_detect"] is not None]
     big = [c for c in detect_times if c["active_members"] >= 50]
@@ -251,6 +280,22 @@ def evaluate(truth: Truth, result: DetectionResult) -> dict[str, Any]:
         "naive_rule": "20 reports within a 24-hour window",
     }
     return report
+
+
+def report_level(truth: Truth, scores: list[ReportScore]) -> dict[str, Any]:
+    """ROC-AUC and average precision of the per-report scores against the attack reports.
+
+    Every report of the simulation is ranked; one the result does not score counts as 0.
+    """
+    given = {s.report_id: s for s in scores}
+    ids = truth.reports["report_id"].to_list()
+    labels = [rid in truth.attack_report_ids for rid in ids]
+    out: dict[str, Any] = {"reports": len(ids), "attack_reports": sum(labels)}
+    for name in ("score", "stream"):
+        values = [(getattr(given[rid], name) or 0.0) if rid in given else 0.0 for rid in ids]
+        out[f"{name}_roc_auc"] = round(roc_auc(values, labels), 4)
+        out[f"{name}_average_precision"] = round(average_precision(values, labels), 4)
+    return out
 
 
 def _per_campaign(

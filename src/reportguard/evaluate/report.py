@@ -67,6 +67,40 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
         "members was first flagged.",
         style="dim",
     )
+    scored = [s for s in scores if "report_level" in s]
+    if scored:
+        per_report = Table(
+            title="Per-report scores against the attack reports",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+        )
+        for name in (
+            "detector",
+            "reports",
+            "attack",
+            "ROC-AUC",
+            "AP",
+            "stream ROC-AUC",
+            "stream AP",
+        ):
+            per_report.add_column(name, justify="left" if name == "detector" else "right")
+        for s in scored:
+            r = s["report_level"]
+            per_report.add_row(
+                s["detector"],
+                f"{r['reports']:,}",
+                f"{r['attack_reports']:,}",
+                _f(r["score_roc_auc"]),
+                _f(r["score_average_precision"]),
+                _f(r["stream_roc_auc"]),
+                _f(r["stream_average_precision"]),
+            )
+        console.print(per_report)
+        console.print(
+            "score: the report's campaign evidence, then its rank by its own stream surprise "
+            "(MIDAS-R); stream: the stream surprise alone.",
+            style="dim",
+        )
     triage = [s for s in scores if "triage" in s]
     if triage:
         ranks = Table(

@@ -7,8 +7,7 @@ guess could corrupt detection (unparseable times, negative counts, malformed IP 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,26 +21,10 @@ from pydantic import (
     model_validator,
 )
 
+from reportguard.config import TimeBounds
 from reportguard.ingest.hashing import normalise_ip
 
 MAX_TEXT = 20_000
-
-
-@dataclass(frozen=True)
-class TimeBounds:
-    """The plausible times of a record: none before ``earliest``, none beyond the clock's skew.
-
-    Forums and mail systems have accounts from the 1990s, so the floor is 1990 unless a setting
-    moves it (``REPORTGUARD_EARLIEST_TIME``); a time more than ``skew`` ahead of this machine's
-    clock (``REPORTGUARD_CLOCK_SKEW_HOURS``, one day) is a broken clock or a typo, never a report.
-    """
-
-    earliest: datetime = datetime(1990, 1, 1, tzinfo=UTC)
-    skew: timedelta = timedelta(days=1)
-
-    def context(self) -> dict[str, datetime]:
-        """The validation context for one import: the latest time is fixed when it starts."""
-        return {"earliest": self.earliest, "latest": datetime.now(UTC) + self.skew}
 
 
 def _as_utc(value: datetime, info: ValidationInfo) -> datetime:

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from reportguard.config import TimeBounds
 from reportguard.errors import InputFileError
 from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
@@ -30,7 +31,6 @@ from reportguard.ingest.contract import (
     SENSITIVE_FIELDS,
     AccountSnapshot,
     ReportEvent,
-    TimeBounds,
 )
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.readers import BadLine, Reader

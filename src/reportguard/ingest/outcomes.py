@@ -18,7 +18,8 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from reportguard.ingest.contract import OutcomeRecord, TimeBounds
+from reportguard.config import TimeBounds
+from reportguard.ingest.contract import OutcomeRecord
 from reportguard.ingest.importer import Rejection, RejectSink, rejects_path_for
 from reportguard.ingest.readers import BadLine, Reader
 from reportguard.ingest.validate import FieldError, field_errors

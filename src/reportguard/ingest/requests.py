@@ -18,7 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from reportguard.ingest.contract import AccountSnapshot, ReportEvent, TimeBounds
+from reportguard.config import TimeBounds
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.importer import Importer, IngestSummary, validated
 from reportguard.ingest.validate import FieldError, Kind, RecordError
 from reportguard.store import audit

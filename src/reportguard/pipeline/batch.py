@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from reportguard.config import TimeBounds
 from reportguard.detect.campaigns import CampaignDetector, Detection
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.persist import store_campaigns
-from reportguard.ingest.contract import TimeBounds
+from reportguard.detect.report_scores import score_reports
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer, IngestSummary
 from reportguard.ingest.validate import Kind
@@ -81,6 +82,8 @@ def detect(
     frame = ReportFrame.from_database(engine, since=since, until=until)
     tell(f"detecting in {len(frame):,} reports")
     detection = (detector or CampaignDetector.default()).run(frame)
+    tell("scoring every report")
+    detection.report_scores = score_reports(frame, detection.campaigns)
     if store:
         tell("storing campaigns")
         store_campaigns(engine, detection.campaigns, policy=policy)

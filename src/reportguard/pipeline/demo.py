@@ -159,7 +159,9 @@ def load_platform(
 
 
 def _score(run: DemoRun, truth: Truth, detection: Detection, engine: sa.Engine) -> None:
-    result = DetectionResult.from_found("reportguard", detection.seconds, detection.campaigns)
+    result = DetectionResult.from_found(
+        "reportguard", detection.seconds, detection.campaigns, detection.report_scores
+    )
     scored = evaluate(truth, result)
     run.detected = len(detection.campaigns)
     run.planted = len(scored["campaigns"])
