@@ -95,6 +95,38 @@ def test_on_a_small_platform_a_crowd_the_group_dominates_still_counts() -> None:
     assert table.filter(pl.col("target_id") == "victim")["kept"].to_list() == [False]
 
 
+def test_heavy_reporters_filling_crowds_by_their_breadth_are_no_campaign() -> None:
+    # Eight busy hosts (or trusted flaggers) each report the same 500 accounts over ten days;
+    # a hundred others report one account each. Every crowd is all hosts: by headcount (8 of
+    # 108 reporters) that is far beyond chance, by activity (4,000 of 4,100 pairs) it is not.
+    hosts = [f"h{i}" for i in range(8)]
+    rows = [(h, f"t{j}", j * 1700 + i) for j in range(500) for i, h in enumerate(hosts)]
+    rows += [(f"p{i}", f"x{i}", 3_000 + i) for i in range(100)]
+    log = _reports(rows)
+    group = log.filter(pl.col("reporter_id").is_in(hosts))
+    active = log["reporter_id"].n_unique()
+    pairs = log.select("reporter_id", "target_id").unique()
+    activity = pairs.filter(pl.col("reporter_id").is_in(hosts)).height / pairs.height
+    assert activity == 4000 / 4100
+    by_headcount = target_evidence(group, log, group_size=8, active_reporters=active)
+    assert by_headcount["kept"].all()
+    by_activity = target_evidence(
+        group, log, group_size=8, active_reporters=active, activity=activity
+    )
+    assert not by_activity["kept"].any()
+    # A raid of one-shot accounts keeps its headcount share: activity never lowers the bar.
+    raiders = [f"n{i}" for i in range(30)]
+    raid = _reports([*rows, *((m, "victim", 500_000 + i * 20) for i, m in enumerate(raiders))])
+    table = target_evidence(
+        raid.filter(pl.col("reporter_id").is_in(raiders)),
+        raid,
+        group_size=30,
+        active_reporters=raid["reporter_id"].n_unique(),
+        activity=30 / 4130,
+    )
+    assert table["kept"].to_list() == [True]
+
+
 def test_targets_behind_different_members_split_into_campaigns() -> None:
     support = {
         "t1": {"a", "b", "c", "d"},

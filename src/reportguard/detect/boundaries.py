@@ -170,8 +170,12 @@ def judge_targets(
 ) -> pl.DataFrame:
     """Whether each group is concentrated among a target's crowd beyond chance.
 
-    ``table`` comes from :func:`crowds`; ``sizes`` gives each ``group``'s ``size``. Under chance
-    a reporter of the target is a member at the group's share of all active reporters; the
+    ``table`` comes from :func:`crowds`; ``sizes`` gives each ``group``'s ``size`` and, where
+    known, its ``activity``: the members' share of every distinct (reporter, target) pair of the
+    log. Under chance a reporter of the target is a member at the larger of the group's share of
+    all active reporters and its activity share: a few heavy reporters (a trusted flagger, a
+    platform's bot, a busy host in a network trace) turn up in many crowds by their breadth
+    alone, and that is no sign of coordination. The
     target is ``kept`` when at least ``min_members`` members are there and both the binomial
     tail and the effect size (the share of the crowd, and its ratio to the chance share) clear
     their bars. On a small platform a large group's chance share can make the ratio bar
@@ -179,8 +183,11 @@ def judge_targets(
     a crowd that is ``dominant_share`` members always clears the effect-size bar; the binomial
     tail still has to. Adds ``expected``, ``share``, ``surprise`` and ``kept``.
     """
-    table = table.join(sizes.select("group", "size"), on="group")
-    p = (pl.col("size").cast(pl.Float64) / max(active_reporters, 1)).clip(1e-9, 1.0)
+    if "activity" not in sizes.columns:
+        sizes = sizes.with_columns(pl.lit(0.0).alias("activity"))
+    table = table.join(sizes.select("group", "size", "activity"), on="group")
+    headcount = pl.col("size").cast(pl.Float64) / max(active_reporters, 1)
+    p = pl.max_horizontal(headcount, pl.col("activity").fill_null(0.0)).clip(1e-9, 1.0)
     table = table.with_columns(p.alias("_p"))
     k = table["members"].to_numpy().astype(np.float64)
     n = table["crowd"].to_numpy().astype(np.float64)
@@ -189,7 +196,7 @@ def judge_targets(
     bar = np.minimum(chance, dominant_share / max(min_ratio, 1e-9))
     surprise = gated(binomial_surprise(k, n, chance), share, bar, min_ratio, min_share)
     kept = (k >= min_members) & (surprise >= min_surprise)
-    return table.drop("size", "_p").with_columns(
+    return table.drop("size", "activity", "_p").with_columns(
         pl.Series("expected", n * chance),
         pl.Series("share", share),
         pl.Series("surprise", surprise),
@@ -208,11 +215,13 @@ def target_evidence(
     min_share: float = 0.3,
     min_ratio: float = 10.0,
     min_surprise: float = 6.0,
+    activity: float = 0.0,
 ) -> pl.DataFrame:
     """Per target one group reported: is the group concentrated there beyond chance?
 
     ``member_reports`` are the group's reports (``reporter_id``, ``target_id``, ``t``);
-    ``reports`` every report of the log. One row per target with ``kept`` and the numbers the
+    ``reports`` every report of the log; ``activity`` the group's share of the log's distinct
+    (reporter, target) pairs. One row per target with ``kept`` and the numbers the
     evidence sentence quotes (:func:`target_spans`, :func:`crowds`, :func:`judge_targets`).
     """
     if member_reports.is_empty():
@@ -220,7 +229,7 @@ def target_evidence(
     spans = target_spans(member_reports.with_columns(pl.lit(0).alias("group")))
     table = judge_targets(
         crowds(spans, reports, pad_seconds=pad_seconds),
-        pl.DataFrame({"group": [0], "size": [group_size]}),
+        pl.DataFrame({"group": [0], "size": [group_size], "activity": [activity]}),
         active_reporters=active_reporters,
         min_members=min_members,
         min_share=min_share,

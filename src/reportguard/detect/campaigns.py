@@ -79,6 +79,10 @@ class FoundCampaign:
         }
 
 
+# Campaign number -> members in, campaign number -> activity share out (one call per run).
+Activity = Callable[[dict[int, list[str]]], dict[int, float]]
+
+
 def campaign_key(targets: list[str], first: int) -> str:
     """A campaign's stable key: its sorted targets and first report time (epoch seconds), so a
     re-run over the same reports, in either engine, finds the same keys."""
@@ -280,8 +284,16 @@ class CampaignDetector:
             {row["wave"]: row for row in table.filter(pl.col("flagged")).iter_rows(named=True)},
             [burst, *signals],
             active_reporters=self.active_reporters_,
+            activity=self._activity,
         )
         return Detection(campaigns, table, time.perf_counter() - started)
+
+    def _activity(self, groups: dict[int, list[str]]) -> dict[int, float]:
+        """Each group's share of the fitted log's distinct (reporter, target) pairs."""
+        pairs = self.reports_.select("reporter_id", "target_id").unique()
+        total = max(len(pairs), 1)
+        breadth = dict(pairs.group_by("reporter_id").len().iter_rows())
+        return {g: sum(breadth.get(m, 0) for m in members) / total for g, members in groups.items()}
 
     def _crowds(self, spans: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
         """Crowds from the scored frame for its own targets (each with its whole history), from
@@ -305,6 +317,7 @@ class CampaignDetector:
         detectors: list[Any],
         *,
         active_reporters: int,
+        activity: Activity | None = None,
     ) -> list[FoundCampaign]:
         """Keep each campaign to the targets it has evidence for, and split what that leaves.
 
@@ -314,6 +327,8 @@ class CampaignDetector:
         back with barely overlapping sets are separate campaigns. ``reports`` holds every
         campaign report (:data:`BOUND_COLUMNS`), ``crowd`` counts each span's reporters in the
         log, and ``waves`` are the flagged waves' rows by wave id; both engines call this.
+        ``activity`` gives each campaign's members' share of the log's distinct (reporter,
+        target) pairs, the chance share for heavy reporters.
         """
         if not campaigns:
             return []
@@ -324,9 +339,14 @@ class CampaignDetector:
             orient="row",
         )
         tagged = tags.join(reports, on="report_id", maintain_order="left")
+        shares = activity({i: c.members for i, c in enumerate(campaigns)}) if activity else {}
         sizes = pl.DataFrame(
-            {"group": range(len(campaigns)), "size": [len(c.members) for c in campaigns]},
-            schema={"group": pl.Int64, "size": pl.Int64},
+            {
+                "group": range(len(campaigns)),
+                "size": [len(c.members) for c in campaigns],
+                "activity": [shares.get(i, 0.0) for i in range(len(campaigns))],
+            },
+            schema={"group": pl.Int64, "size": pl.Int64, "activity": pl.Float64},
         )
         judged = judge_targets(
             crowd(target_spans(tagged)),

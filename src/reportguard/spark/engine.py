@@ -119,6 +119,7 @@ class SparkCampaignDetector:
             flagged_rows,
             [burst, *signals],
             active_reporters=active,
+            activity=lambda groups: self._activity(log, groups),
         )
         campaign_reports = self._campaign_reports(log, campaigns)
         scores = self._report_scores(table, wave_reports, campaign_reports)
@@ -367,6 +368,25 @@ class SparkCampaignDetector:
             .select("campaign_key", "campaign_score", F.explode("report_ids").alias("report_id"))
             .localCheckpoint()
         )
+
+    @staticmethod
+    def _activity(log: SparkLog, groups: dict[int, list[str]]) -> dict[int, float]:
+        """Each group's share of the log's distinct (reporter, target) pairs, in one job."""
+        from pyspark.sql import functions as F
+
+        rows = [(g, m) for g, members in groups.items() for m in members]
+        if not rows:
+            return {}
+        tags = log.reports.sparkSession.createDataFrame(rows, "group long, reporter_id string")
+        pairs = log.reports.select("reporter_id", "target_id").distinct()
+        counted = (
+            pairs.join(F.broadcast(tags), "reporter_id")
+            .groupBy("group")
+            .agg(F.count("*").alias("pairs"))
+            .collect()
+        )
+        total = max(log.distinct_pairs(), 1)
+        return {int(r["group"]): int(r["pairs"]) / total for r in counted}
 
     @staticmethod
     def _report_scores(

@@ -28,12 +28,19 @@ class SparkLog:
     reports: DataFrame
     accounts: DataFrame
     _active: int | None = None
+    _pairs: int | None = None
 
     def active_reporters(self) -> int:
         """Distinct reporters in the log (at least 1), counted once: a full pass over the log."""
         if self._active is None:
             self._active = max(1, self.reports.select("reporter_id").distinct().count())
         return self._active
+
+    def distinct_pairs(self) -> int:
+        """Distinct (reporter, target) pairs in the log, counted once."""
+        if self._pairs is None:
+            self._pairs = self.reports.select("reporter_id", "target_id").distinct().count()
+        return self._pairs
 
 
 def read_log(spark: SparkSession, reports: str, accounts: str | None = None) -> SparkLog:
