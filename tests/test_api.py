@@ -528,3 +528,17 @@ def test_a_case_from_reports_to_decision_to_appeal_by_another_moderator(db_url: 
         credibility = api.client.get("/v1/reporters/u-1/credibility", headers=alice).json()
         assert credibility["standings"][0]["rejected"] > 0  # the overturn counted against them
         assert api.client.get("/v1/audit/verify", headers=alice).json()["ok"]
+
+
+def test_a_nul_byte_is_refused_by_name_and_the_batch_kept(api: Api) -> None:
+    records = [report(300), report(301, text="a\u0000b"), report(302)]
+    response = api.client.post(
+        "/v1/reports/batch", json={"records": records}, headers=api.h("ingest")
+    )
+    assert response.status_code == 207
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (2, 1)
+    (error,) = body["errors"]
+    assert (error["index"], error["field"]) == (1, "text")
+    assert "U+0000" in error["message"]
+    assert api.count(Report) == 2

@@ -173,3 +173,31 @@ def test_surface_is_normalised_and_unknown_surfaces_are_refused(
     with engine.connect() as conn:
         assert conn.execute(sa.select(m.Report.surface)).scalars().all() == ["direct_link"]
     assert str(summary.first_rejections[0]).startswith("s.jsonl:2: surface: not a surface")
+
+
+def test_a_control_character_refuses_its_record_and_keeps_the_rest(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # One NUL among 1,000 records: SQLite used to store "nul" cut short, PostgreSQL to refuse
+    # the whole batch. Now the record is refused with the field named and the 999 are stored.
+    records = [report(i) for i in range(1000)]
+    records[500] = report(500, reporter_id="nul\u00002")
+    records[501] = report(501, text="line one\nline two\ttabbed")  # whitespace is text
+    records[502] = report(502, reason="spam\u0007")
+    path = write_jsonl(tmp_path / "nul.jsonl", records)
+    summary = importer(engine).import_file(path)
+    assert (summary.accepted, summary.rejected) == (998, 2)
+    messages = sorted(str(r) for r in summary.first_rejections)
+    assert messages == [
+        "nul.jsonl:501: reporter_id: contains the control character U+0000 at position 4; "
+        "remove it",
+        "nul.jsonl:503: reason: contains the control character U+0007 at position 5; remove it",
+    ]
+    assert count(engine, m.Report.__table__) == 998
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(m.Report.text).where(m.Report.report_id == "r-501")
+        ).scalar_one()
+    assert stored == "line one\nline two\ttabbed"
+    again = importer(engine).import_file(path)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 998, 2)

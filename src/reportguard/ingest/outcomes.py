@@ -22,9 +22,11 @@ from reportguard.config import TimeBounds
 from reportguard.ingest.contract import OutcomeRecord
 from reportguard.ingest.importer import Rejection, RejectSink, rejects_path_for
 from reportguard.ingest.readers import BadLine, Reader
-from reportguard.ingest.validate import FieldError, field_errors
+from reportguard.ingest.validate import FieldError, control_errors, field_errors
 from reportguard.store.models import Report
 from reportguard.store.sql import chunked
+
+OUTCOME_FIELDS = frozenset(OutcomeRecord.model_fields)
 
 
 @dataclass
@@ -131,6 +133,10 @@ def import_outcomes(
             continue
         if field_map:
             raw = {field_map.get(k, k): v for k, v in raw.items()}  # noqa: PLW2901
+        controls = control_errors(raw, OUTCOME_FIELDS)
+        if controls:
+            reject(location, controls, raw)
+            continue
         try:
             batch.append((location, OutcomeRecord.model_validate(raw, context=context), raw))
         except ValidationError as exc:

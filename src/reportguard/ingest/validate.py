@@ -6,6 +6,7 @@ Values of sensitive fields are never repeated in a message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
+    KNOWN_FIELDS,
     AccountSnapshot,
     Record,
     ReportEvent,
@@ -97,6 +99,26 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
+# C0 control characters other than tab, line feed and carriage return. A NUL cuts a string short
+# on SQLite and is refused by PostgreSQL, and none of them belongs in an id, a reason or a text.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def control_errors(raw: Mapping[str, Any], fields: frozenset[str]) -> list[FieldError]:
+    """A contract field whose text holds a control character, named (the value is not shown)."""
+    errors = []
+    for name, value in raw.items():
+        if name in fields and isinstance(value, str) and (found := _CONTROL.search(value)):
+            errors.append(
+                FieldError(
+                    name,
+                    f"contains the control character U+{ord(found.group()):04X} "
+                    f"at position {found.start() + 1}; remove it",
+                )
+            )
+    return errors
+
+
 def validate_record(
     raw: Mapping[str, Any], kind: Kind = "auto", context: Mapping[str, Any] | None = None
 ) -> Record:
@@ -105,6 +127,9 @@ def validate_record(
     ``context`` is :meth:`TimeBounds.context` (default: the default bounds, now).
     """
     which = record_kind(raw, kind)
+    controls = control_errors(raw, KNOWN_FIELDS)
+    if controls:
+        raise RecordError(controls)
     data = raw
     if "type" in raw or "record_type" in raw:
         data = {k: v for k, v in raw.items() if k not in ("type", "record_type")}
