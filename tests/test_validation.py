@@ -166,3 +166,16 @@ def test_account_language_is_a_language_tag() -> None:
     assert [(e.field, e.message) for e in caught.value.errors] == [
         ("language", "not a language tag (like en, de or pt-BR)")
     ]
+
+
+@pytest.mark.parametrize("value", [8.5, 1e21, float("nan")])
+def test_a_float_is_no_id(value: float) -> None:
+    assert errors_of(report(1, target_id=value)) == [
+        "target_id: a number with a fraction or an exponent is not an id; write it as text"
+    ]
+
+
+def test_whole_numbers_are_ids_even_as_floats() -> None:
+    # An integer column with gaps (pandas, Parquet) arrives as 3.0: the id is 3, not "3.0".
+    record = validate_record(report(1, target_id=3.0, reporter_id=12))
+    assert (record.target_id, record.reporter_id) == ("3", "12")  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -71,7 +72,22 @@ def _outcome(value: str) -> str:
     return name
 
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _no_float_id(value: Any) -> Any:
+    """Whole numbers are fine as ids (exports write them so, and an integer column with gaps
+    arrives as floats such as 3.0). Any other float is a column read wrongly (8.5, or 1e+21 for
+    a long id that lost its digits): turning it into text would store a different id."""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        raise ValueError("a number with a fraction or an exponent is not an id; write it as text")
+    return value
+
+
+Id = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    BeforeValidator(_no_float_id),
+]
 OptionalId = Id | None
 Timestamp = Annotated[datetime, AfterValidator(_as_utc)]
 OptionalTimestamp = Timestamp | None
