@@ -306,3 +306,11 @@ def test_a_mistyped_db_is_refused_instead_of_created(
     code, _, err = run(capsys, "--db", str(fresh), "ingest", str(example))
     assert code == 0, err  # ingest fills a database, so it may start one
     assert fresh.exists()
+
+
+def test_an_empty_file_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    code, out, _ = run(capsys, "--db", str(tmp_path / "rg.db"), "ingest", str(empty))
+    assert code == 0  # not an error, but visible
+    assert "empty.jsonl: no records in this file; nothing was imported." in " ".join(out.split())

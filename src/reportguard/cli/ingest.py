@@ -175,6 +175,8 @@ def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-un
         f"{total.records:,} records in {total.elapsed:.2f} s ({total.rate:,.0f} records/s)"
     )
     for s in summaries:
+        if not s.records:
+            console.print(f"[yellow]{s.source}: no records in this file; nothing was imported.")
         if s.ignored_fields:
             fields = ", ".join(f"{k} ({v:,})" for k, v in s.ignored_fields.most_common())
             console.print(
