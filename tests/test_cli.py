@@ -314,3 +314,18 @@ def test_an_empty_file_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Pat
     code, out, _ = run(capsys, "--db", str(tmp_path / "rg.db"), "ingest", str(empty))
     assert code == 0  # not an error, but visible
     assert "empty.jsonl: no records in this file; nothing was imported." in " ".join(out.split())
+
+
+def test_self_reports_are_named_in_the_summary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = write_jsonl(
+        tmp_path / "r.jsonl", [report(1, reporter_id="u-5", target_id="u-5"), report(2)]
+    )
+    code, out, _ = run(capsys, "--db", str(tmp_path / "rg.db"), "ingest", str(path), "--json")
+    assert code == 0
+    assert json.loads(out)["total"]["self_reports"] == 1
+    code, out, _ = run(capsys, "--db", str(tmp_path / "rg.db"), "ingest", str(path))
+    assert "r.jsonl: 1 self-reports (reporter and target are the same account)" in " ".join(
+        out.split()
+    )

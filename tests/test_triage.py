@@ -651,3 +651,18 @@ def test_live_feed_reports_join_their_targets_open_case_by_index(
     assert plan[0].startswith("SEARCH reports USING INDEX sqlite_autoindex_reports")
     assert not any("ix_cases_status_priority" in step for step in plan), plan
     assert any("ix_cases_target_status" in step for step in plan), plan
+
+
+def test_a_self_report_is_kept_but_never_a_voice(engine: Engine) -> None:
+    platform = Platform(engine)
+    for i in range(3):
+        platform.report("selfie", "selfie", at=T0 + timedelta(minutes=i))
+    platform.report("stranger", "selfie", at=T0 + timedelta(hours=1))
+    platform.report("alone", "alone", at=T0)
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0 + timedelta(days=1))
+    with Session(engine) as session:
+        cases = {c.target_id: c for c in session.scalars(sa.select(Case))}
+    assert (cases["selfie"].n_reports, cases["selfie"].n_voices) == (4, 1)
+    assert (cases["alone"].n_reports, cases["alone"].n_voices) == (1, 0)
+    assert cases["alone"].priority < cases["selfie"].priority

@@ -177,6 +177,11 @@ def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-un
     for s in summaries:
         if not s.records:
             console.print(f"[yellow]{s.source}: no records in this file; nothing was imported.")
+        if s.self_reports:
+            console.print(
+                f"[yellow]{s.source}: {s.self_reports:,} self-reports (reporter and target are "
+                "the same account): stored, never counted as a voice."
+            )
         if s.ignored_fields:
             fields = ", ".join(f"{k} ({v:,})" for k, v in s.ignored_fields.most_common())
             console.print(

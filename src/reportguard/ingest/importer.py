@@ -70,6 +70,7 @@ class IngestSummary:
     duplicates: int = 0
     accounts: int = 0
     rejected: int = 0
+    self_reports: int = 0  # reporter = target: stored, never a voice
     elapsed: float = 0.0
     rejects_path: Path | None = None
     ignored_fields: Counter[str] = field(default_factory=Counter)
@@ -80,7 +81,8 @@ class IngestSummary:
         return self.records / self.elapsed if self.elapsed > 0 else 0.0
 
     def add(self, other: IngestSummary) -> None:
-        for name in ("records", "accepted", "duplicates", "accounts", "rejected", "elapsed"):
+        names = ("records", "accepted", "duplicates", "accounts", "rejected", "self_reports")
+        for name in (*names, "elapsed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.ignored_fields.update(other.ignored_fields)
         self.first_rejections.extend(other.first_rejections[: 10 - len(self.first_rejections)])
@@ -93,6 +95,7 @@ class IngestSummary:
             "duplicates": self.duplicates,
             "accounts": self.accounts,
             "rejected": self.rejected,
+            "self_reports": self.self_reports,
             "elapsed_s": round(self.elapsed, 3),
             "rate_per_s": round(self.rate, 1),
             "rejects_file": str(self.rejects_path) if self.rejects_path else None,
@@ -408,4 +411,6 @@ def validated(
     for key in raw.keys() - known:
         if key not in ("type", "record_type"):
             summary.ignored_fields[key] += 1
+    if isinstance(record, ReportEvent) and record.reporter_id == record.target_id:
+        summary.self_reports += 1
     return record

@@ -123,7 +123,12 @@ def score_cases(
         excluded=(pl.col("status") == "confirmed").sum(),
         all_reports=pl.len(),
     )
-    counted = frame.filter(pl.col("status").fill_null("") != "confirmed").with_columns(
+    prior_odds = _logit(min(max(case_rate, 0.001), 0.999))
+    counted = frame.filter(pl.col("status").fill_null("") != "confirmed")
+    if "target_id" in counted.columns:
+        # An account reporting itself is no witness to anything: kept, never a voice.
+        counted = counted.filter(pl.col("reporter_id") != pl.col("target_id"))
+    counted = counted.with_columns(
         pl.when(pl.col("status") == "active").then(pl.col("campaign_id")).alias("campaign_link")
     )
     voices = _voices(counted)
@@ -139,10 +144,12 @@ def score_cases(
     cases = (
         shield.join(cases, on="case", how="left")
         .with_columns(
-            pl.col(["priority", "probability", "earned", "witnesses", "fresh", "crowd"]).fill_null(
-                0.0
-            ),
-            pl.col(["evidence", "proven_priority"]).fill_null(-math.inf),
+            pl.col(["earned", "witnesses", "fresh", "crowd"]).fill_null(0.0),
+            # A case with no voice left (only self-reports, or only a confirmed campaign's) has
+            # nothing for it: it sits at the case prior, below every case a voice raises.
+            pl.col(["priority", "evidence"]).fill_null(prior_odds),
+            pl.col("probability").fill_null(float(calibration.probability(np.array(prior_odds)))),
+            pl.col("proven_priority").fill_null(-math.inf),
             pl.col("severity").fill_null(0.0),
             pl.col(["n_voices"]).fill_null(0),
             n_reports=pl.col("all_reports"),
