@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from reportguard.ingest.readers import BadLine, Reader
 from reportguard.ingest.validate import FieldError, control_errors, field_errors
 from reportguard.store.models import Report
 from reportguard.store.sql import chunked
+from reportguard.store.types import as_utc
 
 OUTCOME_FIELDS = frozenset(OutcomeRecord.model_fields)
 
@@ -56,13 +56,13 @@ def _problem(
     """Why an outcome cannot be stored (an error without a field: it is already stored)."""
     if row is None:
         return FieldError("report_id", "no stored report has this id (import the reports first)")
-    if record.resolved_at < _utc(row.created_at):
+    if record.resolved_at < as_utc(row.created_at):
         return FieldError("resolved_at", "before the report's created_at")
     earlier = written.get(record.report_id)
     if earlier is not None:
         outcome, at = earlier.outcome, earlier.resolved_at
     elif row.outcome is not None:
-        outcome, at = row.outcome, _utc(row.resolved_at)
+        outcome, at = row.outcome, as_utc(row.resolved_at)
     else:
         return None
     if (outcome, at) == (record.outcome, record.resolved_at):
@@ -71,10 +71,6 @@ def _problem(
         "outcome", f"conflicts with the stored outcome {outcome} resolved at {at.isoformat()}, "
         "which is kept"
     )  # fmt: skip
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def import_outcome_file(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from reportguard.reporters.track_record import apply_verdicts
 from reportguard.store import audit
 from reportguard.store.models import ImportedRuling, Report, ReporterCredibility, ReportVerdict
 from reportguard.store.sql import chunked
+from reportguard.store.types import as_utc
 
 
 @dataclass
@@ -106,8 +107,8 @@ def _read_chunk(session: Session, targets: list[str], *, model: CredibilityModel
             r.history_counted,
         ).where(r.target_id.in_(targets), r.outcome.is_not(None))
     ).all()
-    created = {row.id: _utc(row.created_at) for row in rows}
-    resolved = {row.id: _utc(row.resolved_at) for row in rows}
+    created = {row.id: as_utc(row.created_at) for row in rows}
+    resolved = {row.id: as_utc(row.resolved_at) for row in rows}
     # When each kind of ruling (upheld, or not) was first known on each target.
     known: dict[tuple[str, bool], datetime] = {}
     for row in rows:
@@ -167,7 +168,7 @@ def _credit(
     latest = session.execute(sa.select(sa.func.max(ReporterCredibility.updated_at))).scalar()
     at = max(resolved[row.id] for row in counted)
     if latest is not None:
-        at = max(at, _utc(latest))
+        at = max(at, as_utc(latest))
     for row in counted:
         session.add(
             ReportVerdict(
@@ -219,7 +220,3 @@ def imported_case_counts(session: Session) -> tuple[int, int]:
         )
     ).one()
     return int(violations), int(total)
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -47,3 +47,8 @@ def db_timestamp(value: datetime, dialect_name: str) -> datetime | str:
         # characters of the ISO form leave out the offset, which is zero here.
         return value.isoformat(sep=" ", timespec="microseconds")[:26]
     return value
+
+
+def as_utc(value: datetime) -> datetime:
+    """A datetime as aware UTC (a naive one is taken as UTC, as everything stored here is)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
