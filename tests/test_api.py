@@ -542,3 +542,29 @@ def test_a_nul_byte_is_refused_by_name_and_the_batch_kept(api: Api) -> None:
     assert (error["index"], error["field"]) == (1, "text")
     assert "U+0000" in error["message"]
     assert api.count(Report) == 2
+
+
+def test_a_reused_report_id_for_another_report_is_refused_by_name(api: Api) -> None:
+    assert api.client.post("/v1/reports", json=report(400), headers=api.h("ingest")).status_code
+    records = [report(400), report(401), report(400, target_id="t-elsewhere")]
+    response = api.client.post(
+        "/v1/reports/batch", json={"records": records}, headers=api.h("ingest")
+    )
+    assert response.status_code == 207
+    body = response.json()
+    assert (body["accepted"], body["duplicates"], body["rejected"]) == (1, 1, 1)
+    (error,) = body["errors"]
+    assert (error["index"], error["field"]) == (2, "target_id")
+    assert "already stored" in error["message"]
+    single = api.client.post(
+        "/v1/reports", json=report(401, reporter_id="u-else"), headers=api.h("ingest")
+    )
+    assert single.status_code == 422
+    assert single.json()["error"]["details"][0]["field"] == "reporter_id"
+    with api.engine.connect() as conn:
+        kept = conn.execute(
+            sa.select(Report.target_id).where(Report.report_id == "r-400")
+        ).scalar_one()
+        runs = conn.execute(sa.select(IngestRun.rejected).order_by(IngestRun.id)).scalars().all()
+    assert kept == report(400)["target_id"]
+    assert runs[-2:] == [1, 1]

@@ -64,6 +64,42 @@ def test_first_write_of_a_report_id_wins(engine: Engine, tmp_path: Path) -> None
         assert conn.execute(sa.select(m.Report.reason)).scalar_one() == "spam"
 
 
+def test_a_reused_report_id_for_another_report_is_a_conflict(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A different target, or one at another time, under a stored id is named, not dropped."""
+    path = write_jsonl(tmp_path / "a.jsonl", [report(1), report(2)])
+    importer(engine).import_file(path)
+    records = [
+        report(1),  # the same report again: a duplicate
+        report(2, target_id="t-other"),  # conflicts with the stored r-2
+        report(3),
+        report(3, created_at="2025-01-01T00:00:00Z"),  # conflicts within this very file
+    ]
+    write_jsonl(path, records)
+
+    summary = importer(engine, batch_size=2).import_file(path)
+
+    assert (summary.accepted, summary.duplicates, summary.rejected, summary.conflicts) == (
+        1,
+        1,
+        2,
+        2,
+    )
+    assert summary.as_dict()["conflicts"] == 2
+    lines = [json.loads(line) for line in summary.rejects_path.read_text().splitlines()]  # type: ignore[union-attr]
+    assert [line["location"].split()[-1] for line in lines] == ["2", "4"]
+    target = lines[0]["errors"][0]
+    assert target["field"] == "target_id"
+    assert "'t-2'" in target["message"]
+    assert "'t-other'" in target["message"]
+    assert lines[1]["errors"][0]["field"] == "created_at"
+    assert lines[1]["record"]["ip"] == "[redacted]"
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(m.Report.report_id, m.Report.target_id)).all())
+    assert stored == {"r-1": "t-1", "r-2": "t-2", "r-3": "t-3"}  # the stored ones are kept
+
+
 def test_newer_account_snapshot_wins_older_does_not(engine: Engine, tmp_path: Path) -> None:
     new = account("u-1", followers=500, snapshot_at="2026-11-20T00:00:00Z")
     old = account("u-1", followers=5, snapshot_at="2026-01-01T00:00:00Z")

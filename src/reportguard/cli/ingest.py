@@ -177,6 +177,12 @@ def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-un
     for s in summaries:
         if not s.records:
             console.print(f"[yellow]{s.source}: no records in this file; nothing was imported.")
+        if s.conflicts:
+            console.print(
+                f"[red]{s.source}: {s.conflicts:,} of the rejected records reuse a stored "
+                "report_id for another reporter, target, content or time: the stored reports are "
+                "kept; each is named in the rejects file."
+            )
         if s.self_reports:
             console.print(
                 f"[yellow]{s.source}: {s.self_reports:,} self-reports (reporter and target are "

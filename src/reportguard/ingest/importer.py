@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from reportguard.config import TimeBounds
 from reportguard.errors import InputFileError
+from reportguard.ingest.conflicts import Identity, find_conflicts
 from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
     REPORT_FIELDS,
@@ -71,6 +72,7 @@ class IngestSummary:
     accounts: int = 0
     rejected: int = 0
     self_reports: int = 0  # reporter = target: stored, never a voice
+    conflicts: int = 0  # of the rejected: a stored report_id with other identity fields
     elapsed: float = 0.0
     rejects_path: Path | None = None
     ignored_fields: Counter[str] = field(default_factory=Counter)
@@ -81,7 +83,9 @@ class IngestSummary:
         return self.records / self.elapsed if self.elapsed > 0 else 0.0
 
     def add(self, other: IngestSummary) -> None:
-        names = ("records", "accepted", "duplicates", "accounts", "rejected", "self_reports")
+        names = (
+            "records", "accepted", "duplicates", "accounts", "rejected", "self_reports", "conflicts"
+        )  # fmt: skip
         for name in (*names, "elapsed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.ignored_fields.update(other.ignored_fields)
@@ -96,6 +100,7 @@ class IngestSummary:
             "accounts": self.accounts,
             "rejected": self.rejected,
             "self_reports": self.self_reports,
+            "conflicts": self.conflicts,
             "elapsed_s": round(self.elapsed, 3),
             "rate_per_s": round(self.rate, 1),
             "rejects_file": str(self.rejects_path) if self.rejects_path else None,
@@ -143,7 +148,14 @@ def rejects_path_for(path: Path) -> Path:
     return path.with_name(path.name + ".rejects.jsonl")
 
 
-Batch = tuple[Prepared, Prepared]
+@dataclass
+class Batch:
+    """One batch on its way to the writer thread, with what a conflict report needs."""
+
+    reports: Prepared
+    accounts: Prepared
+    events: list[ReportEvent]
+    locations: list[str]
 
 
 class _WriterThread:
@@ -159,6 +171,7 @@ class _WriterThread:
         self.writer = writer
         self.summary = summary
         self.error: BaseException | None = None
+        self.conflicts: list[tuple[str, list[FieldError], ReportEvent]] = []
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="reportguard-writer", daemon=True)
         self._thread.start()
@@ -168,17 +181,23 @@ class _WriterThread:
             if self.error is not None:
                 continue  # drain after a failure so the producer never blocks
             try:
-                self._write(*batch)
+                self._write(batch)
             except BaseException as exc:  # noqa: BLE001 - handed to the producer thread
                 self.error = exc
 
-    def _write(self, reports: Prepared, accounts: Prepared) -> None:
+    def _write(self, batch: Batch) -> None:
+        conflicts: list[tuple[int, list[FieldError]]] = []
         with self.engine.begin() as conn:
-            new = self.writer.execute(conn, reports)
-            self.writer.execute(conn, accounts)
+            new = self.writer.execute(conn, batch.reports)
+            self.writer.execute(conn, batch.accounts)
+            if new < batch.reports.count:  # some ids were stored: duplicates, or conflicts
+                conflicts = find_conflicts(conn, [Identity.of(e) for e in batch.events])
         self.summary.accepted += new
-        self.summary.duplicates += reports.count - new
-        self.summary.accounts += accounts.count
+        self.summary.duplicates += batch.reports.count - new - len(conflicts)
+        self.summary.accounts += batch.accounts.count
+        self.conflicts.extend(
+            (batch.locations[i], errors, batch.events[i]) for i, errors in conflicts
+        )
 
     def put(self, batch: Batch) -> None:
         self._raise_if_failed()
@@ -271,6 +290,8 @@ class Importer:
         run_id = self._start_run(source)
         reports: list[tuple[Any, ...]] = []
         accounts: list[tuple[Any, ...]] = []
+        events: list[ReportEvent] = []
+        locations: list[str] = []
         now = datetime.now(UTC)
         status = "failed"
         writer = _WriterThread(self.engine, self.writer, summary)
@@ -292,16 +313,22 @@ class Importer:
                     continue
                 if isinstance(record, ReportEvent):
                     reports.append(self.report_row(record, run_id))
+                    events.append(record)
+                    locations.append(location)
                 else:
                     accounts.append(self.account_row(record, now))
                 if len(reports) + len(accounts) >= self.batch_size:
-                    writer.put(self._prepare(reports, accounts))
-                    reports, accounts = [], []
+                    writer.put(self._prepare(reports, accounts, events, locations))
+                    reports, accounts, events, locations = [], [], [], []
                     if on_batch is not None:
                         on_batch()
             if reports or accounts:
-                writer.put(self._prepare(reports, accounts))
+                writer.put(self._prepare(reports, accounts, events, locations))
             writer.close()
+            for location, errors, event in writer.conflicts:
+                summary.conflicts += 1
+                raw = event.model_dump(mode="json", exclude_none=True)
+                self._reject(summary, sink, Rejection(source, location, errors), raw)
             status = "done"
         finally:
             if status != "done":
@@ -321,8 +348,19 @@ class Importer:
             stored = conn.execute(sa.select(sa.func.max(Report.id))).scalar() or 0
         return expected_records >= stored
 
-    def _prepare(self, reports: list[tuple[Any, ...]], accounts: list[tuple[Any, ...]]) -> Batch:
-        return self.writer.prepare_reports(reports), self.writer.prepare_accounts(accounts)
+    def _prepare(
+        self,
+        reports: list[tuple[Any, ...]],
+        accounts: list[tuple[Any, ...]],
+        events: list[ReportEvent],
+        locations: list[str],
+    ) -> Batch:
+        return Batch(
+            self.writer.prepare_reports(reports),
+            self.writer.prepare_accounts(accounts),
+            events,
+            locations,
+        )
 
     def report_row(self, record: ReportEvent, run_id: int) -> tuple[Any, ...]:
         """The row in writer.REPORT_COLUMNS order."""

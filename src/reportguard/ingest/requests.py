@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from reportguard.config import TimeBounds
+from reportguard.ingest.conflicts import Identity, find_conflicts
 from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.importer import Importer, IngestSummary, validated
 from reportguard.ingest.validate import FieldError, Kind, RecordError
@@ -37,6 +38,7 @@ class PreparedRequest:
     reports: list[ReportEvent]
     accounts: list[AccountSnapshot]
     via_key: str | None = None
+    report_indexes: list[int] = field(default_factory=list)  # each report's place in the request
     started: float = field(default_factory=time.perf_counter)
 
 
@@ -81,6 +83,7 @@ def prepare_request(
             continue
         if isinstance(record, ReportEvent):
             prepared.reports.append(record)
+            prepared.report_indexes.append(index)
         else:
             prepared.accounts.append(record)
     prepared.summary.rejected = len(prepared.rejections)
@@ -143,16 +146,26 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
                     Report.ingest_run_id.in_(run_ids)
                 )
                 fresh = {(run_id, report_id) for run_id, report_id in session.execute(stored)}
+        conflicts = _conflicts(conn, requests) if new < len(rows) else {}
         results, events, corrected = [], [], []
-        for request, run_id in zip(requests, run_ids, strict=True):
+        for number, (request, run_id) in enumerate(zip(requests, run_ids, strict=True)):
             summary = request.summary
             kept = _first_of_each([e for e in request.reports if (run_id, e.report_id) in fresh])
+            conflicting = conflicts.get(number, [])
             summary.accepted = len(kept)
-            summary.duplicates = len(request.reports) - len(kept)
+            summary.conflicts = len(conflicting)
+            summary.rejected += len(conflicting)
+            summary.duplicates = len(request.reports) - len(kept) - len(conflicting)
             summary.accounts = len(request.accounts)
-            if summary.duplicates:
+            rejections = sorted(request.rejections + conflicting, key=lambda r: r[0])
+            if summary.duplicates or conflicting:
                 corrected.append(
-                    {"run": run_id, "accepted": summary.accepted, "dups": summary.duplicates}
+                    {
+                        "run": run_id,
+                        "accepted": summary.accepted,
+                        "dups": summary.duplicates,
+                        "bad": summary.rejected,
+                    }
                 )
             events.append(
                 audit.Event(
@@ -176,7 +189,7 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
                 RequestResult(
                     summary=summary,
                     run_id=run_id,
-                    rejections=request.rejections,
+                    rejections=rejections,
                     new_reports=kept,
                     accounts=request.accounts,
                 )
@@ -185,13 +198,31 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
             session.execute(
                 sa.update(runs)
                 .where(runs.c.id == sa.bindparam("run"))
-                .values(accepted=sa.bindparam("accepted"), duplicates=sa.bindparam("dups")),
+                .values(
+                    accepted=sa.bindparam("accepted"),
+                    duplicates=sa.bindparam("dups"),
+                    rejected=sa.bindparam("bad"),
+                ),
                 corrected,
             )
         audit.append(session, events)
     for request in requests:
         request.summary.elapsed = time.perf_counter() - request.started
     return results
+
+
+def _conflicts(
+    conn: sa.Connection, requests: list[PreparedRequest]
+) -> dict[int, list[tuple[int, list[FieldError]]]]:
+    """Per request (by its place in the group): its records that reuse a stored id for another
+    report, by their index in the request."""
+    places = [(n, i) for n, r in enumerate(requests) for i in r.report_indexes]
+    found = find_conflicts(conn, [Identity.of(e) for r in requests for e in r.reports])
+    out: dict[int, list[tuple[int, list[FieldError]]]] = {}
+    for position, errors in found:
+        number, index = places[position]
+        out.setdefault(number, []).append((index, errors))
+    return out
 
 
 def _first_of_each(reports: list[ReportEvent]) -> list[ReportEvent]:
