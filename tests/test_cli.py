@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -162,6 +163,35 @@ def test_simulate_ingest_evaluate_end_to_end(
     assert code == 0, text
     assert "campaign" in text
     assert "reporters' accounts were under 30 days old" in text  # evidence as sentences
+    db = str(tmp_path / "rg.db")
+    found = json.loads((tmp_path / "found.json").read_text())["campaigns"]
+    key = found[0]["key"]
+    assert re.search(rf"campaign \d+ \(key {key}\)", text)  # detect prints number and key
+    code, listed, _ = run(capsys, "--db", db, "campaign", "list", "--json-free", "x")
+    assert code != 0  # an unknown option is refused
+    code, listed, _ = run(capsys, "--db", db, "campaign", "list")
+    assert code == 0
+    assert f"{len(found)} campaign" in listed
+    assert key in listed
+    number = re.search(rf"campaign (\d+) \(key {key}\)", text).group(1)  # type: ignore[union-attr]
+    code, shown, _ = run(capsys, "--db", db, "campaign", "show", key[:8])
+    assert code == 0
+    assert shown.startswith(f"campaign {number} (key {key}): active")
+    assert "surprise" in shown
+    run(capsys, "--db", db, "triage")
+    code, by_key, _ = run(capsys, "--db", db, "queue", "--json", "--campaign", key[:6])
+    code_n, by_number, _ = run(capsys, "--db", db, "queue", "--json", "--campaign", number)
+    assert (code, code_n) == (0, 0)
+    assert json.loads(by_key) == json.loads(by_number) != []
+    assert {r["target_id"] for r in json.loads(by_key)} <= set(found[0]["targets"])
+    code, done, _ = run(capsys, "--db", db, "campaign", "confirm", key, "--as", "mod")
+    assert code == 0
+    assert done.startswith(f"campaign {number} (key {key}) confirmed")
+    code, listed, _ = run(capsys, "--db", db, "campaign", "list", "--status", "confirmed")
+    assert "1 confirmed campaign stored" in listed
+    code, _, err = run(capsys, "--db", db, "campaign", "show", "zzzz")
+    assert code == 1
+    assert "campaign zzzz does not exist" in err
     code, text, _ = run(
         capsys,
         "evaluate",

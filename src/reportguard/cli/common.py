@@ -69,3 +69,8 @@ def time_option(value: str, name: str) -> datetime:
 
 def epoch_option(value: str | None, name: str) -> int | None:
     return None if value is None else int(time_option(value, name).timestamp())
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 campaign``, ``3 campaigns``: counts printed to people read as sentences."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"

@@ -72,6 +72,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
     ] = None,
 ) -> None:
     """Find coordinated reporting campaigns among the stored reports, and explain each one."""
+    from reportguard.detect.persist import campaign_numbers
     from reportguard.detect.summary import detection_json, print_campaigns
 
     if engine_name is DetectEngine.spark:
@@ -110,8 +111,9 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
             step=step,
         )
         progress.update(task, completed=len(steps))
+    numbers = campaign_numbers(engine, [c.key for c in detection.campaigns]) if store else {}
     engine.dispose()
-    print_campaigns(console, detection, limit=show)
+    print_campaigns(console, detection, limit=show, numbers=numbers)
     if json_out is not None:
         json_out.write_text(json.dumps(detection_json(detection), indent=1))
         console.print(f"wrote {json_out}")
@@ -129,7 +131,7 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
     show: int,
 ) -> None:
     """``detect --engine spark``: the same detection over a Parquet log on Apache Spark."""
-    from reportguard.detect.persist import store_campaigns
+    from reportguard.detect.persist import campaign_numbers, store_campaigns
     from reportguard.detect.summary import detection_json, print_campaigns
     from reportguard.spark.run import LogLocation, detect_on_spark
     from reportguard.spark.session import parse_conf
@@ -144,6 +146,7 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
         transient=True,
     ) as progress:
         task = progress.add_task("starting", total=None)
+        numbers: dict[str, int] = {}
         detection = detect_on_spark(
             LogLocation.resolve(reports, accounts),
             output=output,
@@ -155,8 +158,9 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
             progress.update(task, description="storing campaigns")
             engine = open_db(ctx, create=True)  # a log's campaigns may start a database
             store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
+            numbers = campaign_numbers(engine, [c.key for c in detection.campaigns])
             engine.dispose()
-    print_campaigns(console, detection, limit=show)
+    print_campaigns(console, detection, limit=show, numbers=numbers)
     if output is not None:
         console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
     if json_out is not None:

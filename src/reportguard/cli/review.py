@@ -40,7 +40,8 @@ def queue(  # noqa: PLR0917 - Typer maps parameters to options
         bool | None, typer.Option("--shielded/--not-shielded", help="Only (not) shielded cases.")
     ] = None,
     campaign: Annotated[
-        int | None, typer.Option(help="Only cases against targets of this campaign.")
+        str | None,
+        typer.Option(help="Only cases against targets of this campaign (its number or key)."),
     ] = None,
     disputes: Annotated[
         bool,
@@ -55,13 +56,21 @@ def queue(  # noqa: PLR0917 - Typer maps parameters to options
     from reportguard.triage.cases import queue as open_queue
 
     engine = open_db(ctx)
+    campaign_id = None
+    if campaign is not None:
+        from sqlalchemy.orm import Session
+
+        from reportguard.detect.persist import find_campaign
+
+        with Session(engine) as session:
+            campaign_id = find_campaign(session, campaign).id
     cases = open_queue(
         engine,
         limit=limit,
         queue="dispute" if disputes else "violation",
         reason=reason,
         shielded=shielded,
-        campaign_id=campaign,
+        campaign_id=campaign_id,
     )
     engine.dispose()
     rows = [case_summary(case) for case in cases]

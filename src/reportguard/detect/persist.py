@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from reportguard.detect.campaigns import FoundCampaign
+from reportguard.errors import ReportGuardError
 from reportguard.notices.compose import protection_notices
 from reportguard.policy import Policy
 from reportguard.store.models import (
@@ -92,3 +93,45 @@ def _sync(
         session.execute(
             sa.insert(table), [{"campaign_id": campaign_id, column: v, **extra} for v in new]
         )
+
+
+class CampaignNotFoundError(ReportGuardError):
+    """A campaign reference (number, key or key prefix) that names no stored campaign."""
+
+
+def find_campaign(session: Session, ref: str | int) -> Campaign:
+    """The campaign a person named by its number (``12``), its key or a unique key prefix.
+
+    ``detect`` prints keys, the dashboard and the API show numbers: either works everywhere.
+    """
+    text = str(ref).strip()
+    if text.isdigit():
+        found = session.get(Campaign, int(text))
+        if found is not None:
+            return found
+    if len(text) >= 4:
+        rows = session.scalars(
+            sa.select(Campaign).where(Campaign.campaign_key.startswith(text.lower())).limit(2)
+        ).all()
+        if len(rows) == 1:
+            return rows[0]
+        if len(rows) > 1:
+            raise CampaignNotFoundError(
+                f"campaign {text!r}: more than one key starts so; give more of it"
+            )
+    raise CampaignNotFoundError(
+        f"campaign {text} does not exist: give its number or key "
+        "(`reportguard campaign list` shows both)"
+    )
+
+
+def campaign_numbers(engine: Engine, keys: list[str]) -> dict[str, int]:
+    """Each stored campaign key's number, so a printout can show both."""
+    out: dict[str, int] = {}
+    with engine.connect() as conn:
+        for part in chunked(sorted(set(keys))):
+            query = sa.select(Campaign.campaign_key, Campaign.id).where(
+                Campaign.campaign_key.in_(part)
+            )
+            out.update((key, number) for key, number in conn.execute(query))
+    return out

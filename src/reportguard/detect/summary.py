@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import polars as pl
@@ -25,10 +26,20 @@ class DetectionSummary(Protocol):
     def flagged(self) -> int: ...
 
 
-def print_campaigns(console: Console, detection: DetectionSummary, *, limit: int = 20) -> None:
+def print_campaigns(
+    console: Console,
+    detection: DetectionSummary,
+    *,
+    limit: int = 20,
+    numbers: Mapping[str, int] | None = None,
+) -> None:
+    """Each campaign with its evidence; ``numbers`` (stored campaigns) shows the number that
+    ``campaign confirm`` and the dashboard use beside the key."""
+    numbers = numbers or {}
+    found = len(detection.campaigns)
     console.print(
-        f"{len(detection.campaigns)} campaigns from {detection.flagged} of {detection.examined} "
-        "report waves examined "
+        f"{found} campaign{'' if found == 1 else 's'} from {detection.flagged} of "
+        f"{detection.examined} report waves examined "
         f"({detection.seconds:.1f} s). A wave without coordination evidence is organic, however "
         "large."
     )
@@ -38,7 +49,7 @@ def print_campaigns(console: Console, detection: DetectionSummary, *, limit: int
             show_header=False,
             title_justify="left",
             title=(
-                f"campaign {campaign.key}  score {campaign.score:.2f}  "
+                f"campaign {_name(campaign.key, numbers)}  score {campaign.score:.2f}  "
                 f"{len(campaign.members)} reporters, {len(campaign.targets)} target(s), "
                 f"{len(campaign.report_ids)} reports, "
                 f"{campaign.first_report_at:%Y-%m-%d %H:%M} to "
@@ -56,6 +67,10 @@ def print_campaigns(console: Console, detection: DetectionSummary, *, limit: int
         console.print(table)
     if len(detection.campaigns) > limit:
         console.print(f"... and {len(detection.campaigns) - limit} more (see --json)")
+
+
+def _name(key: str, numbers: Mapping[str, int]) -> str:
+    return f"{numbers[key]} (key {key})" if key in numbers else key
 
 
 def detection_json(detection: DetectionSummary) -> dict[str, Any]:
