@@ -11,6 +11,7 @@ import pytest
 from tests.helpers import report, write_jsonl
 
 from reportguard import __version__
+from reportguard.cli.common import command_name
 from reportguard.cli.main import main
 
 
@@ -359,3 +360,20 @@ def test_self_reports_are_named_in_the_summary(
     assert "r.jsonl: 1 self-reports (reporter and target are the same account)" in " ".join(
         out.split()
     )
+
+
+def test_the_command_printed_to_run_again_works_from_this_shell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    script = tmp_path / "venv" / "bin" / "reportguard"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    monkeypatch.setattr(sys, "argv", [str(script), "demo"])
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
+    assert command_name() == str(script.resolve())  # a venv that was not activated
+    monkeypatch.setenv("PATH", str(script.parent))
+    assert command_name() == "reportguard"
+    monkeypatch.setattr(sys, "argv", ["-c"])
+    monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
+    assert command_name() == f"{sys.executable} -m reportguard.cli"

@@ -74,3 +74,22 @@ def epoch_option(value: str | None, name: str) -> int | None:
 def plural(count: int, noun: str) -> str:
     """``1 campaign``, ``3 campaigns``: counts printed to people read as sentences."""
     return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def command_name() -> str:
+    """How to run ReportGuard again from this shell: ``reportguard`` only when that is on PATH and
+    is this installation, else the path of the script that is running (in a venv that was not
+    activated, ``reportguard`` alone is not found)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    found = shutil.which("reportguard")
+    if script is not None and script.name == "reportguard":
+        if found is not None and Path(found).resolve() == script:
+            return "reportguard"
+        return str(script)
+    if found is not None and Path(found).parent == Path(sys.executable).parent:
+        return "reportguard"
+    return f"{sys.executable} -m reportguard.cli"

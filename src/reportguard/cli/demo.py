@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from reportguard.cli.common import console, err_console, settings_of
+from reportguard.cli.common import command_name, console, err_console, settings_of
 from reportguard.errors import ReportGuardError
 from reportguard.pipeline.demo import DemoRun, run_demo
 
@@ -80,7 +80,8 @@ def demo(  # noqa: PLR0917 - Typer maps parameters to options
     _print_keys(run, address)
     if not serve:
         console.print(
-            f"Serve it later with: reportguard --db {run.database} serve --no-live-detection"
+            f"Serve it later with: {command_name()} --db {run.database} serve --no-live-detection",
+            highlight=False,
         )
         return
     import uvicorn
