@@ -61,6 +61,19 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str
     assert len(out.splitlines()) > 5
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["ingest"], ["outcomes"], ["detect"], ["simulate"], ["evaluate"], ["policy", "check"],
+     ["campaign", "list"], ["campaign", "confirm"], ["queue"], ["export", "transparency"]],
+)  # fmt: skip
+def test_help_speaks_in_words_not_python_types(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    assert not re.search(r"<[a-z]+(\[.*?\])?>|\{[a-z_]+\}|list\[|\bPath\b", out), out
+
+
 def test_ingest_then_stats(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = str(tmp_path / "rg.db")
     path = write_jsonl(tmp_path / "r.jsonl", [report(n) for n in range(20)])
