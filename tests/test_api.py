@@ -4,6 +4,8 @@ limits, concurrent writers, live detection, and a case worked from report to app
 from __future__ import annotations
 
 import json
+import logging
+import re
 import socket
 import threading
 import time
@@ -568,3 +570,25 @@ def test_a_reused_report_id_for_another_report_is_refused_by_name(api: Api) -> N
         runs = conn.execute(sa.select(IngestRun.rejected).order_by(IngestRun.id)).scalars().all()
     assert kept == report(400)["target_id"]
     assert runs[-2:] == [1, 1]
+
+
+def test_the_access_log_has_a_line_per_request_without_keys_or_addresses(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="reportguard.access")
+    token = api.keys["moderator"]
+    api.client.get("/v1/cases?limit=2&secret=shh", headers=api.h("moderator"))
+    api.client.get("/v1/cases")  # no key: 401
+    lines = [r.getMessage() for r in caplog.records if r.name == "reportguard.access"]
+    assert len(lines) == 2
+    assert lines[0].startswith("GET /v1/cases 200 ")
+    assert lines[1].startswith("GET /v1/cases 401 ")
+    key_id = lines[0].split("key=")[1].split()[0]
+    assert key_id != "-"
+    assert key_id in token  # the public part of the key ...
+    assert lines[1].split("key=")[1].split()[0] == "-"
+    for line in lines:
+        assert token not in line  # ... never the key itself
+        assert "shh" not in line  # nor the query string
+        assert "testclient" not in line  # nor the client's address, only its hash
+        assert re.search(r"client=[0-9a-f]{12}$", line)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from reportguard import __version__, dashboard
 from reportguard.api import errors
+from reportguard.api.access_log import AccessLog
 from reportguard.api.committer import GroupCommitter, writer_engine
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
 from reportguard.api.security import KeyCache, KeyUse, RateLimits
@@ -93,4 +94,5 @@ def create_app(
     app.include_router(oversight.probes, prefix="/v1")
     dashboard.install(app, settings, secret=secret)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(AccessLog, hash_address=hasher.normalised_ip)  # outermost: sees every answer
     return app

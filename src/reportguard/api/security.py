@@ -140,6 +140,7 @@ async def current_principal(
         raise ApiError(
             401, "the API key is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
         )
+    request.state.key_id = principal.key_id  # the public id, for the access log
     if state.key_use.due(principal.key_id):
         touch(state.engine, principal.key_id, datetime.now(UTC))
     state.rate_limits.check(principal)

@@ -93,3 +93,22 @@ def command_name() -> str:
     if found is not None and Path(found).parent == Path(sys.executable).parent:
         return "reportguard"
     return f"{sys.executable} -m reportguard.cli"
+
+
+def print_access_log() -> None:
+    """Send the server's access log (``reportguard.access``) to stderr, one UTC-stamped line per
+    request, in place of uvicorn's, which prints raw addresses and query strings."""
+    import logging
+    import time
+
+    log = logging.getLogger("reportguard.access")
+    if any(getattr(h, "reportguard_access", False) for h in log.handlers):
+        return
+    handler = logging.StreamHandler()
+    formatter = logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
+    handler.reportguard_access = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False

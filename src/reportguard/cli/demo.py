@@ -16,7 +16,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from reportguard.cli.common import command_name, console, err_console, settings_of
+from reportguard.cli.common import (
+    command_name,
+    console,
+    err_console,
+    print_access_log,
+    settings_of,
+)
 from reportguard.errors import ReportGuardError
 from reportguard.pipeline.demo import DemoRun, run_demo
 
@@ -92,6 +98,7 @@ def demo(  # noqa: PLR0917 - Typer maps parameters to options
         settings.model_copy(update={"database_url": str(run.database)}), live_detection=False
     )
     console.print(f"Serving the dashboard on [bold]{address}[/] (Ctrl+C stops it).")
+    print_access_log()
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 

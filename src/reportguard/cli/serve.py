@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reportguard.cli.common import err_console, settings_of
+from reportguard.cli.common import err_console, print_access_log, settings_of
 
 app = typer.Typer()
 
@@ -32,7 +32,7 @@ def check_port(host: str, port: int) -> None:
 
 
 @app.command()
-def serve(
+def serve(  # noqa: PLR0917 - Typer maps parameters to options
     ctx: typer.Context,
     host: Annotated[
         str, typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine.")
@@ -46,6 +46,13 @@ def serve(
         ),
     ] = True,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="One line per request on stderr (key id and hashed client, never raw).",
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API (OpenAPI schema at /openapi.json, docs at /docs)."""
     import uvicorn
@@ -54,6 +61,8 @@ def serve(
 
     settings = settings_of(ctx)
     check_port(host, port)
+    if access_log:
+        print_access_log()
     application = create_app(settings, live_detection=live_detection)
     err_console.print(
         f"ReportGuard API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",

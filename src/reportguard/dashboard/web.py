@@ -120,6 +120,7 @@ async def get_viewer(request: Request) -> Viewer:
     if session is None or principal is None or principal.role not in ROLES:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise SignInRequiredError(target)
+    request.state.key_id = principal.key_id  # the public id, for the access log
     return Viewer(principal=principal, session=session, csrf=sign.csrf_token(session))
 
 
