@@ -290,7 +290,7 @@ def test_detect_engine_spark_writes_parquet_and_stores(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "1 campaigns from 1 of" in result.output
+    assert "1 campaign from 1 of" in result.output
     found = json.loads((tmp_path / "found.json").read_text())["campaigns"]
     assert len(found) == 1
     assert found[0]["targets"] == ["victim"]
