@@ -27,6 +27,7 @@ from reportguard.api import create_app
 from reportguard.config import Settings
 from reportguard.dashboard import charts
 from reportguard.dashboard.session import SESSION_COOKIE, Signer
+from reportguard.store import audit
 from reportguard.store.database import create_engine
 from reportguard.store.models import (
     Action,
@@ -34,6 +35,7 @@ from reportguard.store.models import (
     AuditEntry,
     Campaign,
     CampaignReport,
+    CampaignTarget,
     Case,
     CaseReport,
 )
@@ -545,3 +547,47 @@ def test_demo_and_serve_refuse_a_taken_port_before_any_work(
         code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "serve", "--port", port)
         assert code != 0
         assert "choose another with --port" in err
+
+
+# -- the demo's history ----------------------------------------------------------------------
+
+NAV_PAGES = (
+    "/dashboard/",
+    "/dashboard/campaigns",
+    "/dashboard/appeals?status=all",
+    "/dashboard/misuse",
+    "/dashboard/audit",
+    "/dashboard/transparency",
+)
+
+
+def test_the_demo_history_gives_every_page_content(dash: Dash, small_simulation: Path) -> None:
+    from reportguard.evaluate.harness import Truth
+    from reportguard.pipeline.demo_history import play_history
+
+    root, _ = dash.sign_in("root")
+    assert 'class="empty"' in root.get("/dashboard/appeals?status=all").text  # before: empty
+    truth = Truth(small_simulation)
+    history = play_history(dash.engine, truth, policy=Settings(secret_key=TEST_KEY).policy())
+
+    assert sum(history.decided.values()) >= 10
+    assert history.decided.get("no_violation", 0) >= 1
+    assert history.confirmed
+    assert history.remediated == 1
+    assert history.misuse_measures >= 1
+    assert history.appeals == {"overturned": 1, "upheld": 1}
+    with Session(dash.engine) as session:
+        confirmed = session.scalars(
+            sa.select(CampaignTarget.target_id).where(
+                CampaignTarget.campaign_id.in_(history.confirmed)
+            )
+        ).all()
+    assert set(confirmed) <= truth.brigaded - truth.violating  # only what the truth confirms
+    for path in NAV_PAGES:
+        page = root.get(path)
+        assert page.status_code == 200, path
+        assert 'class="empty"' not in page.text, path
+    assert "/dashboard/transparency" in root.get("/dashboard/").text
+    alice, _ = dash.sign_in("alice")
+    assert "/dashboard/transparency" not in alice.get("/dashboard/").text  # a link she cannot open
+    assert audit.verify(dash.engine).ok

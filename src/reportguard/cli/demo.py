@@ -47,6 +47,14 @@ def demo(  # noqa: PLR0917 - Typer maps parameters to options
     ] = True,
     host: Annotated[str, typer.Option(help="Address the dashboard listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port of the dashboard.")] = 8000,
+    history: Annotated[
+        bool,
+        typer.Option(
+            "--history/--no-history",
+            help="Afterwards play a short labelled history (decisions, a confirmed campaign, "
+            "misuse warnings, appeals) so every page has content.",
+        ),
+    ] = True,
 ) -> None:
     """Run everything on a synthetic platform, score it against the truth, open the dashboard.
 
@@ -77,7 +85,12 @@ def demo(  # noqa: PLR0917 - Typer maps parameters to options
 
         try:
             run = run_demo(
-                directory, settings=settings, preset=preset_name, seed=seed, progress=tell
+                directory,
+                settings=settings,
+                preset=preset_name,
+                seed=seed,
+                progress=tell,
+                history=history,
             )
         except ValueError as exc:  # an unknown preset
             raise ReportGuardError(str(exc)) from None
@@ -147,6 +160,26 @@ def print_summary(run: DemoRun) -> None:
     for i, ((a, la), (b, lb)) in enumerate(zip(run.queue_top, run.count_top, strict=False)):
         table.add_row(str(i + 1), f"{a}  [{_style(la)}]({la})[/]", f"{b}  [{_style(lb)}]({lb})[/]")
     console.print(table)
+    if run.history is not None:
+        _print_history(run)
+
+
+def _print_history(run: DemoRun) -> None:
+    """What the demo's moderators did after the figures above were taken."""
+    h = run.history
+    assert h is not None
+    decided = ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in sorted(h.decided.items()))
+    appeals = ", ".join(f"{n} {o}" for o, n in sorted(h.appeals.items())) or "none"
+    confirmed = ", ".join(str(c) for c in h.confirmed) or "none"
+    console.print(
+        f"[bold]Then a demo history[/] (played from the ground truth by demo-moderator and "
+        f"demo-reviewer, so every dashboard page has something to show): "
+        f"{sum(h.decided.values())} cases decided ({decided}; {h.actions} actions), campaigns "
+        f"confirmed: {confirmed} ({h.unfounded:,} reports manifestly unfounded, "
+        f"{h.remediated} action reversed), misuse measures: {h.misuse_measures}, appeals: "
+        f"{appeals}. {run.open_after:,} cases remain open. `--no-history` leaves it out.",
+        highlight=False,
+    )
 
 
 def _places(ranks: list[int]) -> str:

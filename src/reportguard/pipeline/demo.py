@@ -25,6 +25,7 @@ from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.triage import rank_scores
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.pipeline import batch
+from reportguard.pipeline.demo_history import History, play_history
 from reportguard.simulate import preset as load_preset
 from reportguard.simulate import simulate
 from reportguard.store.database import create_engine
@@ -65,6 +66,8 @@ class DemoRun:
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     keys: list[tuple[str, str, str]] = field(default_factory=list)
+    history: History | None = None  # what the demo moderators did afterwards
+    open_after: int = 0  # open cases once the history is played
 
 
 def fresh_database(directory: Path) -> Path:
@@ -92,8 +95,10 @@ def run_demo(
     preset: str = "small",
     seed: int | None = None,
     progress: Progress | None = None,
+    history: bool = True,
 ) -> DemoRun:
-    """Simulate, import, detect, triage and score; leaves the database ready to serve."""
+    """Simulate, import, detect, triage and score, then (``history``) play a short labelled
+    history of decisions and appeals; leaves the database ready to serve."""
     tell: Progress = progress or (lambda _step, _done, _total: None)
     run = DemoRun(directory=directory, database=fresh_database(directory))
     spec = load_preset(preset)
@@ -110,7 +115,16 @@ def run_demo(
     engine = create_engine(database_url_from(str(run.database)))
     try:
         detection = load_platform(engine, platform, settings=settings, run=run, progress=tell)
-        _score(run, Truth(platform), detection, engine)
+        truth = Truth(platform)
+        _score(run, truth, detection, engine)
+        if history:
+            started = time.perf_counter()
+            tell("playing a week of moderation", 0, None)
+            run.history = play_history(engine, truth, policy=settings.policy())
+            run.seconds["history"] = time.perf_counter() - started
+            with Session(engine) as session:
+                query = sa.select(sa.func.count()).select_from(Case).where(Case.status == "open")
+                run.open_after = int(session.scalar(query) or 0)
         for name, role in DEMO_KEYS:
             principal, token = create_key(engine, name, role)
             run.keys.append((principal.name, principal.role, token))
