@@ -143,7 +143,7 @@ EXACT = {
     "Referral": ["reports", "referrer", "referred", "referral_baseline", "referral_surprise"],
     "NearDuplicateText": ["texts", "largest_cluster", "dup_pairs"],
     "Lockstep": ["lockstep_reporters", "in_lockstep", "lockstep_baseline", "lockstep_surprise"],
-    "repeat": ["repeat_shared", "repeat_surprise", "evidence", "flagged"],
+    "RepeatGroup": ["repeat_shared", "repeat_surprise", "evidence", "flagged"],
 }
 
 

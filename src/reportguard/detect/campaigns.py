@@ -32,9 +32,8 @@ from reportguard.detect.frame import ReportFrame
 from reportguard.detect.graph import connected_components
 from reportguard.detect.signals import SIGNALS
 from reportguard.detect.signals.burst import BurstDetector
-from reportguard.detect.signals.evidence import CAP, binomial_surprise, gated, poisson_tail
+from reportguard.detect.signals.evidence import CAP, poisson_tail
 
-REPEAT_COLUMN = "repeat_surprise"
 # What the boundary step reads of each campaign report: who, whom, when, and the wave it came in
 # (null for a report only a ring signal found).
 BOUND_COLUMNS = pl.Schema(
@@ -166,8 +165,6 @@ class CampaignDetector:
         signals: list[Any] | None = None,
         min_evidence: float = 12.0,
         merge_overlap: float = 0.3,
-        repeat_min_share: float = 0.3,
-        repeat_min_ratio: float = 10.0,
         bystander_p: float = 0.001,
         target_min_members: int = 3,
         target_min_share: float = 0.3,
@@ -180,8 +177,6 @@ class CampaignDetector:
         self.signals = signals
         self.min_evidence = min_evidence
         self.merge_overlap = merge_overlap
-        self.repeat_min_share = repeat_min_share
-        self.repeat_min_ratio = repeat_min_ratio
         self.bystander_p = bystander_p
         self.target_min_members = target_min_members
         self.target_min_share = target_min_share
@@ -202,8 +197,6 @@ class CampaignDetector:
             signals=[s.clone() for s in self.signals] if self.signals is not None else None,
             min_evidence=self.min_evidence,
             merge_overlap=self.merge_overlap,
-            repeat_min_share=self.repeat_min_share,
-            repeat_min_ratio=self.repeat_min_ratio,
             bystander_p=self.bystander_p,
             target_min_members=self.target_min_members,
             target_min_share=self.target_min_share,
@@ -250,9 +243,7 @@ class CampaignDetector:
         for signal in signals:
             part = signal.waves(wave_reports, frame)
             table = table.join(_new_columns(table, part, signal.name), on="wave", how="left")
-        repeats = self._repeat_groups(wave_reports, self.active_reporters_)
-        table = table.join(repeats, on="wave", how="left")
-        present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
+        present = [c for s in signals for c in s.surprise_columns]
         table = (
             table.with_columns([pl.col(c).fill_null(0.0) for c in present])
             .with_columns(
@@ -443,37 +434,6 @@ class CampaignDetector:
             rings.append(_found(members, targets, reports, strength, [evidence]))
         return rings
 
-    def _repeat_groups(self, wave_reports: pl.DataFrame, active: int) -> pl.DataFrame:
-        """How many of a wave's reporters reported together again, in a wave on another target."""
-        members = wave_reports.select("wave", "target_id", "reporter_id").unique()
-        pairs = members.join(members, on="reporter_id", suffix="_other").filter(
-            pl.col("target_id") != pl.col("target_id_other")
-        )
-        shared = pairs.group_by("wave", "wave_other").agg(pl.len().alias("shared"))
-        sizes = members.group_by("wave").agg(pl.len().alias("n"))
-        best = (
-            shared.sort(["wave", "shared", "wave_other"], descending=[False, True, False])
-            .group_by("wave", maintain_order=True)
-            .first()
-        )
-        out = (
-            sizes.join(best, on="wave", how="left")
-            .join(sizes.rename({"wave": "wave_other", "n": "n_other"}), on="wave_other", how="left")
-            .with_columns(pl.col("shared").fill_null(0), pl.col("n_other").fill_null(0))
-        )
-        n = out["n"].to_numpy()
-        hits = out["shared"].to_numpy()
-        p = np.clip(out["n_other"].to_numpy() / active, 1e-9, 1.0)
-        share = hits / np.maximum(n, 1)
-        surprise = gated(
-            binomial_surprise(hits, n, p), share, p, self.repeat_min_ratio, self.repeat_min_share
-        )
-        return out.select(
-            "wave",
-            pl.col("wave_other").alias("repeat_wave"),
-            pl.col("shared").alias("repeat_shared"),
-        ).with_columns(pl.Series("repeat_surprise", surprise))
-
     def _members(
         self,
         table: pl.DataFrame,
@@ -494,9 +454,7 @@ class CampaignDetector:
         if inside.is_empty():
             return inside
         marks = [signal.traits(inside, flagged, frame) for signal in signals]
-        target_count = pl.col("target_id").n_unique().over("reporter_id")
-        repeated = inside.select((target_count >= 2).alias("trait")).to_series()
-        carried = pl.DataFrame([m.alias(f"m{i}") for i, m in enumerate([*marks, repeated])])
+        carried = pl.DataFrame([m.alias(f"m{i}") for i, m in enumerate(marks)])
         inside = inside.with_columns(
             carried.select(pl.any_horizontal(pl.all())).to_series().alias("trait")
         )
@@ -584,15 +542,6 @@ class CampaignDetector:
         for signal in signals:
             for name, surprise, sentence in signal.sentences(best):
                 found.append({"signal": name, "surprise": round(surprise, 1), "sentence": sentence})
-        if best.get("repeat_surprise", 0) > 0:
-            found.append(
-                {
-                    "signal": "repeat_group",
-                    "surprise": round(float(best["repeat_surprise"]), 1),
-                    "sentence": f"{best['repeat_shared']} of these reporters also reported "
-                    f"together in another wave against a different target",
-                }
-            )
         if len(rows) > 1:
             found.append(
                 {

@@ -21,7 +21,6 @@ import polars as pl
 from reportguard.detect.boundaries import with_crowd
 from reportguard.detect.campaigns import (
     BOUND_COLUMNS,
-    REPEAT_COLUMN,
     CampaignDetector,
     FoundCampaign,
     campaign_key,
@@ -93,8 +92,7 @@ class SparkCampaignDetector:
             part = implementation(signal.detector).waves(signal, wave_reports, log)
             keep = [c for c in part.columns if c not in table.columns or c == "wave"]
             table = table.join(part.select(keep), "wave", "left")
-        table = table.join(self._repeat_groups(engine, wave_reports, active), "wave", "left")
-        present = [c for s in signals for c in s.surprise_columns] + [REPEAT_COLUMN]
+        present = [c for s in signals for c in s.surprise_columns]
         table = table.fillna(0.0, subset=present)
         evidence = sum((udf.capped(F.col(c)) for c in present), F.lit(0.0))
         table = (
@@ -135,59 +133,6 @@ class SparkCampaignDetector:
         )
 
     @staticmethod
-    def _repeat_groups(engine: CampaignDetector, wave_reports: DataFrame, active: int) -> DataFrame:
-        """As ``CampaignDetector._repeat_groups``: a wave's reporters together again elsewhere."""
-        from pyspark.sql import Window
-        from pyspark.sql import functions as F
-
-        members = wave_reports.select("wave", "target_id", "reporter_id", "start").distinct()
-        other = members.select(
-            F.col("wave").alias("wave_other"),
-            F.col("target_id").alias("target_other"),
-            "reporter_id",
-            F.col("start").alias("start_other"),
-        )
-        shared = (
-            members.join(other, "reporter_id")
-            .filter(F.col("target_id") != F.col("target_other"))
-            .groupBy("wave", "wave_other", "start_other", "target_other")
-            .agg(F.count("*").alias("shared"))
-        )
-        # The other wave sharing most; on a tie the earliest, as in-process (waves by start).
-        ranked = Window.partitionBy("wave").orderBy(
-            F.col("shared").desc(), "start_other", "target_other"
-        )
-        best = (
-            shared.withColumn("rank", F.row_number().over(ranked))
-            .filter(F.col("rank") == 1)
-            .select("wave", "wave_other", "shared")
-        )
-        sizes = members.groupBy("wave").agg(F.count("*").alias("n"))
-        out = (
-            sizes.join(best, "wave", "left")
-            .join(
-                sizes.select(F.col("wave").alias("wave_other"), F.col("n").alias("n_other")),
-                "wave_other",
-                "left",
-            )
-            .fillna(0, subset=["shared", "n_other"])
-        )
-        p = F.least(F.greatest(F.col("n_other") / active, F.lit(1e-9)), F.lit(1.0))
-        share = F.col("shared") / F.greatest(F.col("n"), F.lit(1))
-        return out.select(
-            "wave",
-            F.col("wave_other").alias("repeat_wave"),
-            F.col("shared").alias("repeat_shared"),
-            udf.gated(
-                udf.binomial(F.col("shared"), F.col("n"), p),
-                share,
-                p,
-                engine.repeat_min_ratio,
-                engine.repeat_min_share,
-            ).alias(REPEAT_COLUMN),
-        )
-
-    @staticmethod
     def _members(
         engine: CampaignDetector,
         table: DataFrame,
@@ -204,13 +149,6 @@ class SparkCampaignDetector:
         flagged = table.filter(F.col("flagged"))
         inside = wave_reports.join(flagged.select("wave"), "wave").localCheckpoint()
         marks = [implementation(s.detector).traits(s, inside, flagged, log) for s in signals]
-        repeaters = (
-            inside.groupBy("reporter_id")
-            .agg(F.countDistinct("target_id").alias("n"))
-            .filter(F.col("n") >= 2)
-            .select("reporter_id")
-        )
-        marks.append(inside.join(repeaters, "reporter_id").select("wave", "report_id"))
         marked = marks[0]
         for mark in marks[1:]:
             marked = marked.unionByName(mark)

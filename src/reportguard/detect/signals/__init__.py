@@ -10,6 +10,7 @@ from reportguard.detect.signals.burst import BurstDetector
 from reportguard.detect.signals.infrastructure import SharedInfrastructure
 from reportguard.detect.signals.lockstep import Lockstep
 from reportguard.detect.signals.referral import Referral
+from reportguard.detect.signals.repeat_group import RepeatGroup
 from reportguard.detect.signals.reporter_risk import ReporterRisk
 from reportguard.detect.signals.text import NearDuplicateText
 
@@ -20,6 +21,7 @@ SIGNALS: tuple[type[Detector], ...] = (
     Referral,
     NearDuplicateText,
     Lockstep,
+    RepeatGroup,
 )
 DETECTORS: tuple[type[Detector], ...] = (BurstDetector, *SIGNALS)
 
@@ -31,6 +33,7 @@ __all__ = [
     "Lockstep",
     "NearDuplicateText",
     "Referral",
+    "RepeatGroup",
     "ReporterRisk",
     "SharedInfrastructure",
 ]
