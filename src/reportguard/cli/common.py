@@ -9,12 +9,15 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import Engine
 
-from reportguard.config import Settings
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from reportguard.config import Settings
 
 # Wider than 80 columns when writing to a file or a CI log, so tables stay readable.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -24,6 +27,8 @@ err_console = Console(stderr=True, soft_wrap=True)
 def settings_of(ctx: typer.Context) -> Settings:
     """The settings the root callback built from the environment and ``--db``."""
     settings = ctx.find_root().obj
+    from reportguard.config import Settings
+
     assert isinstance(settings, Settings)
     return settings
 

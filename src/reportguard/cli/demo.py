@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -24,7 +24,9 @@ from reportguard.cli.common import (
     settings_of,
 )
 from reportguard.errors import ReportGuardError
-from reportguard.pipeline.demo import DemoRun, run_demo
+
+if TYPE_CHECKING:
+    from reportguard.pipeline.demo import DemoRun
 
 app = typer.Typer()
 
@@ -82,6 +84,8 @@ def demo(  # noqa: PLR0917 - Typer maps parameters to options
                     bar.update(task, total=1, completed=1)
                 tasks[step] = bar.add_task(step, total=total)
             bar.update(tasks[step], completed=done, total=total)
+
+        from reportguard.pipeline.demo import run_demo
 
         try:
             run = run_demo(

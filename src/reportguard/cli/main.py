@@ -29,7 +29,6 @@ from reportguard.cli import (
     webhooks,
 )
 from reportguard.cli.common import console, err_console
-from reportguard.config import Settings
 from reportguard.errors import ReportGuardError
 
 # In the order `reportguard --help` lists them: the flow first, then the tools around it.
@@ -69,6 +68,8 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
+    from reportguard.config import Settings
+
     settings = Settings()
     if db is not None:
         settings = settings.model_copy(update={"database_url": db})

@@ -8,6 +8,7 @@ simple: every engine opened re-creates any index that is missing (a crash mid-im
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from sqlalchemy import Index, Table
 from sqlalchemy.engine import Connection, Engine
 
@@ -26,9 +27,22 @@ def drop_deferrable_indexes(conn: Connection) -> None:
         index.drop(conn, checkfirst=True)
 
 
+def _present(conn: Connection) -> set[str] | None:
+    """Names of the indexes the database holds, in one query; None where that is not known."""
+    if conn.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+    elif conn.dialect.name == "postgresql":
+        query = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+    else:  # pragma: no cover - the two databases ReportGuard supports
+        return None
+    return {str(name) for (name,) in conn.execute(sa.text(query))}
+
+
 def ensure_indexes(engine: Engine) -> None:
     """Create every index the models declare that the database lacks (a no-op normally)."""
     with engine.begin() as conn:
+        present = _present(conn)
         for table in Base.metadata.sorted_tables:
             for index in table.indexes:
-                index.create(conn, checkfirst=True)
+                if present is None or index.name not in present:
+                    index.create(conn, checkfirst=True)
