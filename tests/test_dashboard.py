@@ -523,6 +523,15 @@ def test_demo_runs_end_to_end_and_reruns_from_scratch(
     engine = create_engine(f"sqlite:///{tmp_path / 'demo' / 'reportguard.db'}")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM reports")).scalar() == reports
+    queues = re.search(
+        r"\(([\d,]+) open cases: ([\d,]+) in the violation queue, ([\d,]+) in the dispute queue",
+        out,
+    )
+    assert queues, out
+    total, violation, dispute = (int(g.replace(",", "")) for g in queues.groups())
+    assert total == violation + dispute
+    with engine.connect() as conn:  # every case was open when the figures were taken
+        assert conn.execute(sa.text("SELECT count(*) FROM cases")).scalar() == total
     tokens = re.findall(r"rg_[0-9a-f]+_\S+", out)
     assert len(tokens) == 3
     with Session(engine) as session:
@@ -591,3 +600,53 @@ def test_the_demo_history_gives_every_page_content(dash: Dash, small_simulation:
     alice, _ = dash.sign_in("alice")
     assert "/dashboard/transparency" not in alice.get("/dashboard/").text  # a link she cannot open
     assert audit.verify(dash.engine).ok
+
+
+# -- one count, one number ---------------------------------------------------------------------
+
+
+def test_the_same_count_is_the_same_number_in_every_view(
+    dash: Dash, platform_copy: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Open cases per queue and each campaign's members, targets and members' reports read the
+    same in the dashboard, the API and the command line."""
+    import json
+
+    from reportguard.cli.common import plural
+
+    alice, _ = dash.sign_in("alice")
+    page = alice.get("/dashboard/").text
+    tabs = {}
+    for name in ("violation", "dispute"):
+        found = re.search(rf'data-queue="{name}">([\d,]+)<', page)
+        assert found, name
+        tabs[name] = int(found.group(1).replace(",", ""))
+    assert tabs["dispute"] > 0
+    api = dash.client()
+    auth = {"Authorization": f"Bearer {dash.keys['alice']}"}
+    for name, shown in tabs.items():
+        answer = api.get("/v1/cases", params={"queue": name}, headers=auth)
+        assert answer.json()["total"] == shown, name
+    code, out, _ = run(capsys, "--db", platform_copy, "stats", "--json")
+    assert code == 0
+    assert json.loads(out)["cases"] == sum(tabs.values())  # nothing decided: every case open
+
+    campaigns = api.get(
+        "/v1/campaigns", params={"status": "all", "limit": 500}, headers=auth
+    ).json()["items"]
+    assert len(campaigns) >= 3
+    listing = alice.get("/dashboard/campaigns?status=all").text
+    for c in campaigns:
+        figures = [str(c["members"]), str(c["targets"]), str(c["reports"])]
+        row = re.search(rf'campaigns/{c["id"]}">campaign {c["id"]}</a>.*?</tr>', listing, re.S)
+        assert row, c["id"]
+        assert re.findall(r'<td class="num">([\d.,]+)</td>', row.group(0))[1:] == figures
+        detail = alice.get(f"/dashboard/campaigns/{c['id']}").text
+        assert f"{plural(c['members'], 'member')} against" in detail
+        assert f"{plural(c['reports'], 'report')} by them" in detail
+        code, out, _ = run(capsys, "--db", platform_copy, "campaign", "show", str(c["id"]))
+        assert code == 0
+        assert (
+            f"{plural(c['members'], 'member')}, {plural(c['targets'], 'target')}, "
+            f"{plural(c['reports'], 'report')} by members"
+        ) in " ".join(out.split())

@@ -181,9 +181,13 @@ class CampaignRow(BaseModel):
     first_report_at: datetime
     last_report_at: datetime
     detected_at: datetime
-    members: int
-    targets: int
-    reports: int
+    members: int = Field(description="Reporters in the campaign (its members).")
+    targets: int = Field(description="Accounts the campaign lists, each on its own evidence.")
+    reports: int = Field(
+        description="Reports filed by its members against its targets: the reports a "
+        "confirmation marks unfounded. A wave's evidence counts every report in the wave, "
+        "members' or not."
+    )
     decided_by: str | None
 
 

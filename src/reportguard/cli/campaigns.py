@@ -55,7 +55,7 @@ def campaign_list(
     with Session(engine) as session:
         rows = session.scalars(query.limit(limit)).all()
         table = Table(box=box.SIMPLE_HEAD, title_justify="left")
-        for column in ("number", "key", "status", "score", "reporters", "targets", "reports"):
+        for column in ("number", "key", "status", "score", "members", "targets", "members' reports"):
             table.add_column(column, justify="right" if column not in ("key", "status") else "left")
         table.add_column("first to last report (UTC)")
         for c in rows:
@@ -103,12 +103,18 @@ def campaign_show(
         decided = f", {c.status} by {c.decided_by}" if c.decided_by else ""
         console.print(
             f"campaign {c.id} (key {c.campaign_key}): {c.status}{decided}; score {c.score:.2f}; "
-            f"{plural(c.n_members, 'reporter')}, {plural(c.n_targets, 'target')}, "
-            f"{plural(c.n_reports, 'report')}, {c.first_report_at:%Y-%m-%d %H:%M} to "
+            f"{plural(c.n_members, 'member')}, {plural(c.n_targets, 'target')}, "
+            f"{plural(c.n_reports, 'report')} by members, {c.first_report_at:%Y-%m-%d %H:%M} to "
             f"{c.last_report_at:%Y-%m-%d %H:%M} UTC",
             highlight=False,
         )
-        table = Table(box=box.SIMPLE_HEAD, title_justify="left")
+        table = Table(
+            box=box.SIMPLE_HEAD,
+            title_justify="left",
+            caption="A wave's figures count everyone who reported its target in the wave, "
+            "members or not.",
+            caption_justify="left",
+        )
         table.add_column("signal", style="bold")
         table.add_column("surprise", justify="right")
         table.add_column("evidence")

@@ -144,7 +144,8 @@ def print_summary(run: DemoRun) -> None:
         )
     ours, count = run.scores["reportguard"], run.scores["count"]
     console.print(
-        f"[bold]The queue[/] ({run.open_cases:,} open cases, no decisions yet): violating "
+        f"[bold]The queue[/] ({run.open_cases:,} open cases: {_queues(run.open_by_queue)}; no "
+        "decisions yet): violating "
         f"accounts among the top 10 / 50: ReportGuard {ours['p@10']:.0%} / {ours['p@50']:.0%}, "
         f"by report count {count['p@10']:.0%} / {count['p@50']:.0%}. Innocent brigaded accounts "
         f"in the top 50: ReportGuard {ours['brigaded_in_top_50']}, by report count "
@@ -184,6 +185,11 @@ def _print_history(run: DemoRun) -> None:
         f"{appeals}. {run.open_after:,} cases remain open. `--no-history` leaves it out.",
         highlight=False,
     )
+
+
+def _queues(counts: dict[str, int]) -> str:
+    """'7,324 in the violation queue, 10 in the dispute queue', as the dashboard's tabs say."""
+    return ", ".join(f"{counts.get(q, 0):,} in the {q} queue" for q in ("violation", "dispute"))
 
 
 def _places(ranks: list[int]) -> str:

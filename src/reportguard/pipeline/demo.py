@@ -10,6 +10,7 @@ demo keys and serves the dashboard.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ class DemoRun:
     # What campaigns list as targets, against the truth (each listed target is shielded).
     targets: dict[str, Any] = field(default_factory=dict)
     open_cases: int = 0
+    open_by_queue: dict[str, int] = field(default_factory=dict)  # queue -> open cases
     queue_top: list[tuple[str, str]] = field(default_factory=list)
     count_top: list[tuple[str, str]] = field(default_factory=list)
     # Where each ranking puts the innocent accounts that a brigade targeted (1 = top).
@@ -187,12 +189,15 @@ def _score(run: DemoRun, truth: Truth, detection: Detection, engine: sa.Engine) 
     run.targets = scored["targets"]
     with Session(engine) as session:
         cases = session.execute(
-            sa.select(Case.target_id, Case.priority, Case.n_reports).where(Case.status == "open")
+            sa.select(Case.target_id, Case.priority, Case.n_reports, Case.queue).where(
+                Case.status == "open"
+            )
         ).all()
     run.open_cases = len(cases)
-    by_priority = [t for t, _, _ in sorted(cases, key=lambda c: (-c[1], c[0]))]
-    by_count = [t for t, _, _ in sorted(cases, key=lambda c: (-c[2], c[0]))]
-    waves = {t for t, _, n in cases if n >= 50} & truth.viral
+    run.open_by_queue = dict(Counter(q for *_, q in cases))
+    by_priority = [t for t, *_ in sorted(cases, key=lambda c: (-c[1], c[0]))]
+    by_count = [t for t, *_ in sorted(cases, key=lambda c: (-c[2], c[0]))]
+    waves = {t for t, _, n, _ in cases if n >= 50} & truth.viral
     run.scores = {
         "reportguard": rank_scores(by_priority, truth, waves, ks=(10, 50)),
         "count": rank_scores(by_count, truth, waves, ks=(10, 50)),

@@ -67,6 +67,8 @@ def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
         for c in queue(engine, limit=PAGE, offset=offset, **filters)
     ]
     total = queue_size(engine, **filters)
+    # Each tab names its whole queue, so the two add up to every open case the CLI counts.
+    tabs = {q: queue_size(engine, status="open", queue=q) for q in ("violation", "dispute")}
     chosen = {
         k: v
         for k, v in {
@@ -89,6 +91,8 @@ def queue_page(  # noqa: PLR0917 - FastAPI maps parameters to query fields
         rows=rows,
         queue_name=queue_name,
         total=total,
+        tabs=tabs,
+        filtered=any(k != "queue" for k in chosen),
         offset=offset,
         page=PAGE,
         chosen=chosen,

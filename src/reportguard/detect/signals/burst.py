@@ -179,8 +179,8 @@ class BurstDetector(Detector):
             (
                 "burst",
                 float(min(row["burst_surprise"], 999.0)),
-                f"{row.get('reports', row.get('reporters', '?'))} reports against one target, "
-                f"busiest {span}: about {float(row['expected']):.1f} expected from its own "
+                f"{row.get('reports', row.get('reporters', '?'))} reports against this target in "
+                f"the wave (everyone's, members or not), busiest {span}: about {float(row['expected']):.1f} expected from its own "
                 f"history and popularity",
             )
         ]
