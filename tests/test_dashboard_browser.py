@@ -238,3 +238,66 @@ def test_records_pages_for_an_admin(page: playwright_api.Page, site: Site) -> No
     page.screenshot(path=str(site.shots / "audit.png"))
     page.keyboard.press("Tab")  # the first stop is the skip link
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+
+
+# -- the demo, page by page ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """What `./scripts/demo.sh --no-serve` leaves (the same command), served for a walk."""
+    import subprocess
+    import sys
+
+    folder = tmp_path_factory.mktemp("demo")
+    command = [sys.executable, "-m", "reportguard.cli", "demo", "--dir", str(folder)]
+    env = {**os.environ, "REPORTGUARD_SECRET_KEY": TEST_KEY}
+    done = subprocess.run(
+        [*command, "--no-serve"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    tokens = dict(re.findall(r"(demo-\w+)\s+\w+\s+(rg_[0-9a-f]+_\S+)", done.stdout))
+    assert set(tokens) == {"demo-moderator", "demo-reviewer", "demo-admin"}, done.stdout
+    settings = Settings(database_url=str(folder / "reportguard.db"), secret_key=TEST_KEY)
+    engine = create_engine(settings.resolved_database_url())
+    app = create_app(settings, engine=engine, live_detection=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield Site(f"http://127.0.0.1:{port}", engine, tokens, folder)
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+def test_every_page_of_the_demo_has_content(page: playwright_api.Page, demo_site: Site) -> None:
+    """A moderation lead's first look: every link of the navigation leads to a page with
+    something real on it, and a moderator is not shown a link their role cannot open."""
+    sign_in(page, demo_site, "demo-admin")
+    navigation = page.get_by_role("navigation", name="Main")
+    names = [link.inner_text().strip() for link in navigation.get_by_role("link").all()]
+    assert names == ["Queue", "Campaigns", "Appeals", "Misuse", "Audit log", "Transparency"]
+    for name in names:
+        navigation.get_by_role("link", name=name, exact=True).click()
+        expect(page.locator("main h1")).to_be_visible()
+        if name == "Appeals":  # the open queue may be empty once the demo decided them all
+            page.get_by_role("link", name="all", exact=True).click()
+        expect(page.locator("main .empty")).to_have_count(0)
+        expect(page.locator("main table, main figure, main svg").first).to_be_visible()
+        first = page.locator("main tbody a").first
+        if first.count():  # and the first item of each list opens
+            first.click()
+            expect(page.locator("main h1")).to_be_visible()
+            expect(page.locator("main .empty")).to_have_count(0)
+            page.go_back()
+    sign_out(page)
+    sign_in(page, demo_site, "demo-moderator")
+    links = page.get_by_role("navigation", name="Main").get_by_role("link")
+    assert "Transparency" not in [link.inner_text().strip() for link in links.all()]
