@@ -26,6 +26,16 @@ def test_jsonl_locations_count_blank_lines(tmp_path: Path) -> None:
     assert str(items[3][1]) == "not a JSON object"
 
 
+def test_a_truncated_json_line_names_the_column_it_stops_at(tmp_path: Path) -> None:
+    path = tmp_path / "r.jsonl"
+    cut = '{"report_id": "r-2", "reporter_id": "u-1", "tar'
+    path.write_text(json.dumps(report(1)) + "\n" + cut)  # the last line cut off mid-record
+    items = list(Reader(path))
+    assert items[1][0] == "line 2"
+    # 1-based, as editors count: the data ends where column len(cut) + 1 should have been
+    assert str(items[1][1]) == f"not valid JSON (unexpected end of data at column {len(cut) + 1})"
+
+
 def test_gzip_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "r.jsonl.gz"
     with gzip.open(path, "wt") as handle:
