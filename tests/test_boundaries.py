@@ -5,12 +5,11 @@ from __future__ import annotations
 import polars as pl
 
 from reportguard.detect.boundaries import (
-    backbone,
-    communities,
     split_by_support,
     target_evidence,
     target_sentence,
 )
+from reportguard.detect.graph import backbone, communities
 
 HOUR = 3600
 

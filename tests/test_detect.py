@@ -26,6 +26,7 @@ class Stream:
 
     def __init__(self, seed: int = 5) -> None:
         self.rng = random.Random(seed)
+        self.side = random.Random(seed + 1)  # content and surfaces, leaving the rest as it was
         self.reports: list[dict[str, object]] = []
         self.accounts: dict[str, dict[str, object]] = {}
         for i in range(3000):
@@ -53,7 +54,18 @@ class Stream:
                 T0 + self.rng.randint(0, 20 * DAY),
                 text=self.rng.choice(phrases) + " " * self.rng.randint(0, 1),
                 ip=f"ip-{reporter}",
+                content=f"u{target}-p{self.side.randrange(10)}"
+                if self.side.random() < 0.6
+                else None,
+                surface=self.where(),
             )
+
+    def where(self) -> str:
+        """A surface from the platform's own mix: most reports come from where posts are seen."""
+        return self.side.choices(
+            ["feed", "comments", "search", "profile", "direct_link", "external"],
+            [0.45, 0.2, 0.1, 0.15, 0.06, 0.04],
+        )[0]
 
     def account(self, account_id: str, *, age_days: float, followers: int = 10) -> str:
         self.accounts[account_id] = {
@@ -75,19 +87,22 @@ class Stream:
         ip: str | None = None,
         referrer: str | None = None,
         reason: str = "spam",
+        content: str | None = None,
+        surface: str | None = None,
     ) -> None:
         self.reports.append(
             {
                 "report_id": f"r{len(self.reports)}",
                 "reporter_id": reporter,
                 "target_id": target,
-                "content_id": None,
+                "content_id": content,
                 "reason": reason,
                 "text": text,
                 "t": t,
                 "referrer": referrer,
                 "ip_hash": ip,
                 "device_hash": None,
+                "surface": surface,
             }
         )
 
@@ -276,3 +291,145 @@ def test_every_report_gets_a_score_and_campaign_reports_rank_first() -> None:
     )
     # The burst alone: the raid's reports stand above the background on their own counts.
     assert ours["stream"].median() > rest["stream"].median()
+
+
+# -- the hard cases of issue 19: what sets brigades apart on a real platform ---------------------
+
+
+def _viral_wave(s: Stream, target: str, *, start: int, size: int = 300) -> None:
+    """A post that spread: old, unrelated accounts report it where they saw it, over a day."""
+    for _ in range(size):
+        reporter = f"u{s.rng.randrange(3000)}"
+        s.report(reporter, target, start + int(s.rng.gammavariate(2, 4 * 3600)),
+                 text=f"this post is vile {s.rng.randrange(1000)}", ip=f"ip-{reporter}",
+                 content=f"{target}-p0" if s.rng.random() < 0.9 else None,
+                 surface=s.rng.choice(["feed", "feed", "comments", "search"]))  # fmt: skip
+
+
+def test_a_crossposted_viral_wave_is_no_campaign_though_it_looks_like_one() -> None:
+    """The post is shared on another site: most arrive through that one link, some sign up to
+    report, many repeat its words. All of it is explained by the post going round: the reports
+    name the one post and reach it where it was shared, not on the account's profile."""
+    s = Stream()
+    s.accounts["u9"]["followers"] = 5000
+    link = "https://forum.example.org/t/look-at-this"
+    start = T0 + 12 * DAY
+    for i in range(300):
+        if i % 6 == 0:  # a newcomer, signed up minutes before reporting
+            t = start + int(s.rng.gammavariate(2, 4 * 3600))
+            reporter = s.account(f"new{i}", age_days=(T0 - t) / DAY + 0.02, followers=0)
+        else:
+            reporter, t = f"u{s.rng.randrange(3000)}", start + int(s.rng.gammavariate(2, 4 * 3600))
+        s.report(reporter, "u9", t, text="this post is disgusting, everyone report it",
+                 ip=f"ip-{reporter}", referrer=link, content="u9-p0",
+                 surface="external")  # fmt: skip
+    _viral_wave(s, "u9", start=start, size=100)  # and it spreads on the platform too
+    detection = CampaignDetector.default().run(s.frame())
+    assert detection.campaigns == []
+    wave = detection.waves.filter(pl.col("target_id") == "u9").sort("evidence")[-1]
+    assert wave["referral_surprise"][0] > 12  # the link is there and quoted...
+    assert wave["spread"][0]  # ...and explained by the post going round
+    assert not wave["flagged"][0]
+
+
+def test_a_silent_brigade_arriving_on_the_profile_is_found() -> None:
+    """Old accounts, own devices, no text, no link: called in a chat to report a person. They
+    open the profile and report the account or its older posts, all within half an hour."""
+    s = Stream()
+    crew = [f"u{i}" for i in range(500, 560)]
+    for j, member in enumerate(crew):
+        s.report(member, "u42", T0 + 8 * DAY + j * 25, ip=f"ip-{member}",
+                 content=f"u42-p{s.rng.randrange(3, 30)}" if j % 3 else None,
+                 surface="profile" if j % 5 else "search")  # fmt: skip
+    detection = CampaignDetector.default().run(s.frame())
+    (campaign,) = detection.campaigns
+    assert campaign.targets == ["u42"]
+    assert len(set(campaign.members) & set(crew)) >= 0.9 * len(crew)
+    assert any(e["signal"] == "arrival" for e in campaign.evidence)
+
+
+def test_incremental_detection_reads_where_reports_were_filed() -> None:
+    """The same silent brigade through the incremental engine: surfaces travel with each batch."""
+    from reportguard.detect.incremental import IncrementalDetector
+
+    s = Stream()
+    crew = [f"u{i}" for i in range(500, 560)]
+    for j, member in enumerate(crew):
+        s.report(member, "u42", T0 + 8 * DAY + j * 25, ip=f"ip-{member}", surface="profile")
+    frame = s.frame()
+    detector = IncrementalDetector(accounts=frame.accounts)
+    for i in range(0, len(frame), 1000):
+        detector.update(frame.reports.slice(i, 1000))
+    settled = detector.settle().campaigns
+    batch = CampaignDetector.default().run(frame).campaigns
+    assert [sorted(c.members) for c in settled] == [sorted(c.members) for c in batch]
+    assert len(settled) == 1
+
+
+def test_a_ring_that_also_joins_a_viral_wave_does_not_list_the_violator() -> None:
+    s = Stream()
+    ring = [s.account(f"sock{i}", age_days=3, followers=0) for i in range(15)]
+    victims = ["u2001", "u2002", "u2003", "u2004"]
+    for k, victim in enumerate(victims):
+        for j, member in enumerate(ring):
+            s.report(member, victim, T0 + (3 + 3 * k) * DAY + j * 30,
+                     text="report this scammer now", ip=f"proxy-{j % 2}")  # fmt: skip
+    _viral_wave(s, "u9", start=T0 + 9 * DAY, size=400)
+    for j, member in enumerate(ring[:5]):  # members are platform users too
+        s.report(member, "u9", T0 + 9 * DAY + 6 * 3600 + j * 300, content="u9-p0", surface="feed")
+    (campaign,) = CampaignDetector.default().run(s.frame()).campaigns
+    assert campaign.targets == victims
+    assert set(campaign.members) == set(ring)
+
+
+def test_two_brigades_sharing_one_member_stay_two_campaigns() -> None:
+    s = Stream()
+    first = [s.account(f"a{i}", age_days=4, followers=0) for i in range(20)]
+    second = [s.account(f"b{i}", age_days=5, followers=0) for i in range(19)] + [first[0]]
+    for crew, victims, day, proxy in ((first, ["u2101", "u2102"], 3, "pa"),
+                                      (second, ["u2201", "u2202"], 11, "pb")):  # fmt: skip
+        for k, victim in enumerate(victims):
+            for j, member in enumerate(crew):
+                s.report(member, victim, T0 + (day + 2 * k) * DAY + j * 40,
+                         text=f"{proxy}: ban this account", ip=f"{proxy}-{j % 3}")  # fmt: skip
+    found = sorted(CampaignDetector.default().run(s.frame()).campaigns, key=lambda c: c.targets)
+    assert [c.targets for c in found] == [["u2101", "u2102"], ["u2201", "u2202"]]
+    assert set(found[0].members) == set(first)
+    assert set(found[1].members) == set(second)
+
+
+def test_a_six_target_ring_under_heavy_camouflage_is_one_campaign_of_six() -> None:
+    s = Stream()
+    ring = [s.account(f"c{i}", age_days=200 + i, followers=30) for i in range(12)]
+    victims = [f"u{2300 + k}" for k in range(6)]
+    for k, victim in enumerate(victims):
+        for j, member in enumerate(ring):
+            s.report(member, victim, T0 + (2 + 3 * k) * DAY + j * 120, ip=f"ip-{member}")
+    for member in ring:  # 25 ordinary-looking reports each, on random accounts
+        for _ in range(25):
+            s.report(member, f"u{s.rng.randrange(3000)}", T0 + s.rng.randint(0, 20 * DAY),
+                     ip=f"ip-{member}", surface=s.where())  # fmt: skip
+    (campaign,) = CampaignDetector.default().run(s.frame()).campaigns
+    assert campaign.targets == sorted(victims)
+    assert set(campaign.members) == set(ring)
+
+
+def test_heavy_reporters_are_no_campaign_and_no_member_of_one() -> None:
+    """A trusted flagger files 2,000 templated notices over 1,500 accounts; a network host hits
+    one target 5,000 times. Neither is coordination. And a flagger who reports a brigade's
+    victim during the raid does not become one of its members."""
+    s = Stream()
+    flagger = s.account("flagger", age_days=900, followers=0)
+    for i in range(2000):
+        s.report(flagger, f"u{s.rng.randrange(1500)}", T0 + i * 800,
+                 text=f"Notice 2026-{i}: illegal content under our category 4", ip="office",
+                 surface="external")  # fmt: skip
+    for i in range(5000):
+        s.report("u77", "u78", T0 + 5 * DAY + i * 3, ip="ip-u77")
+    crew = [s.account(f"p{i}", age_days=2, followers=0) for i in range(30)]
+    for j, member in enumerate(crew):
+        s.report(member, "u1400", T0 + 14 * DAY + j * 30, text="ban him", ip=f"proxy-{j % 2}")
+    s.report(flagger, "u1400", T0 + 14 * DAY + 400, text="Notice: category 4", ip="office")
+    found = CampaignDetector.default().run(s.frame()).campaigns
+    assert [c.targets for c in found] == [["u1400"]]
+    assert set(found[0].members) == set(crew)

@@ -17,6 +17,7 @@ from polars.testing import assert_frame_equal
 
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals import DETECTORS, BurstDetector, Detector
+from reportguard.simulate import preset, simulate
 
 IMMUTABLE = (int, float, str, bool, tuple, type(None))
 
@@ -44,6 +45,38 @@ def labels(small_simulation: Path, frame: ReportFrame) -> dict[int, str]:
         elif target in doc["targets"]["viral"]:
             out[wave] = "viral"
     return out
+
+
+@pytest.fixture(scope="module")
+def spread_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small platform where viral content spreads and brigades dig through profiles."""
+    out = tmp_path_factory.mktemp("spread")
+    simulate(preset("small").model_copy(update={"content_spread": True}), out)
+    return out
+
+
+def _context_explains_viral_surges_more(detector_class: type[Detector], data: Path) -> None:
+    frame = ReportFrame.from_simulation(data)
+    burst = BurstDetector().fit(frame)
+    waves = burst.find_waves(frame)
+    wave_reports = burst.wave_reports(frame, waves)
+    found = detector_class().fit(frame).waves(wave_reports, frame)
+    targets = json.loads((data / "truth.json").read_text())["targets"]
+    kinds = waves.select("wave", "target_id").with_columns(
+        pl.when(pl.col("target_id").is_in(targets["viral"]))
+        .then(pl.lit("viral"))
+        .when(pl.col("target_id").is_in(targets["brigaded"]))
+        .then(pl.lit("brigaded"))
+        .alias("kind")
+    )
+    share = dict(
+        found.join(kinds, on="wave")
+        .drop_nulls("kind")
+        .group_by("kind")
+        .agg(pl.col(detector_class.context_column).mean())
+        .iter_rows()
+    )
+    assert share["viral"] > share["brigaded"]
 
 
 @pytest.fixture(params=DETECTORS, ids=lambda cls: cls.__name__)
@@ -87,6 +120,12 @@ def test_surprises_in_range(
     detector_class: type[Detector], frame: ReportFrame, wave_reports: pl.DataFrame
 ) -> None:
     waves = detector_class().fit(frame).waves(wave_reports, frame)
+    if detector_class.context_column is not None:  # a context: a yes or no for every wave
+        assert not detector_class.surprise_columns
+        assert waves[detector_class.context_column].dtype == pl.Boolean
+        assert waves[detector_class.context_column].null_count() == 0
+        assert waves["wave"].sort().to_list() == wave_reports["wave"].unique().sort().to_list()
+        return
     assert detector_class.surprise_columns
     for column in detector_class.surprise_columns:
         values = waves[column]
@@ -100,8 +139,13 @@ def test_beats_chance_on_a_generated_stream(
     frame: ReportFrame,
     wave_reports: pl.DataFrame,
     labels: dict[int, str],
+    spread_world: Path,
 ) -> None:
-    """Brigades look more suspicious than viral surges (for burst: they are found at all)."""
+    """Brigades look more suspicious than viral surges (for burst: they are found at all); a
+    context explains viral surges more often than brigades."""
+    if detector_class.context_column is not None:
+        _context_explains_viral_surges_more(detector_class, spread_world)
+        return
     waves = detector_class().fit(frame).waves(wave_reports, frame)
     evidence = waves.select("wave", pl.sum_horizontal(detector_class.surprise_columns).alias("s"))
     by_kind: dict[str, list[float]] = {"brigaded": [], "viral": []}

@@ -85,7 +85,8 @@ def _run_both(folder: Path) -> Both:
 @pytest.fixture(scope="session")
 def small_both(spark: Any, tmp_path_factory: pytest.TempPathFactory) -> Both:
     folder = tmp_path_factory.mktemp("small-parquet")
-    simulate(preset("small"), folder, fmt="parquet")
+    # Viral content spreads and brigades dig through profiles, so every context is exercised.
+    simulate(preset("small").model_copy(update={"content_spread": True}), folder, fmt="parquet")
     return _run_both(folder)
 
 
@@ -143,7 +144,10 @@ EXACT = {
     "Referral": ["reports", "referrer", "referred", "referral_baseline", "referral_surprise"],
     "NearDuplicateText": ["texts", "largest_cluster", "dup_pairs"],
     "Lockstep": ["lockstep_reporters", "in_lockstep", "lockstep_baseline", "lockstep_surprise"],
-    "RepeatGroup": ["repeat_shared", "repeat_surprise", "evidence", "flagged"],
+    "RepeatGroup": ["repeat_shared", "repeat_surprise"],
+    "Arrival": ["arrival_known", "on_profile", "arrival_baseline", "arrival_surprise"],
+    "ContentSpread": ["spread_reports", "spread_item_reports", "spread_share", "spread"],
+    "fusion": ["evidence", "explained", "flagged"],
 }
 
 
@@ -161,6 +165,7 @@ def test_each_signal_measures_the_same_on_every_wave(small_both: Both, signal: s
     local, spark = _by_wave(small_both)
     assert spark["key"].to_list() == local["key"].to_list()
     assert len(local) > 5
+    assert local["spread"].any() and (local["arrival_surprise"] > 0).any()
     for column in EXACT[signal]:
         mine, theirs = local[column], spark[column]
         if mine.dtype.is_float():

@@ -55,7 +55,15 @@ def campaign_list(
     with Session(engine) as session:
         rows = session.scalars(query.limit(limit)).all()
         table = Table(box=box.SIMPLE_HEAD, title_justify="left")
-        for column in ("number", "key", "status", "score", "members", "targets", "members' reports"):
+        for column in (
+            "number",
+            "key",
+            "status",
+            "score",
+            "members",
+            "targets",
+            "members' reports",
+        ):
             table.add_column(column, justify="right" if column not in ("key", "status") else "left")
         table.add_column("first to last report (UTC)")
         for c in rows:

@@ -1,16 +1,9 @@
 """Where a campaign ends: which reporters form a group, and which targets that group really hit.
 
 A campaign's targets are shielded and their owners told they are a brigade's victims, so a target
-belongs to a campaign only on evidence about that target. Three rules keep boundaries tight:
+belongs to a campaign only on evidence about that target (how groups are found in the first place,
+as a backbone of the co-report graph split into communities, is in :mod:`reportguard.detect.graph`):
 
-- **Pairs that meet more than their activity explains.** Two heavy reporters (a trusted flagger,
-  a platform's bot) meet on the same targets in the same hour often, by sheer volume. A pair is
-  linked only when its meetings are far more than ``d_a * d_b * q`` predicts, where ``d`` is how
-  many (target, hour) cells a reporter appears in and ``q`` the chance that two random entries
-  share a cell. This is a significance-filtered backbone of the co-report graph.
-- **Communities, not components.** Groups come from Leiden community detection on the weighted
-  backbone (Traag, Waltman and van Eck, 2019), so one bridge between two rings, or a crowd that
-  members of several rings joined, does not chain them into one.
 - **Every target on its own evidence.** A group's reports on a target count only when the group
   is far more concentrated among that target's reporters, over the same span, than its share of
   all reporters predicts: the same effect-size-and-tail test as every signal (``evidence.gated``
@@ -21,14 +14,13 @@ belongs to a campaign only on evidence about that target. Three rules keep bound
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import binomial_surprise, gated
 from reportguard.detect.graph import connected_components
-from reportguard.detect.signals.evidence import binomial_surprise, gated, poisson_surprise
 
 TARGET_EVIDENCE_SCHEMA = {
     "target_id": pl.Utf8,
@@ -42,107 +34,108 @@ TARGET_EVIDENCE_SCHEMA = {
 }
 
 
-def backbone(
-    meetings: pl.DataFrame,
-    cells: pl.DataFrame,
-    *,
-    min_ratio: float = 10.0,
-    min_surprise: float = 3.0,
-) -> pl.DataFrame:
-    """The pairs whose meetings their activity does not explain.
+def dense_core(times: np.ndarray, share: float) -> tuple[int, int, int]:
+    """The shortest interval holding ``share`` of the sorted ``times``: (first index, start, end).
 
-    ``meetings`` has one row per pair (``r``, ``r_b``) with ``targets``, the distinct targets
-    they met on; ``cells`` one row per (``r``, ``g``, ``w``) a reporter appears in. Adds
-    ``expected``, ``ratio`` and ``pair_surprise`` (-log10 of the Poisson tail) and keeps the
-    pairs over both bars.
+    The earliest such interval on a tie. A raid's reports crowd into it; the same members'
+    ordinary reports days before or after fall outside.
+
+    >>> dense_core(np.array([0, 60, 90, 100, 130, 86_400]), 0.8)
+    (0, 0, 130)
     """
-    if meetings.is_empty():
-        return meetings.with_columns(
-            pl.lit(0.0).alias("expected"),
-            pl.lit(0.0).alias("ratio"),
-            pl.lit(0.0).alias("pair_surprise"),
+    m = max(1, int(np.ceil(share * len(times) - 1e-9)))
+    widths = times[m - 1 :] - times[: len(times) - m + 1]
+    i = int(np.argmin(widths))
+    return i, int(times[i]), int(times[i + m - 1])
+
+
+def raid_cores(inside: pl.DataFrame, share: float, *, pad: int) -> pl.DataFrame:
+    """Per wave, the dense core of its trait carriers' reports, widened by ``pad`` seconds.
+
+    ``inside`` holds a flagged wave's reports with ``wave``, ``t`` and a boolean ``trait``; a
+    wave whose reports carry no trait has its whole span as core.
+    """
+    rows = []
+    for (wave,), part in inside.sort("wave", "t").group_by(["wave"], maintain_order=True):
+        carriers = part.filter(pl.col("trait"))
+        # One time per account: a raid is many accounts at once, not one account many times.
+        firsts = (
+            (carriers if len(carriers) else part).group_by("reporter_id").agg(pl.col("t").min())
         )
-    degree = cells.group_by("r").agg(pl.len().alias("d"))
-    sizes = cells.group_by("g", "w").agg(pl.len().alias("n"))["n"].to_numpy().astype(np.float64)
-    total = float(sizes.sum())
-    # The chance that two entries from different reporters fall in the same cell.
-    q = float((sizes * (sizes - 1)).sum() / max(total * (total - 1), 1.0))
-    out = (
-        meetings.join(degree, on="r")
-        .join(degree.rename({"r": "r_b", "d": "d_b"}), on="r_b")
-        .with_columns((pl.col("d").cast(pl.Float64) * pl.col("d_b") * q).alias("expected"))
-        .drop("d", "d_b")
-    )
-    met = out["targets"].to_numpy().astype(np.float64)
-    expected = np.maximum(out["expected"].to_numpy(), 1e-12)
-    surprise = poisson_surprise(met, expected, cap=40.0)
-    ratio = met / expected
-    return out.with_columns(pl.Series("ratio", ratio), pl.Series("pair_surprise", surprise)).filter(
-        (pl.col("ratio") >= min_ratio) & (pl.col("pair_surprise") >= min_surprise)
+        times = firsts["t"].sort().to_numpy()
+        _, start, end = dense_core(times, share)
+        rows.append((wave, start - pad, end + pad))
+    return pl.DataFrame(
+        rows,
+        schema={"wave": inside.schema["wave"], "core_start": pl.Int64, "core_end": pl.Int64},
+        orient="row",
     )
 
 
-def communities(
-    links: Iterable[tuple[int, int, float]], *, seed: int = 0, resolution: float = 1.0
-) -> list[list[int]]:
-    """Leiden communities of a weighted graph given as (a, b, weight) edges, each sorted.
+def target_spans(
+    member_reports: pl.DataFrame,
+    *,
+    core_share: float = 1.0,
+    pad_share: float = 0.0,
+    min_pad: int = 3600,
+    max_pad: int = 3600,
+) -> pl.DataFrame:
+    """Per group and target: the span of the group's reports there, how many members reported
+    inside it, and the padded window (``lo``, ``hi``) whose reporters form the target's crowd.
 
-    Deterministic for a given ``seed``. Falls back to connected components for a graph of one
-    edge or none, where there is nothing to partition.
+    The span is the shortest interval holding ``core_share`` of the members who reported the
+    target, each at their first report there (1.0: from the first to the last). A brigade's
+    members crowd into its raid; a member's ordinary reports on the same account days before or
+    after, or one account reporting it over and over, would otherwise stretch the span over
+    everyone else who reported it meanwhile. The crowd is counted over the span
+    widened on both sides by ``pad_share`` of its length, at least ``min_pad`` and at most
+    ``max_pad`` seconds: a 40-minute raid is judged among the reporters of that hour, not of
+    the two hours around it. ``member_reports`` has ``group``, ``reporter_id``, ``target_id``
+    and ``t``.
 
-    >>> ring = [(1, 2, 1.0), (2, 3, 1.0), (1, 3, 1.0)]
-    >>> other = [(7, 8, 1.0), (8, 9, 1.0), (7, 9, 1.0)]
-    >>> communities([*ring, *other, (3, 7, 0.1)])
-    [[1, 2, 3], [7, 8, 9]]
+    >>> reports = pl.DataFrame({"group": [0] * 6, "target_id": ["x"] * 6,
+    ...     "reporter_id": ["a", "b", "c", "d", "e", "a"], "t": [0, 60, 90, 100, 130, 86_400]})
+    >>> target_spans(reports, core_share=0.8, pad_share=0.25, min_pad=600).rows()
+    [(0, 'x', 4, 60, 130, -540, 730)]
     """
-    import igraph as ig
-    import leidenalg
-
-    edges = list(links)
-    if len(edges) < 2:
-        return [sorted(c) for c in connected_components([(a, b) for a, b, _ in edges])]
-    nodes = sorted({n for a, b, _ in edges for n in (a, b)})
-    index = {n: i for i, n in enumerate(nodes)}
-    graph = ig.Graph(n=len(nodes), edges=[(index[a], index[b]) for a, b, _ in edges])
-    graph.es["weight"] = [float(w) for _, _, w in edges]
-    partition = leidenalg.find_partition(
-        graph,
-        leidenalg.RBConfigurationVertexPartition,
-        weights="weight",
-        resolution_parameter=resolution,
-        seed=seed,
-        n_iterations=-1,
+    rows = []
+    ordered = member_reports.select("group", "target_id", "reporter_id", "t").sort(
+        "group", "target_id", "t", "reporter_id"
     )
-    groups = [sorted(nodes[i] for i in members) for members in partition if members]
-    return sorted(groups, key=lambda g: g[0])
-
-
-def target_spans(member_reports: pl.DataFrame) -> pl.DataFrame:
-    """Per group and target: how many members reported it, from their first to last report.
-
-    ``member_reports`` has ``group``, ``reporter_id``, ``target_id`` and ``t``.
-    """
-    return member_reports.group_by("group", "target_id").agg(
-        pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("members"),
-        pl.col("t").min().cast(pl.Int64).alias("start"),
-        pl.col("t").max().cast(pl.Int64).alias("end"),
+    for (group, target), part in ordered.group_by(["group", "target_id"], maintain_order=True):
+        firsts = part.group_by("reporter_id").agg(pl.col("t").min())
+        _, start, end = dense_core(firsts["t"].sort().to_numpy(), core_share)
+        inside = firsts.filter(pl.col("t").is_between(start, end))
+        pad = int(min(max(pad_share * (end - start), min_pad), max_pad))
+        rows.append(
+            (group, target, inside["reporter_id"].n_unique(), start, end, start - pad, end + pad)
+        )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "group": member_reports.schema["group"],
+            "target_id": pl.Utf8,
+            "members": pl.UInt32,
+            "start": pl.Int64,
+            "end": pl.Int64,
+            "lo": pl.Int64,
+            "hi": pl.Int64,
+        },
+        orient="row",
     )
 
 
-def crowds(spans: pl.DataFrame, reports: pl.DataFrame, *, pad_seconds: int = 3600) -> pl.DataFrame:
-    """Every distinct reporter of each span's target inside the span widened by ``pad_seconds``
-    on both sides (``crowd``), from the log.
+def crowds(spans: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
+    """Every distinct reporter of each span's target between its ``lo`` and ``hi`` (``crowd``),
+    from the log.
 
     ``reports`` must hold every report of the spans' targets (``reporter_id``, ``target_id``,
     ``t``).
     """
     counted = (
         reports.select("reporter_id", "target_id", "t")
-        .join(spans.select("group", "target_id", "start", "end"), on="target_id")
-        .filter(
-            (pl.col("t") >= pl.col("start") - pad_seconds)
-            & (pl.col("t") <= pl.col("end") + pad_seconds)
-        )
+        .join(spans.select("group", "target_id", "lo", "hi"), on="target_id")
+        .filter(pl.col("t").is_between(pl.col("lo"), pl.col("hi")))
         .group_by("group", "target_id")
         .agg(pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("crowd"))
     )
@@ -226,9 +219,13 @@ def target_evidence(
     """
     if member_reports.is_empty():
         return pl.DataFrame(schema={**TARGET_EVIDENCE_SCHEMA, "kept": pl.Boolean})
-    spans = target_spans(member_reports.with_columns(pl.lit(0).alias("group")))
+    spans = target_spans(
+        member_reports.with_columns(pl.lit(0).alias("group")),
+        min_pad=pad_seconds,
+        max_pad=pad_seconds,
+    )
     table = judge_targets(
-        crowds(spans, reports, pad_seconds=pad_seconds),
+        crowds(spans, reports),
         pl.DataFrame({"group": [0], "size": [group_size], "activity": [activity]}),
         active_reporters=active_reporters,
         min_members=min_members,

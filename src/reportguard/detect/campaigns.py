@@ -24,15 +24,16 @@ import polars as pl
 from reportguard.detect.boundaries import (
     crowds,
     judge_targets,
+    raid_cores,
     split_by_support,
     target_sentence,
     target_spans,
 )
+from reportguard.detect.evidence import CAP, poisson_tail
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.graph import connected_components
 from reportguard.detect.signals import SIGNALS
 from reportguard.detect.signals.burst import BurstDetector
-from reportguard.detect.signals.evidence import CAP, poisson_tail
 
 # What the boundary step reads of each campaign report: who, whom, when, and the wave it came in
 # (null for a report only a ring signal found).
@@ -172,6 +173,9 @@ class CampaignDetector:
         target_min_surprise: float = 6.0,
         target_dominant_share: float = 0.8,
         target_pad_seconds: int = 3600,
+        target_core_share: float = 0.8,
+        target_pad_share: float = 0.25,
+        target_min_pad: int = 600,
     ) -> None:
         self.burst = burst
         self.signals = signals
@@ -184,6 +188,9 @@ class CampaignDetector:
         self.target_min_surprise = target_min_surprise
         self.target_dominant_share = target_dominant_share
         self.target_pad_seconds = target_pad_seconds
+        self.target_core_share = target_core_share
+        self.target_pad_share = target_pad_share
+        self.target_min_pad = target_min_pad
 
     @classmethod
     def default(cls, **params: Any) -> CampaignDetector:
@@ -204,6 +211,9 @@ class CampaignDetector:
             target_min_surprise=self.target_min_surprise,
             target_dominant_share=self.target_dominant_share,
             target_pad_seconds=self.target_pad_seconds,
+            target_core_share=self.target_core_share,
+            target_pad_share=self.target_pad_share,
+            target_min_pad=self.target_min_pad,
         )
 
     def run(self, frame: ReportFrame) -> Detection:
@@ -243,14 +253,7 @@ class CampaignDetector:
         for signal in signals:
             part = signal.waves(wave_reports, frame)
             table = table.join(_new_columns(table, part, signal.name), on="wave", how="left")
-        present = [c for s in signals for c in s.surprise_columns]
-        table = (
-            table.with_columns([pl.col(c).fill_null(0.0) for c in present])
-            .with_columns(
-                pl.sum_horizontal([pl.col(c).clip(0, CAP) for c in present]).alias("evidence")
-            )
-            .with_columns((pl.col("evidence") >= self.min_evidence).alias("flagged"))
-        )
+        table = self._weigh(table, signals)
         members = self._members(
             table, wave_reports, signals, frame, bucket_seconds=burst.bucket_minutes * 60
         )
@@ -279,6 +282,26 @@ class CampaignDetector:
         )
         return Detection(campaigns, table, time.perf_counter() - started)
 
+    def _weigh(self, table: pl.DataFrame, signals: list[Any]) -> pl.DataFrame:
+        """Sum each wave's evidence and flag it; evidence a context explains is not counted."""
+        present = [c for s in signals for c in s.surprise_columns]
+        explained = [
+            pl.when(pl.col(context).fill_null(False)).then(pl.col(column).clip(0, CAP)).otherwise(0)
+            for s in signals
+            for column, context in s.explained_by
+            if context in table.columns and column in present
+        ]
+        return (
+            table.with_columns([pl.col(c).fill_null(0.0) for c in present])
+            .with_columns(
+                pl.sum_horizontal([pl.col(c).clip(0, CAP) for c in present]).alias("evidence"),
+                pl.sum_horizontal([*explained, pl.lit(0.0)]).alias("explained"),
+            )
+            .with_columns(
+                (pl.col("evidence") - pl.col("explained") >= self.min_evidence).alias("flagged")
+            )
+        )
+
     def _activity(self, groups: dict[int, list[str]]) -> dict[int, float]:
         """Each group's share of the fitted log's distinct (reporter, target) pairs."""
         pairs = self.reports_.select("reporter_id", "target_id").unique()
@@ -297,7 +320,7 @@ class CampaignDetector:
             & ~pl.col("target_id").is_in(present.implode())
         )
         log = pl.concat([here.select(elsewhere.columns), elsewhere])
-        return crowds(spans, log, pad_seconds=self.target_pad_seconds)
+        return crowds(spans, log)
 
     def bound(
         self,
@@ -340,7 +363,15 @@ class CampaignDetector:
             schema={"group": pl.Int64, "size": pl.Int64, "activity": pl.Float64},
         )
         judged = judge_targets(
-            crowd(target_spans(tagged)),
+            crowd(
+                target_spans(
+                    tagged,
+                    core_share=self.target_core_share,
+                    pad_share=self.target_pad_share,
+                    min_pad=self.target_min_pad,
+                    max_pad=self.target_pad_seconds,
+                )
+            ),
             sizes,
             active_reporters=active_reporters,
             min_members=self.target_min_members,
@@ -458,30 +489,29 @@ class CampaignDetector:
         inside = inside.with_columns(
             carried.select(pl.any_horizontal(pl.all())).to_series().alias("trait")
         )
-        # How many reporters without any trait could be bystanders? The burst baseline says how
-        # many reports the target draws by itself over the wave's whole span (a wave can span
-        # days when its busiest window is a long one); far more trait-less reporters than that
-        # are members whose traits are simply not visible (no referral, own words).
-        span = (pl.col("end") - pl.col("start")) / bucket_seconds
+        # How many reporters without any trait could be bystanders? The raid is the dense core
+        # of the trait carriers' reports; the burst baseline says how many reports the target
+        # draws by itself over that core. Far more trait-less reporters inside it than that are
+        # members whose traits are simply not visible (no referral, own words, own devices).
+        cores = raid_cores(inside, self.target_core_share, pad=bucket_seconds)
+        core_buckets = (pl.col("core_end") - pl.col("core_start")) / bucket_seconds
+        rate = pl.col("expected") / pl.col("window")
+        in_core = inside.join(cores, on="wave").filter(
+            ~pl.col("trait") & pl.col("t").is_between(pl.col("core_start"), pl.col("core_end"))
+        )
         plain = (
-            inside.filter(~pl.col("trait"))
-            .group_by("wave")
+            in_core.group_by("wave")
             .agg(pl.col("reporter_id").n_unique().alias("plain"))
-            .join(
-                flagged.select(
-                    "wave",
-                    (pl.col("expected") / pl.col("window") * span)
-                    .clip(lower_bound=pl.col("expected"))
-                    .alias("expected"),
-                ),
-                on="wave",
-            )
+            .join(cores, on="wave")
+            .join(flagged.select("wave", "expected", "window"), on="wave")
+            .select("wave", "plain", (rate * core_buckets.clip(lower_bound=1)).alias("expected"))
         )
         p = poisson_tail(plain["plain"].to_numpy(), plain["expected"].to_numpy() + 0.5)
-        members_too = set(plain.filter(pl.Series(p < self.bystander_p))["wave"].to_list())
-        return inside.filter(pl.col("trait") | pl.col("wave").is_in(list(members_too))).drop(
-            "trait"
-        )
+        members_too = plain.filter(pl.Series(p < self.bystander_p))["wave"].implode()
+        extra = in_core.filter(pl.col("wave").is_in(members_too)).select("report_id")
+        return inside.filter(
+            pl.col("trait") | pl.col("report_id").is_in(extra["report_id"].implode())
+        ).drop("trait")
 
     def _fuse(
         self, table: pl.DataFrame, wave_reports: pl.DataFrame, signals: list[Any]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from reportguard.config import Settings
 from reportguard.detect.campaigns import FoundCampaign
-from reportguard.detect.frame import ACCOUNT_COLUMNS, REPORT_COLUMNS, ReportFrame
+from reportguard.detect.frame import ACCOUNT_COLUMNS, FRAME_COLUMNS, ReportFrame
 from reportguard.detect.incremental import IncrementalDetector
 from reportguard.detect.persist import store_campaigns
 from reportguard.ingest.contract import AccountSnapshot, ReportEvent
@@ -71,7 +71,7 @@ def _shape(campaign: FoundCampaign) -> tuple[object, ...]:
 @dataclass
 class _Item:
     seq: int
-    reports: list[tuple[object, ...]]  # rows in REPORT_COLUMNS order, identifiers hashed
+    reports: list[tuple[object, ...]]  # rows in FRAME_COLUMNS order, identifiers hashed
     accounts: list[tuple[object, ...]]  # rows in ACCOUNT_COLUMNS order
     early: bool
     settle: bool = False
@@ -186,6 +186,7 @@ class DetectionFeed:
             r.referrer,
             self.hasher.normalised_ip(r.ip) if r.ip else None,
             self.hasher.device(r.device) if r.device else None,
+            r.surface,
         )
 
 
@@ -302,7 +303,7 @@ class _Worker:
             early = any(i.early for i in items)
             settle = any(i.settle for i in items)
             reports = pl.DataFrame(
-                [row for i in items for row in i.reports], schema=REPORT_COLUMNS, orient="row"
+                [row for i in items for row in i.reports], schema=FRAME_COLUMNS, orient="row"
             )
             accounts = pl.DataFrame(
                 [row for i in items for row in i.accounts], schema=ACCOUNT_COLUMNS, orient="row"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from reportguard.detect.boundaries import with_crowd
+from reportguard.detect.boundaries import raid_cores, with_crowd
 from reportguard.detect.campaigns import (
     BOUND_COLUMNS,
     CampaignDetector,
@@ -95,9 +95,22 @@ class SparkCampaignDetector:
         present = [c for s in signals for c in s.surprise_columns]
         table = table.fillna(0.0, subset=present)
         evidence = sum((udf.capped(F.col(c)) for c in present), F.lit(0.0))
+        # As CampaignDetector._weigh: evidence a wave's context explains does not flag it.
+        explained = sum(
+            (
+                F.when(
+                    F.coalesce(F.col(context), F.lit(False)), udf.capped(F.col(column))
+                ).otherwise(F.lit(0.0))
+                for s in signals
+                for column, context in s.explained_by
+                if context in table.columns and column in present
+            ),
+            F.lit(0.0),
+        )
         table = (
             table.withColumn("evidence", evidence)
-            .withColumn("flagged", F.col("evidence") >= engine.min_evidence)
+            .withColumn("explained", explained)
+            .withColumn("flagged", F.col("evidence") - F.col("explained") >= engine.min_evidence)
             .localCheckpoint()
         )
         counts = table.agg(
@@ -113,7 +126,7 @@ class SparkCampaignDetector:
         campaigns = engine.bound(
             campaigns,
             self._bound_reports(members, rings),
-            lambda spans: self._crowds(log, spans, engine.target_pad_seconds),
+            lambda spans: self._crowds(log, spans),
             flagged_rows,
             [burst, *signals],
             active_reporters=active,
@@ -142,8 +155,10 @@ class SparkCampaignDetector:
         *,
         bucket_seconds: int,
     ) -> DataFrame:
-        """As ``CampaignDetector._members``: flagged waves' reports that carry a trait, or all of a
-        wave's when far more reporters lack one than the target draws by itself."""
+        """As ``CampaignDetector._members``: flagged waves' reports that carry a trait, and the
+        reports inside a wave's raid core when far more reporters there lack one than the
+        target draws by itself."""
+        import pandas as pd
         from pyspark.sql import functions as F
 
         flagged = table.filter(F.col("flagged"))
@@ -155,20 +170,41 @@ class SparkCampaignDetector:
         inside = inside.join(
             marked.distinct().withColumn("trait", F.lit(True)), ["wave", "report_id"], "left"
         ).fillna(False, subset=["trait"])
-        span = (F.col("end") - F.col("start")) / bucket_seconds
-        expected = F.greatest(F.col("expected") / F.col("window") * span, F.col("expected"))
-        plain = (
-            inside.filter(~F.col("trait"))
+        share = engine.target_core_share
+
+        def core(part: pd.DataFrame) -> pd.DataFrame:
+            cores = raid_cores(pl.from_pandas(part), share, pad=bucket_seconds)
+            return cores.to_pandas()
+
+        cores = (
+            inside.select("wave", "reporter_id", "t", "trait")
             .groupBy("wave")
+            .applyInPandas(core, "wave string, core_start long, core_end long")
+        )
+        core_buckets = F.greatest(
+            (F.col("core_end") - F.col("core_start")) / bucket_seconds, F.lit(1)
+        )
+        in_core = (
+            inside.filter(~F.col("trait"))
+            .join(cores, "wave")
+            .filter((F.col("t") >= F.col("core_start")) & (F.col("t") <= F.col("core_end")))
+        )
+        plain = (
+            in_core.groupBy("wave")
             .agg(F.countDistinct("reporter_id").alias("plain"))
-            .join(flagged.select("wave", expected.alias("expected")), "wave")
+            .join(cores, "wave")
+            .join(flagged.select("wave", "expected", "window"), "wave")
+            .withColumn("expected", F.col("expected") / F.col("window") * core_buckets)
         )
         crowded = plain.filter(
             udf.tail(F.col("plain"), F.col("expected") + 0.5) < engine.bystander_p
-        ).select("wave", F.lit(True).alias("crowded"))
+        ).select("wave")
+        extra = in_core.join(crowded, "wave").select(
+            "wave", "report_id", F.lit(True).alias("extra")
+        )
         return (
-            inside.join(crowded, "wave", "left")
-            .filter(F.col("trait") | F.col("crowded").isNotNull())
+            inside.join(extra, ["wave", "report_id"], "left")
+            .filter(F.col("trait") | F.col("extra").isNotNull())
             .select("wave", "report_id", "reporter_id", "target_id", "t")
         )
 
@@ -272,22 +308,19 @@ class SparkCampaignDetector:
         return known.unique("report_id", keep="first", maintain_order=True)
 
     @staticmethod
-    def _crowds(log: SparkLog, spans: pl.DataFrame, pad_seconds: int) -> pl.DataFrame:
+    def _crowds(log: SparkLog, spans: pl.DataFrame) -> pl.DataFrame:
         """As the in-process crowds: each span's distinct reporters, counted on the cluster."""
         from pyspark.sql import functions as F
 
         if spans.is_empty():
             return with_crowd(spans, spans.select("group", "target_id", pl.lit(0).alias("crowd")))
         wanted = log.reports.sparkSession.createDataFrame(
-            spans.select("group", "target_id", "start", "end").to_pandas()
+            spans.select("group", "target_id", "lo", "hi").to_pandas()
         )
         counted = (
             log.reports.select("reporter_id", "target_id", "t")
             .join(F.broadcast(wanted), "target_id")
-            .filter(
-                (F.col("t") >= F.col("start") - pad_seconds)
-                & (F.col("t") <= F.col("end") + pad_seconds)
-            )
+            .filter((F.col("t") >= F.col("lo")) & (F.col("t") <= F.col("hi")))
             .groupBy("group", "target_id")
             .agg(F.countDistinct("reporter_id").alias("crowd"))
         )

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 REQUIRED = ("report_id", "reporter_id", "target_id", "created_at")
-OPTIONAL = ("content_id", "reason", "text", "referrer")
+OPTIONAL = ("content_id", "reason", "text", "referrer", "surface")
 
 
 @dataclass

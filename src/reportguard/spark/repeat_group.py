@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 
 
 def fit(detector: RepeatGroup, log: SparkLog) -> SparkFitted:
+    from pyspark.sql import functions as F
+
     detector.active_reporters_ = log.active_reporters()
-    return SparkFitted(detector)
+    pairs = log.reports.select("reporter_id", "target_id").distinct()
+    detector.targets_ = max(1, pairs.select("target_id").distinct().count())
+    breadth = pairs.groupBy("reporter_id").agg(F.count("*").alias("breadth"))
+    return SparkFitted(detector, {"breadth": breadth})
 
 
 def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFrame:
@@ -77,13 +82,21 @@ def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFr
 
 
 def traits(fitted: SparkFitted, inside: DataFrame, table: DataFrame, log: SparkLog) -> DataFrame:
-    """(wave, report_id) of reporters of two or more of the flagged waves' targets."""
+    """(wave, report_id) of reporters of two or more of the flagged waves' targets, more than
+    their breadth explains (as ``RepeatGroup.traits``)."""
     from pyspark.sql import functions as F
 
+    detector: RepeatGroup = fitted.detector
+    share = min(1.0, inside.select("target_id").distinct().count() / detector.targets_)
+    hits = inside.groupBy("reporter_id").agg(F.countDistinct("target_id").alias("h"))
+    breadth = F.greatest(F.coalesce(F.col("breadth"), F.lit(0)), F.col("h"))
     repeaters = (
-        inside.groupBy("reporter_id")
-        .agg(F.countDistinct("target_id").alias("n"))
-        .filter(F.col("n") >= 2)
+        hits.join(fitted.tables["breadth"], "reporter_id", "left")
+        .withColumn("breadth", breadth)
+        .filter(
+            (F.col("h") >= 2)
+            & (udf.binomial(F.col("h"), F.col("breadth"), F.lit(share)) >= detector.member_surprise)
+        )
         .select("reporter_id")
     )
     return inside.join(repeaters, "reporter_id").select("wave", "report_id")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detect.signals.evidence import CAP
+from reportguard.detect.evidence import CAP
 from reportguard.detect.signals.text import NearDuplicateText
+from reportguard.spark import udf
 from reportguard.spark.fitted import SparkFitted
 
 if TYPE_CHECKING:
@@ -92,15 +93,22 @@ def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFr
 
 
 def traits(fitted: SparkFitted, inside: DataFrame, table: DataFrame, log: SparkLog) -> DataFrame:
-    """(wave, report_id) of reports whose text has a near-duplicate in a wave where text fired."""
+    """(wave, report_id) of reports whose text is in a near-duplicate cluster larger than
+    chance makes, in a wave where text fired (as ``NearDuplicateText.shared_wording``)."""
     from pyspark.sql import functions as F
 
+    detector: NearDuplicateText = fitted.detector
     text_labels: DataFrame = fitted.tables["labels"]
     fired = table.filter(F.col("text_surprise") > 0).select("wave")
     sizes = text_labels.groupBy("wave", "label").agg(F.count("*").alias("size"))
+    texts = text_labels.groupBy("wave").agg(F.count("*").alias("texts"))
+    chance = detector.pair_rate_ * F.greatest(F.col("texts") - 1, F.lit(0))
+    shared = sizes.join(texts, "wave").filter(
+        (F.col("size") >= 2) & (udf.tail(F.col("size") - 1, chance) < detector.member_p)
+    )
     duplicated = (
         text_labels.join(fired, "wave")
-        .join(sizes.filter(F.col("size") >= 2), ["wave", "label"])
+        .join(shared.select("wave", "label"), ["wave", "label"])
         .select("wave", "report_id")
     )
     return duplicated.join(inside.select("wave", "report_id"), ["wave", "report_id"])

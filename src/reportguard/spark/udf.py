@@ -1,4 +1,4 @@
-"""The surprise functions of :mod:`reportguard.detect.signals.evidence`, vectorised for Spark.
+"""The surprise functions of :mod:`reportguard.detect.evidence`, vectorised for Spark.
 
 Spark SQL has no binomial or Poisson tail, so the very numpy functions the in-process engine uses
 run on Arrow batches (pandas UDFs): one call per batch of thousands of rows, and only on candidate
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd  # the Spark extra brings it; the UDFs' type hints must resolve here
 
-from reportguard.detect.signals.evidence import (
+from reportguard.detect.evidence import (
     CAP,
     binomial_surprise,
     poisson_surprise,

@@ -5,6 +5,7 @@ Every detector listed in :data:`DETECTORS` runs through the generic checks in
 into campaigns; to run on Spark too it names its twin module in ``spark_twin``.
 """
 
+from reportguard.detect.signals.arrival import Arrival
 from reportguard.detect.signals.base import Detector
 from reportguard.detect.signals.burst import BurstDetector
 from reportguard.detect.signals.infrastructure import SharedInfrastructure
@@ -12,9 +13,10 @@ from reportguard.detect.signals.lockstep import Lockstep
 from reportguard.detect.signals.referral import Referral
 from reportguard.detect.signals.repeat_group import RepeatGroup
 from reportguard.detect.signals.reporter_risk import ReporterRisk
+from reportguard.detect.signals.spread import ContentSpread
 from reportguard.detect.signals.text import NearDuplicateText
 
-#: The wave signals, in the order their evidence is shown.
+#: The wave signals and contexts, in the order their findings are shown.
 SIGNALS: tuple[type[Detector], ...] = (
     ReporterRisk,
     SharedInfrastructure,
@@ -22,13 +24,17 @@ SIGNALS: tuple[type[Detector], ...] = (
     NearDuplicateText,
     Lockstep,
     RepeatGroup,
+    Arrival,
+    ContentSpread,
 )
 DETECTORS: tuple[type[Detector], ...] = (BurstDetector, *SIGNALS)
 
 __all__ = [
     "DETECTORS",
     "SIGNALS",
+    "Arrival",
     "BurstDetector",
+    "ContentSpread",
     "Detector",
     "Lockstep",
     "NearDuplicateText",

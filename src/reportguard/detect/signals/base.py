@@ -20,15 +20,24 @@ from reportguard.detect.frame import ReportFrame
 class Detector:
     """A detector over reports: learns the platform's baselines in ``fit``, then judges waves.
 
-    Two roles share this interface. The *proposer* (the burst detector) finds the waves worth
+    Three roles share this interface. The *proposer* (the burst detector) finds the waves worth
     judging (``find_waves``, ``wave_reports``); the *signals* score them (``waves``, ``traits``,
-    ``sentences``). A signal that also finds whole rings on its own (lockstep) says so through
-    ``rings``, so the fusion never needs to know which class it holds.
+    ``sentences``); a *context* (``context_column``) says what else could explain a wave, so that
+    the evidence it explains does not flag the wave on its own. A signal that also finds whole
+    rings on its own (lockstep) says so through ``rings``, so the fusion never needs to know
+    which class it holds.
     """
 
     name: ClassVar[str] = "detector"
     #: Columns of ``waves()`` holding -log10 surprises (coordination evidence) for fusion.
     surprise_columns: ClassVar[tuple[str, ...]] = ()
+    #: Surprise columns that a wave's *context* can explain, as (column, the context detector's
+    #: ``context_column``) pairs. Where that context holds for a wave, those surprises are shown
+    #: but do not count toward flagging it (a post that spread explains a shared link, newcomers
+    #: and echoed words; it does not explain accounts made in a batch or a group met before).
+    explained_by: ClassVar[tuple[tuple[str, str], ...]] = ()
+    #: A context detector's boolean wave column (no evidence of its own); None for signals.
+    context_column: ClassVar[str | None] = None
     #: The module that runs this detector on Spark (``fit``, ``waves``, ``traits``), found from
     #: the registration alone; None: it cannot run there, and the Spark engine says so by name.
     spark_twin: ClassVar[str | None] = None

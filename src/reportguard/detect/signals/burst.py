@@ -16,9 +16,9 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import poisson_surprise
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import poisson_surprise
 
 MINUTE = 60
 
@@ -180,8 +180,8 @@ class BurstDetector(Detector):
                 "burst",
                 float(min(row["burst_surprise"], 999.0)),
                 f"{row.get('reports', row.get('reporters', '?'))} reports against this target in "
-                f"the wave (everyone's, members or not), busiest {span}: about {float(row['expected']):.1f} expected from its own "
-                f"history and popularity",
+                f"the wave (everyone's, members or not), busiest {span}: about "
+                f"{float(row['expected']):.1f} expected from its own history and popularity",
             )
         ]
 

@@ -12,9 +12,9 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import binomial_surprise, gated
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import binomial_surprise, gated
 
 
 def _collision(frame: ReportFrame, column: str) -> float:

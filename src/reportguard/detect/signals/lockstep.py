@@ -5,10 +5,14 @@ target within the same hour (or the next). One meeting means nothing: on a popul
 strangers meet all the time. So each meeting is weighted by 1 / log2(2 + n), n being the number of
 reporters of that target in that hour (the FRAUDAR column weighting: a crowd around a popular
 target says little about any pair in it), and a pair is linked only when it met on at least
-``min_targets`` distinct targets. Members who also report random other accounts (camouflage)
-keep their links: camouflage adds meetings elsewhere, it removes none. Linked pairs form groups
-(connected components); a group is a ring that moves from target to target, even when no single
-target draws enough reports to stand out as a burst.
+``min_targets`` distinct targets, and only when those meetings are far more than the two
+reporters' own activity explains (two busy reporters meet by volume; see
+:func:`~reportguard.detect.graph.backbone`). Members who also report random other accounts
+(camouflage) keep their links: camouflage adds meetings elsewhere, it removes none. Linked pairs
+form groups by Leiden community detection on the weighted links
+(:func:`~reportguard.detect.graph.communities`), so a bridge between two rings does not chain
+them into one; a group is a ring that moves from target to target, even when no single target
+draws enough reports to stand out as a burst.
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import binomial_surprise, gated
 from reportguard.detect.frame import ReportFrame
-from reportguard.detect.graph import connected_components
+from reportguard.detect.graph import backbone, communities
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import binomial_surprise, gated
 
 HOUR = 3600
 
@@ -47,6 +51,8 @@ class Lockstep(Detector):
         max_crowd: int = 150,
         min_ratio: float = 10.0,
         min_share: float = 0.3,
+        pair_min_ratio: float = 10.0,
+        pair_min_surprise: float = 3.0,
     ) -> None:
         self.window_minutes = window_minutes
         self.min_targets = min_targets
@@ -55,6 +61,8 @@ class Lockstep(Detector):
         self.max_crowd = max_crowd
         self.min_ratio = min_ratio
         self.min_share = min_share
+        self.pair_min_ratio = pair_min_ratio
+        self.pair_min_surprise = pair_min_surprise
 
     def fit(self, frame: ReportFrame) -> Self:
         width = self.window_minutes * 60
@@ -70,6 +78,7 @@ class Lockstep(Detector):
         # Each report also counts in the next window, so a pair a minute apart across a window
         # boundary still meets.
         cells = pl.concat([cells, cells.with_columns(pl.col("w") + 1)]).unique()
+        everywhere = cells
         crowd = cells.group_by("g", "w").agg(pl.len().alias("n"))
         # Crowds above max_crowd are bursts, judged as waves; pairing them is quadratic.
         cells = cells.join(
@@ -83,8 +92,14 @@ class Lockstep(Detector):
             .agg(pl.len().alias("targets"), pl.col("weight").sum())
             .filter((pl.col("targets") >= self.min_targets) & (pl.col("weight") >= self.min_weight))
         )
-        linked: list[tuple[int, int]] = list(links.select("r", "r_b").iter_rows())
-        code_groups = sorted(connected_components(linked), key=min)
+        links = backbone(
+            links,
+            everywhere,
+            min_ratio=self.pair_min_ratio,
+            min_surprise=self.pair_min_surprise,
+        )
+        weighted = links.select("r", "r_b", "weight").sort("r", "r_b").iter_rows()
+        code_groups = communities(weighted)
         coded_rows = [
             (m, g)
             for g, members in enumerate(code_groups)

@@ -12,9 +12,9 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import binomial_surprise, gated
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import binomial_surprise, gated
 
 
 class Referral(Detector):
@@ -26,6 +26,7 @@ class Referral(Detector):
 
     name = "referral"
     surprise_columns = ("referral_surprise",)
+    explained_by = (("referral_surprise", "spread"),)  # a post shared elsewhere: one link
     spark_twin = "reportguard.spark.referral"
 
     def __init__(self, *, min_ratio: float = 10.0, min_share: float = 0.3) -> None:

@@ -13,9 +13,9 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import binomial_surprise, gated
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import binomial_surprise, gated
 
 
 class RepeatGroup(Detector):
@@ -29,12 +29,19 @@ class RepeatGroup(Detector):
     surprise_columns = ("repeat_surprise",)
     spark_twin = "reportguard.spark.repeat_group"
 
-    def __init__(self, *, min_ratio: float = 10.0, min_share: float = 0.3) -> None:
+    def __init__(
+        self, *, min_ratio: float = 10.0, min_share: float = 0.3, member_surprise: float = 3.0
+    ) -> None:
         self.min_ratio = min_ratio
         self.min_share = min_share
+        self.member_surprise = member_surprise
 
     def fit(self, frame: ReportFrame) -> Self:
         self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        pairs = frame.reports.select("reporter_id", "target_id").unique()
+        self.targets_ = max(1, pairs["target_id"].n_unique())
+        # How many accounts each reporter ever reported: what their breadth alone explains.
+        self.breadth_ = pairs.group_by("reporter_id").agg(pl.len().alias("breadth"))
         return self
 
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
@@ -68,9 +75,23 @@ class RepeatGroup(Detector):
     def traits(
         self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
     ) -> pl.Series:
-        """Reporters of two or more of the flagged waves' targets: the group's other waves."""
-        target_count = pl.col("target_id").n_unique().over("reporter_id")
-        return wave_reports.select((target_count >= 2).alias("trait")).to_series()
+        """Reporters of two or more of the flagged waves' targets, more than their breadth
+        explains: a trusted flagger who reports hundreds of accounts meets a few flagged waves by
+        volume alone, a ring member who reports a handful does not."""
+        hits = wave_reports.group_by("reporter_id").agg(pl.col("target_id").n_unique().alias("h"))
+        share = wave_reports["target_id"].n_unique() / self.targets_
+        judged = hits.join(self.breadth_, on="reporter_id", how="left").with_columns(
+            pl.max_horizontal(pl.col("breadth").fill_null(0), pl.col("h")).alias("breadth")
+        )
+        surprise = binomial_surprise(
+            judged["h"].to_numpy(), judged["breadth"].to_numpy(), min(1.0, share)
+        )
+        repeaters = judged.filter((pl.col("h") >= 2) & pl.Series(surprise >= self.member_surprise))[
+            "reporter_id"
+        ]
+        return wave_reports.select(
+            pl.col("reporter_id").is_in(repeaters.implode()).alias("trait")
+        ).to_series()
 
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         surprise = float(row["repeat_surprise"])

@@ -13,9 +13,9 @@ from typing import Any, Self
 import numpy as np
 import polars as pl
 
+from reportguard.detect.evidence import binomial_surprise, gated
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import binomial_surprise, gated
 
 DAY = 86_400
 
@@ -29,6 +29,7 @@ class ReporterRisk(Detector):
 
     name = "reporter_risk"
     surprise_columns = ("young_surprise", "cluster_surprise")
+    explained_by = (("young_surprise", "spread"),)  # some sign up to report a post they saw
     spark_twin = "reportguard.spark.reporter_risk"
 
     def __init__(

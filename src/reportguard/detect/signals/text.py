@@ -15,9 +15,9 @@ import numpy as np
 import polars as pl
 from datasketch import MinHash, MinHashLSH
 
+from reportguard.detect.evidence import CAP, poisson_tail
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.signals.base import Detector
-from reportguard.detect.signals.evidence import CAP
 
 _WORD = re.compile(r"\w+")
 
@@ -42,6 +42,7 @@ class NearDuplicateText(Detector):
 
     name = "near_duplicate_text"
     surprise_columns = ("text_surprise",)
+    explained_by = (("text_surprise", "spread"),)  # people echo the words of the post they saw
     spark_twin = "reportguard.spark.text"
 
     def __init__(
@@ -55,6 +56,7 @@ class NearDuplicateText(Detector):
         seed: int = 1,
         min_ratio: float = 5.0,
         min_share: float = 0.3,
+        member_p: float = 0.01,
     ) -> None:
         self.threshold = threshold
         self.num_perm = num_perm
@@ -64,6 +66,7 @@ class NearDuplicateText(Detector):
         self.seed = seed
         self.min_ratio = min_ratio
         self.min_share = min_share
+        self.member_p = member_p
 
     def _prepare(self) -> None:
         """Permutations and LSH bands, computed once per detector (not per text).
@@ -196,9 +199,21 @@ class NearDuplicateText(Detector):
             if not len(labels):
                 continue
             _, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
-            duplicated = sizes[inverse] >= 2
+            duplicated = self.shared_wording(sizes[inverse], len(labels))
             out[with_text["row"].to_numpy()[duplicated]] = True
         return pl.Series("trait", out)
+
+    def shared_wording(self, sizes: np.ndarray, texts: int) -> np.ndarray:
+        """Whether a text's cluster (of ``sizes``) is larger than chance makes among ``texts``.
+
+        Two strangers who both wrote "scam" share a cluster by chance; a text's cluster holds
+        about ``pair_rate_ * (texts - 1)`` others on its own, and only a cluster far beyond that
+        (Poisson tail below ``member_p``) marks the shared wording of a group.
+        """
+        chance = self.pair_rate_ * max(texts - 1, 0)
+        tail = poisson_tail(sizes - 1, np.full(len(sizes), chance))
+        marked: np.ndarray = (sizes >= 2) & (tail < self.member_p)
+        return marked
 
     def sentences(self, row: dict[str, Any]) -> list[tuple[str, float, str]]:
         surprise = float(row["text_surprise"])
