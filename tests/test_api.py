@@ -480,6 +480,9 @@ def test_a_case_from_reports_to_decision_to_appeal_by_another_moderator(db_url: 
             ).status_code
             == 409
         )  # not claimed
+        unheld = api.client.post(f"/v1/cases/{case_id}/release", headers=alice)
+        assert unheld.status_code == 409, unheld.text  # no claim to release (it answered 204)
+        assert "not claimed" in unheld.json()["error"]["message"]
         assert api.client.post(f"/v1/cases/{case_id}/claim", headers=alice).status_code == 200
         taken = api.client.post(f"/v1/cases/{case_id}/claim", headers=bob)
         assert taken.status_code == 409
