@@ -179,6 +179,37 @@ def test_one_report_stored_once_and_replays_store_nothing(api: Api) -> None:
     assert all(h and "198.51" not in h for h in stored)  # hashed, never raw
 
 
+class _DiesAfterTheCommit:
+    """Stands in for live detection: the request's process dies once its records are committed,
+    before it can answer (as kill -9 of the server at that moment would leave it)."""
+
+    def __init__(self) -> None:
+        self.died = False
+
+    def submit(self, reports: object, accounts: object) -> None:
+        if not self.died:
+            self.died = True
+            raise RuntimeError("the server died here")
+
+
+def test_a_batch_cut_off_after_its_commit_replays_its_first_answer(db_url: str) -> None:
+    # The answer used to be stored after the batch's transaction: a retry after a crash
+    # between the two ran again, said "duplicates 500" and opened a second ingest run.
+    for api in _api(db_url):
+        api.app.state.feed = _DiesAfterTheCommit()
+        client = TestClient(api.app, raise_server_exceptions=False)
+        keyed = api.h("ingest", **{"Idempotency-Key": "export-7"})
+        batch = {"records": [report(i) for i in range(500)]}
+        cut = client.post("/v1/reports/batch", json=batch, headers=keyed)
+        assert cut.status_code == 500
+        retry = client.post("/v1/reports/batch", json=batch, headers=keyed)
+        assert retry.status_code == 200, retry.text
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        assert (retry.json()["accepted"], retry.json()["duplicates"]) == (500, 0)
+        assert api.count(IngestRun) == 1
+        assert api.count(Report) == 500
+
+
 def test_partial_bad_batch_keeps_the_good_and_names_each_bad_record(api: Api) -> None:
     records = [
         report(1),

@@ -14,11 +14,11 @@ from fastapi.responses import JSONResponse
 
 from reportguard.access.keys import Principal
 from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_responses
-from reportguard.api.idempotency import answer
+from reportguard.api.idempotency import check_key, replay, request_hash
 from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
 from reportguard.api.security import Ingest
 from reportguard.ingest.contract import ReportEvent
-from reportguard.ingest.requests import RequestResult, prepare_request
+from reportguard.ingest.requests import KeptAnswer, RequestResult, prepare_request
 from reportguard.ingest.validate import Kind
 from reportguard.store import audit
 
@@ -62,23 +62,17 @@ def _ingest(
         raise ApiError(422, "the batch holds no records")
     if len(records) > MAX_BATCH:
         raise ApiError(413, f"a batch holds at most {MAX_BATCH:,} records, not {len(records):,}")
+    fingerprint = request_hash(request.method, request.url.path, records)
+    if idempotency_key is not None:
+        check_key(idempotency_key)
+        earlier = replay(state.engine, principal, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
 
-    def handler() -> tuple[int, dict[str, Any]]:
-        with audit.via_key(principal.key_id):
-            prepared = prepare_request(
-                records,
-                source=f"api:{principal.name}",
-                actor=principal.actor,
-                kind=kind,
-                bounds=state.time_bounds,
-            )
-        result = state.committer.store(prepared)
-        if state.feed is not None:
-            state.feed.submit(result.new_reports, result.accounts)
+    def respond(result: RequestResult) -> tuple[int, dict[str, Any]]:
         summary = result.summary
         if summary.rejected == summary.records:
-            what = "the record is" if single else f"all {summary.records:,} records are"
-            raise ApiError(422, f"{what} invalid; nothing was stored", details=_details(result))
+            return 422, {}  # refused below; a refused request's answer is not kept
         body = IngestResult(
             run_id=result.run_id,
             records=summary.records,
@@ -93,7 +87,29 @@ def _ingest(
             return (201 if summary.accepted else 200), body
         return (207 if summary.rejected else 200), body
 
-    return answer(request, principal, idempotency_key, records, handler)
+    with audit.via_key(principal.key_id):
+        prepared = prepare_request(
+            records,
+            source=f"api:{principal.name}",
+            actor=principal.actor,
+            kind=kind,
+            bounds=state.time_bounds,
+        )
+    if idempotency_key is not None:
+        prepared.keep_answer = KeptAnswer(principal.key_id, idempotency_key, fingerprint, respond)
+    result = state.committer.store(prepared)
+    if state.feed is not None:
+        state.feed.submit(result.new_reports, result.accounts)
+    if result.answer_kept is False and idempotency_key is not None:
+        # The same key and request arrived twice at once: the first answer stands for both.
+        earlier = replay(state.engine, principal, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
+    status, body = respond(result)
+    if status == 422:
+        what = "the record is" if single else f"all {result.summary.records:,} records are"
+        raise ApiError(422, f"{what} invalid; nothing was stored", details=_details(result))
+    return JSONResponse(body, status_code=status)
 
 
 @router.post(
