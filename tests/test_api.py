@@ -316,6 +316,29 @@ def test_rate_limit_per_key_answers_429_with_retry_after(sqlite_url: str) -> Non
         assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 200
 
 
+def test_failed_authentication_is_throttled_per_client_address(sqlite_url: str) -> None:
+    # Wrong keys used to be answered 401 as fast as they came: a key could be guessed at speed.
+    from reportguard.access.throttle import FailedAuth
+
+    now = [0.0]
+    for api in _api(sqlite_url):
+        good = api.h("moderator")
+        assert api.client.get("/v1/cases", headers=good).status_code == 200  # known good now
+        api.app.state.failed_auth = FailedAuth("3/minute", clock=lambda: now[0])
+        wrong = {"Authorization": "Bearer rg_nope_0123456789"}
+        assert [api.client.get("/v1/cases", headers=wrong).status_code for _ in range(3)] == [
+            401, 401, 401
+        ]  # fmt: skip
+        refused = api.client.get("/v1/cases", headers=wrong)
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "60"
+        assert "failed authentications from this address" in refused.json()["error"]["message"]
+        assert api.client.get("/v1/cases", headers=good).status_code == 200  # cached: not refused
+        assert api.client.get("/v1/cases").status_code == 401  # no key is no failed guess
+        now[0] = 61.0
+        assert api.client.get("/v1/cases", headers=wrong).status_code == 401  # the window moved
+
+
 def test_rate_limits_are_a_moving_window_over_every_limit_of_a_key() -> None:
     now = [1000.0]
     limits = RateLimits("2/second;3/minute", clock=lambda: now[0])

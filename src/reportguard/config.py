@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_secret_file: Path | None = None
     api_rate_limit: str = "100/second"
+    # Failed authentications one client address may make before it must wait (keys or sign-ins).
+    api_auth_failure_limit: str = "20/minute"
     api_max_body_bytes: int = 8 * 1024 * 1024
     api_live_detection: bool = True
     api_key_cache_seconds: float = 5.0

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from reportguard import __version__, dashboard
+from reportguard.access.throttle import FailedAuth
 from reportguard.api import errors
 from reportguard.api.access_log import AccessLog
 from reportguard.api.committer import GroupCommitter, writer_engine
@@ -87,6 +88,7 @@ def create_app(
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)
     app.state.key_use = KeyUse()
+    app.state.failed_auth = FailedAuth(settings.api_auth_failure_limit)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
     errors.install(app)
     for module in (ingest, cases, campaigns, appeals, oversight):
