@@ -381,6 +381,35 @@ def test_errors_are_json_never_tracebacks(api: Api) -> None:
     assert "error" in bad_json.json()
 
 
+def test_the_schema_says_what_the_api_enforces(api: Api) -> None:
+    # Gaps a fuzzing campaign found between /openapi.json and the answers (#24).
+    spec = api.client.get("/openapi.json").json()
+    batch = spec["paths"]["/v1/reports/batch"]["post"]
+    (key,) = [p for p in batch["parameters"] if p["name"] == "Idempotency-Key"]
+    assert {"minLength": 1, "maxLength": 200}.items() <= key["schema"]["anyOf"][0].items()
+    assert "400" in batch["responses"]
+    schemas = spec["components"]["schemas"]
+    accounts = schemas["AccountBatch"]["properties"]["records"]["items"]
+    assert {"account_id", "created_at"} <= set(accounts["required"])
+    assert [s["required"] for s in schemas["AppealIn"]["oneOf"]] == [
+        ["action_id"], ["decision_id"], ["restriction_id"]
+    ]  # fmt: skip
+    broken = api.client.post(
+        "/v1/reports/batch",
+        content=b'{"records": [',
+        headers=api.h("ingest", **{"Content-Type": "application/json"}),
+    )
+    assert broken.status_code == 400
+    assert broken.json()["error"]["message"].startswith("the body is not valid JSON")
+    long_key = api.h("ingest", **{"Idempotency-Key": "k" * 201})
+    refused = api.client.post("/v1/reports", json=report(9), headers=long_key)
+    assert refused.status_code == 422
+    for path in ("/v1/cases", "/dashboard/login"):
+        wrong = api.client.delete(path)
+        assert wrong.status_code == 405
+        assert wrong.headers["Allow"], path
+
+
 def test_serve_freezes_what_is_loaded_before_it_serves(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

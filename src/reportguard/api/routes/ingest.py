@@ -14,8 +14,14 @@ from fastapi.responses import JSONResponse
 
 from reportguard.access.keys import Principal
 from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_responses
-from reportguard.api.idempotency import check_key, replay, request_hash
-from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
+from reportguard.api.idempotency import MAX_KEY, check_key, replay, request_hash
+from reportguard.api.schemas import (
+    MAX_BATCH,
+    REPORT_EXAMPLE,
+    AccountBatch,
+    IngestResult,
+    RecordBatch,
+)
 from reportguard.api.security import Ingest
 from reportguard.ingest.contract import ReportEvent
 from reportguard.ingest.requests import KeptAnswer, RequestResult, prepare_request
@@ -28,10 +34,12 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY,
         description="Retry-safe key: the same key and request replays the first answer.",
     ),
 ]
-_ERRORS = error_responses(401, 403, 409, 413, 422, 429)
+_ERRORS = error_responses(400, 401, 403, 409, 413, 422, 429)
 # The single report's documented shape is the input contract's own model.
 _REPORT = {
     k: v
@@ -98,6 +106,13 @@ def _ingest(
     if idempotency_key is not None:
         prepared.keep_answer = KeptAnswer(principal.key_id, idempotency_key, fingerprint, respond)
     result = state.committer.store(prepared)
+    counts = result.summary
+    state.metrics.count_ingest(
+        accepted=counts.accepted,
+        duplicates=counts.duplicates,
+        rejected=counts.rejected,
+        accounts=counts.accounts,
+    )
     if state.feed is not None:
         state.feed.submit(result.new_reports, result.accounts)
     if result.answer_kept is False and idempotency_key is not None:
@@ -156,7 +171,7 @@ def post_reports(
     responses={207: {"model": IngestResult, "description": "Some records bad."}, **_ERRORS},
 )
 def post_accounts(
-    request: Request, principal: Ingest, batch: RecordBatch, idempotency_key: IdempotencyKey = None
+    request: Request, principal: Ingest, batch: AccountBatch, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Store account snapshots (age, followers, posts, handle); a newer snapshot wins."""
     return _ingest(
