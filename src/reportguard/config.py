@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 8 * 1024 * 1024
     api_live_detection: bool = True
     api_key_cache_seconds: float = 5.0
+    # /metrics in the Prometheus format (counts only; block it at the proxy from the outside).
+    metrics_enabled: bool = True
     dashboard_session_hours: float = 12.0
     # Plausible record times: accounts from the 1990s exist; a day ahead of the clock is a typo.
     earliest_time: datetime = datetime(1990, 1, 1, tzinfo=UTC)

@@ -17,6 +17,7 @@ from reportguard.access.throttle import FailedAuth
 from reportguard.api import errors
 from reportguard.api.access_log import AccessLog
 from reportguard.api.committer import GroupCommitter, writer_engine
+from reportguard.api.metrics import Metrics, MetricsMiddleware
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
 from reportguard.api.security import KeyCache, KeyUse, RateLimits
 from reportguard.config import Settings
@@ -90,11 +91,15 @@ def create_app(
     app.state.key_use = KeyUse()
     app.state.failed_auth = FailedAuth(settings.api_auth_failure_limit)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.metrics = metrics = Metrics(engine, feed)
     errors.install(app)
     for module in (ingest, cases, campaigns, appeals, oversight):
         app.include_router(module.router, prefix="/v1")
     app.include_router(oversight.probes, prefix="/v1")
+    if settings.metrics_enabled:
+        app.add_route("/metrics", metrics.render, include_in_schema=False)
     dashboard.install(app, settings, secret=secret)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLog, hash_address=hasher.normalised_ip)  # outermost: sees every answer
     return app
