@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTGUARD_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE
+    # Bring the schema to this version's migrations when a database is opened (the embedded
+    # default). False: refuse a database whose schema is behind; `reportguard db upgrade` then.
+    migrate_on_open: bool = True
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     policy_file: Path | None = None
@@ -99,6 +102,11 @@ class Settings(BaseSettings):
         from reportguard.policy import load_policy
 
         return load_policy(self.policy_file)
+
+    def on_open(self) -> dict[str, bool]:
+        """How ``store.database.create_engine`` treats a schema that is behind, per the setting:
+        ``create_engine(url, **settings.on_open())``."""
+        return {"migrate": self.migrate_on_open, "refuse_behind": not self.migrate_on_open}
 
     def resolved_database_url(self) -> str:
         """A plain path means an SQLite file; anything with ``://`` is a SQLAlchemy URL."""

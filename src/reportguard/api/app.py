@@ -48,7 +48,7 @@ def create_app(
 ) -> FastAPI:
     """A ready-to-serve application for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
-    engine = engine or create_engine(settings.resolved_database_url())
+    engine = engine or create_engine(settings.resolved_database_url(), **settings.on_open())
     policy = settings.policy()
     # A broken notice template stops the server here, not inside a moderator's decision.
     notice_templates(policy.notices.templates_dir, policy.notices.default_language)
