@@ -52,6 +52,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         "campaign",
         "export",
         "webhooks",
+        "db",
     ],
 )
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
@@ -64,7 +65,8 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str
 @pytest.mark.parametrize(
     "command",
     [["ingest"], ["outcomes"], ["detect"], ["simulate"], ["evaluate"], ["policy", "check"],
-     ["campaign", "list"], ["campaign", "confirm"], ["queue"], ["export", "transparency"]],
+     ["campaign", "list"], ["campaign", "confirm"], ["queue"], ["export", "transparency"],
+     ["db", "backup"], ["db", "restore"], ["db", "prune"], ["db", "erase"], ["serve"]],
 )  # fmt: skip
 def test_help_speaks_in_words_not_python_types(
     capsys: pytest.CaptureFixture[str], command: list[str]
