@@ -250,8 +250,13 @@ def _keep_answers(
             "response": body,
             "created_at": now,
         }
-        insert = dialect.insert(table).values(row).on_conflict_do_nothing()
-        result.answer_kept = session.connection().execute(insert).rowcount == 1
+        insert = (
+            dialect.insert(table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key_id)  # rowcount is -1 here on PostgreSQL
+        )
+        result.answer_kept = session.execute(insert).first() is not None
 
 
 def _conflicts(
