@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
 
 from reportguard.cli.common import console, open_db, settings_of
+
+if TYPE_CHECKING:  # SQLAlchemy loads when a command runs, not for --help
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(
     name="db", help="Back up, restore, upgrade and prune the database.", no_args_is_help=True

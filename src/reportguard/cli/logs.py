@@ -14,8 +14,6 @@ import sys
 import time
 from typing import Any, Literal
 
-import structlog
-
 LogFormat = Literal["text", "json"]
 _MARK = "reportguard_handler"
 
@@ -56,6 +54,8 @@ def _text_formatter(body: str) -> logging.Formatter:
 
 
 def _json_formatter() -> logging.Formatter:
+    import structlog  # only when JSON is asked for: `serve --help` stays quick
+
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
