@@ -32,6 +32,20 @@ def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("REPORTGUARD_SECRET_KEY_FILE", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A test that runs `serve` (which configures logging) leaves no handler behind."""
+    import logging
+
+    loggers = [logging.getLogger(), logging.getLogger("reportguard.access")]
+    saved = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def _postgres_admin_url() -> str | None:
     url = os.environ.get("REPORTGUARD_TEST_POSTGRES_URL")
     if url:

@@ -179,6 +179,37 @@ def test_one_report_stored_once_and_replays_store_nothing(api: Api) -> None:
     assert all(h and "198.51" not in h for h in stored)  # hashed, never raw
 
 
+class _DiesAfterTheCommit:
+    """Stands in for live detection: the request's process dies once its records are committed,
+    before it can answer (as kill -9 of the server at that moment would leave it)."""
+
+    def __init__(self) -> None:
+        self.died = False
+
+    def submit(self, reports: object, accounts: object) -> None:
+        if not self.died:
+            self.died = True
+            raise RuntimeError("the server died here")
+
+
+def test_a_batch_cut_off_after_its_commit_replays_its_first_answer(db_url: str) -> None:
+    # The answer used to be stored after the batch's transaction: a retry after a crash
+    # between the two ran again, said "duplicates 500" and opened a second ingest run.
+    for api in _api(db_url):
+        api.app.state.feed = _DiesAfterTheCommit()
+        client = TestClient(api.app, raise_server_exceptions=False)
+        keyed = api.h("ingest", **{"Idempotency-Key": "export-7"})
+        batch = {"records": [report(i) for i in range(500)]}
+        cut = client.post("/v1/reports/batch", json=batch, headers=keyed)
+        assert cut.status_code == 500
+        retry = client.post("/v1/reports/batch", json=batch, headers=keyed)
+        assert retry.status_code == 200, retry.text
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        assert (retry.json()["accepted"], retry.json()["duplicates"]) == (500, 0)
+        assert api.count(IngestRun) == 1
+        assert api.count(Report) == 500
+
+
 def test_partial_bad_batch_keeps_the_good_and_names_each_bad_record(api: Api) -> None:
     records = [
         report(1),
@@ -285,6 +316,29 @@ def test_rate_limit_per_key_answers_429_with_retry_after(sqlite_url: str) -> Non
         assert api.client.get("/v1/cases", headers=api.h("moderator")).status_code == 200
 
 
+def test_failed_authentication_is_throttled_per_client_address(sqlite_url: str) -> None:
+    # Wrong keys used to be answered 401 as fast as they came: a key could be guessed at speed.
+    from reportguard.access.throttle import FailedAuth
+
+    now = [0.0]
+    for api in _api(sqlite_url):
+        good = api.h("moderator")
+        assert api.client.get("/v1/cases", headers=good).status_code == 200  # known good now
+        api.app.state.failed_auth = FailedAuth("3/minute", clock=lambda: now[0])
+        wrong = {"Authorization": "Bearer rg_nope_0123456789"}
+        assert [api.client.get("/v1/cases", headers=wrong).status_code for _ in range(3)] == [
+            401, 401, 401
+        ]  # fmt: skip
+        refused = api.client.get("/v1/cases", headers=wrong)
+        assert refused.status_code == 429
+        assert refused.headers["Retry-After"] == "60"
+        assert "failed authentications from this address" in refused.json()["error"]["message"]
+        assert api.client.get("/v1/cases", headers=good).status_code == 200  # cached: not refused
+        assert api.client.get("/v1/cases").status_code == 401  # no key is no failed guess
+        now[0] = 61.0
+        assert api.client.get("/v1/cases", headers=wrong).status_code == 401  # the window moved
+
+
 def test_rate_limits_are_a_moving_window_over_every_limit_of_a_key() -> None:
     now = [1000.0]
     limits = RateLimits("2/second;3/minute", clock=lambda: now[0])
@@ -323,8 +377,37 @@ def test_errors_are_json_never_tracebacks(api: Api) -> None:
         content=b"{not json",
         headers=api.h("ingest", **{"Content-Type": "application/json"}),
     )
-    assert bad_json.status_code == 422
+    assert bad_json.status_code == 400  # not JSON at all: a bad request, not an invalid one
     assert "error" in bad_json.json()
+
+
+def test_the_schema_says_what_the_api_enforces(api: Api) -> None:
+    # Gaps a fuzzing campaign found between /openapi.json and the answers (#24).
+    spec = api.client.get("/openapi.json").json()
+    batch = spec["paths"]["/v1/reports/batch"]["post"]
+    (key,) = [p for p in batch["parameters"] if p["name"] == "Idempotency-Key"]
+    assert {"minLength": 1, "maxLength": 200}.items() <= key["schema"]["anyOf"][0].items()
+    assert "400" in batch["responses"]
+    schemas = spec["components"]["schemas"]
+    accounts = schemas["AccountBatch"]["properties"]["records"]["items"]
+    assert {"account_id", "created_at"} <= set(accounts["required"])
+    assert [s["required"] for s in schemas["AppealIn"]["oneOf"]] == [
+        ["action_id"], ["decision_id"], ["restriction_id"]
+    ]  # fmt: skip
+    broken = api.client.post(
+        "/v1/reports/batch",
+        content=b'{"records": [',
+        headers=api.h("ingest", **{"Content-Type": "application/json"}),
+    )
+    assert broken.status_code == 400
+    assert broken.json()["error"]["message"].startswith("the body is not valid JSON")
+    long_key = api.h("ingest", **{"Idempotency-Key": "k" * 201})
+    refused = api.client.post("/v1/reports", json=report(9), headers=long_key)
+    assert refused.status_code == 422
+    for path in ("/v1/cases", "/dashboard/login"):
+        wrong = api.client.delete(path)
+        assert wrong.status_code == 405
+        assert wrong.headers["Allow"], path
 
 
 def test_serve_freezes_what_is_loaded_before_it_serves(
@@ -480,6 +563,9 @@ def test_a_case_from_reports_to_decision_to_appeal_by_another_moderator(db_url: 
             ).status_code
             == 409
         )  # not claimed
+        unheld = api.client.post(f"/v1/cases/{case_id}/release", headers=alice)
+        assert unheld.status_code == 409, unheld.text  # no claim to release (it answered 204)
+        assert "not claimed" in unheld.json()["error"]["message"]
         assert api.client.post(f"/v1/cases/{case_id}/claim", headers=alice).status_code == 200
         taken = api.client.post(f"/v1/cases/{case_id}/claim", headers=bob)
         assert taken.status_code == 409

@@ -52,6 +52,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         "campaign",
         "export",
         "webhooks",
+        "db",
     ],
 )
 def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str) -> None:
@@ -64,7 +65,8 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str
 @pytest.mark.parametrize(
     "command",
     [["ingest"], ["outcomes"], ["detect"], ["simulate"], ["evaluate"], ["policy", "check"],
-     ["campaign", "list"], ["campaign", "confirm"], ["queue"], ["export", "transparency"]],
+     ["campaign", "list"], ["campaign", "confirm"], ["queue"], ["export", "transparency"],
+     ["db", "backup"], ["db", "restore"], ["db", "prune"], ["db", "erase"], ["serve"]],
 )  # fmt: skip
 def test_help_speaks_in_words_not_python_types(
     capsys: pytest.CaptureFixture[str], command: list[str]
@@ -390,3 +392,23 @@ def test_the_command_printed_to_run_again_works_from_this_shell(
     monkeypatch.setattr(sys, "argv", ["-c"])
     monkeypatch.setenv("PATH", str(tmp_path / "elsewhere"))
     assert command_name() == f"{sys.executable} -m reportguard.cli"
+
+
+def test_ingest_of_a_file_cut_short_says_what_it_stored_and_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import gzip
+
+    lines = "".join(json.dumps(report(n)) + "\n" for n in range(5000))
+    packed = gzip.compress(lines.encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) // 2])
+    db = str(tmp_path / "rg.db")
+    code, _, err = run(capsys, "--db", db, "ingest", "--batch-size", "500", str(path))
+    assert code == 2, err
+    message = " ".join(err.split())
+    assert "cut.jsonl.gz: cannot read line " in message
+    stored = int(re.search(r"were read: ([\d,]+) stored now", message)[1].replace(",", ""))  # type: ignore[index]
+    assert 0 < stored < 5000
+    assert "reports already stored are skipped" in message
+    assert "Traceback" not in err

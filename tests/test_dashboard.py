@@ -147,6 +147,22 @@ def test_sign_in_refusals(dash: Dash, who: str, token_ok: bool, status: int, say
     assert SESSION_COOKIE not in answer.headers.get("set-cookie", "")
 
 
+def test_sign_ins_with_wrong_keys_are_throttled_per_address(dash: Dash) -> None:
+    from reportguard.access.throttle import FailedAuth
+
+    dash.app.state.failed_auth = FailedAuth("3/minute")
+    client = dash.client()
+    for _ in range(3):
+        wrong = {"key": "rg_nope_nope", "csrf_token": login_token(client)}
+        assert client.post("/dashboard/login", data=wrong).status_code == 401
+    wrong = {"key": "rg_nope_nope", "csrf_token": login_token(client)}
+    refused = client.post("/dashboard/login", data=wrong)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins" in refused.text
+    right = {"key": dash.keys["alice"], "csrf_token": login_token(client)}
+    assert client.post("/dashboard/login", data=right).status_code == 429  # not even looked up
+
+
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/v1/cases"])
 def test_sign_in_never_redirects_outside_the_dashboard(dash: Dash, target: str) -> None:
     client = dash.client()

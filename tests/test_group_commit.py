@@ -244,3 +244,22 @@ def test_a_group_that_waited_out_the_lock_fails_together_not_request_by_request(
     committer.close()
     assert sizes
     assert set(sizes) == {3}  # retried as the group until lock_wait, never request by request
+
+
+def test_the_same_idempotency_key_twice_in_one_group_keeps_the_first_answer(
+    engine: Engine,
+) -> None:
+    from reportguard.ingest.requests import KeptAnswer
+    from reportguard.store.models import IdempotencyRecord
+
+    def respond(result: RequestResult) -> tuple[int, dict[str, Any]]:
+        return 200, {"run_id": result.run_id, "accepted": result.summary.accepted}
+
+    requests = [_request([report(1)], "a"), _request([report(1)], "a"), _request([report(2)])]
+    for request in requests[:2]:
+        request.keep_answer = KeptAnswer("key-a", "batch-1", "fingerprint", respond)
+    results = store_requests(_importer(engine), requests)
+    assert [r.answer_kept for r in results] == [True, False, None]
+    with engine.connect() as conn:
+        kept = conn.execute(sa.select(IdempotencyRecord.response)).scalars().all()
+    assert kept == [{"run_id": results[0].run_id, "accepted": 1}]

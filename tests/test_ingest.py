@@ -237,3 +237,115 @@ def test_a_control_character_refuses_its_record_and_keeps_the_rest(
     assert stored == "line one\nline two\ttabbed"
     again = importer(engine).import_file(path)
     assert (again.accepted, again.duplicates, again.rejected) == (0, 998, 2)
+
+
+# -- files that break part way (#24) -------------------------------------------------------------
+
+CSV_HEADER = "report_id,reporter_id,target_id,reason,created_at,text\n"
+
+
+def _csv_line(n: int, text: str = "fine") -> str:
+    return f"r-{n},u-{n % 97},t-{n % 13},spam,2026-11-01T00:00:00Z,{text}\n"
+
+
+def test_a_bad_byte_deep_in_a_csv_costs_its_record_only(engine: Engine, tmp_path: Path) -> None:
+    # One byte that is not UTF-8 at row 2,501, after two batches were committed: the import
+    # used to stop there ("cannot read past byte ...", exit 2) without saying what it had stored.
+    path = tmp_path / "bad.csv"
+    with path.open("wb") as handle:
+        handle.write(CSV_HEADER.encode())
+        for n in range(1, 3001):
+            handle.write(_csv_line(n, "caf\xe9" if n == 2501 else "fine").encode("latin-1"))
+    summary = importer(engine, batch_size=1000).import_file(path)
+    assert (summary.records, summary.accepted, summary.rejected) == (3000, 2999, 1)
+    assert summary.unread is None
+    assert str(summary.first_rejections[0]) == (
+        "bad.csv:2502: not UTF-8 text: byte 0xE9 in text (re-export the file as UTF-8)"
+    )
+    assert count(engine, m.Report.__table__) == 2999
+    again = importer(engine, batch_size=1000).import_file(path)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 2999, 1)
+    assert count(engine, m.Report.__table__) == 2999
+
+
+def test_an_unterminated_quote_costs_its_record_not_the_next_ones(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "quote.csv"
+    path.write_text(
+        CSV_HEADER
+        + _csv_line(1, '"never closed')
+        + _csv_line(2)
+        + _csv_line(3, '"quoted, with a comma"')
+        + _csv_line(4, '"two\nlines"')
+        + _csv_line(5, '"open at the end')
+        + _csv_line(6)
+    )
+    summary = importer(engine).import_file(path)
+    assert (summary.records, summary.accepted, summary.rejected) == (6, 4, 2)
+    assert [str(r) for r in summary.first_rejections] == [
+        "quote.csv:2: a quote opened in this line is not closed where its field ends; "
+        "lines 3 to 4 are read again as records",
+        "quote.csv:7: a quote opened in this line is not closed where its field ends; "
+        "line 8 is read again as a record",
+    ]
+    with engine.connect() as conn:
+        stored = dict(conn.execute(sa.select(m.Report.report_id, m.Report.text)).all())
+    assert stored == {
+        "r-2": "fine",
+        "r-3": "quoted, with a comma",
+        "r-4": "two\nlines",
+        "r-6": "fine",
+    }
+
+
+def test_a_huge_record_is_refused_and_its_rejects_line_is_capped(
+    engine: Engine, tmp_path: Path
+) -> None:
+    huge = "x" * 3_000_000
+    csv_path = tmp_path / "huge.csv"
+    csv_path.write_text(CSV_HEADER + _csv_line(1, huge) + _csv_line(2))
+    summary = importer(engine).import_file(csv_path)
+    assert (summary.accepted, summary.rejected) == (1, 1)
+    assert str(summary.first_rejections[0]) == (
+        "huge.csv:2: a field is longer than 131,072 characters"
+    )
+    json_path = write_jsonl(
+        tmp_path / "huge.jsonl",
+        [report(3, text=huge, **{f"extra_{i}": i for i in range(500)}), report(4)],
+    )
+    summary = importer(engine).import_file(json_path)
+    assert (summary.accepted, summary.rejected) == (1, 1)
+    assert summary.rejects_path is not None
+    assert summary.rejects_path.stat().st_size < 20_000  # not the 3 MB record
+    kept = json.loads(summary.rejects_path.read_text())["record"]
+    assert kept["text"].startswith("x" * 1000)
+    assert kept["text"].endswith("... [cut: 3,000,000 characters in all]")
+    assert kept["..."] == "408 more fields not kept here"
+
+
+def test_a_file_that_cannot_be_read_to_its_end_keeps_what_came_before(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # A gzip stream cut short: reading stops at a line the summary names; what was read before
+    # is stored and counted, and the import of the whole file later stores only the rest.
+    import gzip
+
+    whole = CSV_HEADER + "".join(_csv_line(n) for n in range(1, 20_001))
+    packed = gzip.compress(whole.encode())
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    summary = importer(engine, batch_size=1000).import_file(cut)
+    assert summary.unread is not None
+    assert "cut.csv.gz: cannot read line " in summary.unread
+    assert 0 < summary.accepted == summary.records < 20_000
+    assert count(engine, m.Report.__table__) == summary.accepted
+    with engine.connect() as conn:
+        status = conn.execute(sa.select(m.IngestRun.status)).scalar_one()
+    assert status == "incomplete"
+    fixed = tmp_path / "fixed.csv.gz"
+    fixed.write_bytes(packed)
+    rest = importer(engine, batch_size=1000).import_file(fixed)
+    assert rest.unread is None
+    assert (rest.accepted, rest.duplicates) == (20_000 - summary.accepted, summary.accepted)
+    assert count(engine, m.Report.__table__) == 20_000

@@ -512,6 +512,10 @@ def test_a_claim_locks_the_case_until_it_expires(engine: Engine) -> None:
         decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=T0)
     with pytest.raises(ReviewError, match="not yours to release: mod-a holds it"):
         release(engine, case_id, "mod-b")  # another's claim is not given up by a stranger
+    release(engine, case_id, "mod-a")
+    with pytest.raises(ReviewError, match="is not claimed: there is no claim to release"):
+        release(engine, case_id, "mod-a")  # a claim you do not hold is not released twice
+    claim(engine, case_id, "mod-a", policy=POLICY, now=T0)
     later = T0 + timedelta(minutes=POLICY.triage.claim_minutes + 1)
     claim(engine, case_id, "mod-b", policy=POLICY, now=later)
     decide(engine, case_id, "mod-b", outcome="violation", policy=POLICY, now=later)

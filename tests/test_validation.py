@@ -179,3 +179,27 @@ def test_whole_numbers_are_ids_even_as_floats() -> None:
     # An integer column with gaps (pandas, Parquet) arrives as 3.0: the id is 3, not "3.0".
     record = validate_record(report(1, target_id=3.0, reporter_id=12))
     assert (record.target_id, record.reporter_id) == ("3", "12")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("reason", 5), ("text", 8.5), ("source", 1e30), ("referrer", 3), ("surface", 1),
+     ("outcome", 2), ("ip", 3232235777)],
+)  # fmt: skip
+def test_a_number_where_text_is_expected_is_refused(field: str, value: float) -> None:
+    # The contract says text: 8.5 used to be stored as "8.5", a reason code as a reason.
+    assert errors_of(report(1, **{field: value})) == [
+        f"{field}: a number where text is expected; write it as text"
+    ]
+
+
+def test_a_number_where_a_handle_is_expected_is_refused_and_a_device_may_be_an_id() -> None:
+    with pytest.raises(RecordError) as caught:
+        validate_record(account("u-1", handle=1.5))
+    assert [(e.field, e.message) for e in caught.value.errors] == [
+        ("handle", "a number where text is expected; write it as text")
+    ]
+    assert validate_record(report(1, device=123456)).device == "123456"  # type: ignore[union-attr]
+    assert errors_of(report(1, device=1.5)) == [
+        "device: a number with a fraction or an exponent is not an id; write it as text"
+    ]

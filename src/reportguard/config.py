@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTGUARD_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE
+    # Bring the schema to this version's migrations when a database is opened (the embedded
+    # default). False: refuse a database whose schema is behind; `reportguard db upgrade` then.
+    migrate_on_open: bool = True
     secret_key: SecretStr | None = None
     secret_key_file: Path | None = None
     policy_file: Path | None = None
@@ -60,9 +63,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_secret_file: Path | None = None
     api_rate_limit: str = "100/second"
+    # Failed authentications one client address may make before it must wait (keys or sign-ins).
+    api_auth_failure_limit: str = "20/minute"
     api_max_body_bytes: int = 8 * 1024 * 1024
     api_live_detection: bool = True
     api_key_cache_seconds: float = 5.0
+    # /metrics in the Prometheus format (counts only; block it at the proxy from the outside).
+    metrics_enabled: bool = True
     dashboard_session_hours: float = 12.0
     # Plausible record times: accounts from the 1990s exist; a day ahead of the clock is a typo.
     earliest_time: datetime = datetime(1990, 1, 1, tzinfo=UTC)
@@ -95,6 +102,11 @@ class Settings(BaseSettings):
         from reportguard.policy import load_policy
 
         return load_policy(self.policy_file)
+
+    def on_open(self) -> dict[str, bool]:
+        """How ``store.database.create_engine`` treats a schema that is behind, per the setting:
+        ``create_engine(url, **settings.on_open())``."""
+        return {"migrate": self.migrate_on_open, "refuse_behind": not self.migrate_on_open}
 
     def resolved_database_url(self) -> str:
         """A plain path means an SQLite file; anything with ``://`` is a SQLAlchemy URL."""

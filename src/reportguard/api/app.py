@@ -13,9 +13,11 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from reportguard import __version__, dashboard
+from reportguard.access.throttle import FailedAuth
 from reportguard.api import errors
 from reportguard.api.access_log import AccessLog
 from reportguard.api.committer import GroupCommitter, writer_engine
+from reportguard.api.metrics import Metrics, MetricsMiddleware
 from reportguard.api.routes import appeals, campaigns, cases, ingest, oversight
 from reportguard.api.security import KeyCache, KeyUse, RateLimits
 from reportguard.config import Settings
@@ -46,7 +48,7 @@ def create_app(
 ) -> FastAPI:
     """A ready-to-serve application for ``settings`` (default: from the environment)."""
     settings = settings or Settings()
-    engine = engine or create_engine(settings.resolved_database_url())
+    engine = engine or create_engine(settings.resolved_database_url(), **settings.on_open())
     policy = settings.policy()
     # A broken notice template stops the server here, not inside a moderator's decision.
     notice_templates(policy.notices.templates_dir, policy.notices.default_language)
@@ -87,12 +89,17 @@ def create_app(
     app.state.feed = feed
     app.state.rate_limits = RateLimits(settings.api_rate_limit)
     app.state.key_use = KeyUse()
+    app.state.failed_auth = FailedAuth(settings.api_auth_failure_limit)
     app.state.key_cache = KeyCache(settings.api_key_cache_seconds)
+    app.state.metrics = metrics = Metrics(engine, feed)
     errors.install(app)
     for module in (ingest, cases, campaigns, appeals, oversight):
         app.include_router(module.router, prefix="/v1")
     app.include_router(oversight.probes, prefix="/v1")
+    if settings.metrics_enabled:
+        app.add_route("/metrics", metrics.render, include_in_schema=False)
     dashboard.install(app, settings, secret=secret)
     app.add_middleware(errors.BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLog, hash_address=hasher.normalised_ip)  # outermost: sees every answer
     return app

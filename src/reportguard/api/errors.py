@@ -128,6 +128,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        broken = [e for e in exc.errors() if e.get("type") == "json_invalid"]
+        if broken:  # not a request that breaks the schema, but no JSON at all: 400
+            where = (broken[0].get("ctx") or {}).get("error", "")
+            return error_response(
+                400, "the body is not valid JSON" + (f" ({where})" if where else "")
+            )
         details = [
             ErrorDetail(field=_location(tuple(e.get("loc", ()))), message=str(e.get("msg", "")))
             for e in exc.errors()
@@ -142,10 +148,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else CODES.get(exc.status_code, "")
+        headers = getattr(exc, "headers", None)  # Allow on a 405, say: pages keep them too
         page = _page(request, exc.status_code, message)
-        return page or error_response(
-            exc.status_code, message, headers=getattr(exc, "headers", None)
-        )
+        if page is not None:
+            page.headers.update(headers or {})
+            return page
+        return error_response(exc.status_code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

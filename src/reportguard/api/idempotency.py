@@ -37,6 +37,19 @@ def request_hash(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
 
 
+def check_key(key: str) -> None:
+    """422 for a key the schema would not allow (the header is declared 1 to 200 characters)."""
+    if not 0 < len(key) <= MAX_KEY:
+        raise ApiError(422, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
+
+
+def replay(engine: Engine, principal: Principal, key: str, fingerprint: str) -> JSONResponse | None:
+    """The answer already given under this key (422 if to a different request), or None."""
+    with Session(engine) as session:
+        stored = session.get(IdempotencyRecord, (principal.key_id, key))
+        return None if stored is None else _replay(stored, fingerprint)
+
+
 def run_once(
     engine: Engine,
     principal: Principal,
@@ -45,16 +58,21 @@ def run_once(
     fingerprint: str,
     handler: Callable[[], tuple[int, dict[str, Any]]],
 ) -> JSONResponse:
-    """Run ``handler`` unless this key already answered this request; store a 2xx answer."""
+    """Run ``handler`` unless this key already answered this request; store a 2xx answer.
+
+    The answer is stored after the handler's own transaction: a crash between the two leaves
+    the change without its answer, and the retry runs the handler again. The handlers here are
+    safe to run again (a decided case, a filed appeal or a ruled campaign refuses a second
+    time); ingest, where a second run would open another run and count duplicates, keeps its
+    answer in its own transaction instead (``ingest.requests.KeptAnswer``).
+    """
     if key is None:
         status, body = _plain(handler())
         return JSONResponse(body, status_code=status)
-    if not 0 < len(key) <= MAX_KEY:
-        raise ApiError(422, f"Idempotency-Key must be 1 to {MAX_KEY} characters")
-    with Session(engine) as session:
-        stored = session.get(IdempotencyRecord, (principal.key_id, key))
-        if stored is not None:
-            return _replay(stored, fingerprint)
+    check_key(key)
+    earlier = replay(engine, principal, key, fingerprint)
+    if earlier is not None:
+        return earlier
     status, body = _plain(handler())
     if 200 <= status < 300:
         try:
@@ -71,10 +89,9 @@ def run_once(
                 )
         except IntegrityError:
             # A concurrent request with the same key answered first: give its answer.
-            with Session(engine) as session:
-                stored = session.get(IdempotencyRecord, (principal.key_id, key))
-                if stored is not None:
-                    return _replay(stored, fingerprint)
+            earlier = replay(engine, principal, key, fingerprint)
+            if earlier is not None:
+                return earlier
     return JSONResponse(body, status_code=status)
 
 

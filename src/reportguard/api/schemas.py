@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportguard.api.errors import ErrorDetail
+from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 
 MAX_BATCH = 5000
 
@@ -25,8 +26,24 @@ REPORT_EXAMPLE: dict[str, Any] = {
 }
 
 
+ACCOUNT_EXAMPLE: dict[str, Any] = {
+    "account_id": "u-17",
+    "created_at": "2019-03-02T10:00:00Z",
+    "followers": 120,
+    "posts": 340,
+    "handle": "@seventeen",
+}
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def _contract(model: type[BaseModel]) -> dict[str, Any]:
+    """A record type's documented shape: its fields and the ones it requires. Not enforced on
+    the batch as a whole: each record is checked on its own, and a bad one is named (207)."""
+    schema = model.model_json_schema()
+    return {"type": "object", "required": schema.get("required", [])}
 
 
 class RecordBatch(Strict):
@@ -36,7 +53,19 @@ class RecordBatch(Strict):
         description=f"Up to {MAX_BATCH:,} records (a larger batch is refused with 413). Each is "
         "validated separately: good records are stored, bad ones named by index and field.",
         examples=[[REPORT_EXAMPLE]],
-        json_schema_extra={"items": {"type": "object"}},
+        json_schema_extra={"items": _contract(ReportEvent)},
+    )
+
+
+class AccountBatch(Strict):
+    """Account snapshots (docs/concepts.md): each one checked on its own."""
+
+    records: list[Any] = Field(
+        description=f"Up to {MAX_BATCH:,} account snapshots, each with at least `account_id` and "
+        "`created_at`. Each is validated separately: good ones are stored, bad ones named by "
+        "index and field.",
+        examples=[[ACCOUNT_EXAMPLE]],
+        json_schema_extra={"items": _contract(AccountSnapshot)},
     )
 
 
@@ -229,6 +258,18 @@ class ActionPage(Page):
 
 
 class AppealIn(Strict):
+    """An appeal names exactly one subject: an action, a decision or a misuse restriction."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("action_id", "decision_id", "restriction_id")
+            ]
+        },
+    )
+
     appellant: str = Field(min_length=1, max_length=200)
     action_id: str | None = Field(None, max_length=64)
     decision_id: int | None = Field(None, ge=1, le=2**62)

@@ -33,8 +33,9 @@ def settings_of(ctx: typer.Context) -> Settings:
     return settings
 
 
-def open_db(ctx: typer.Context, *, create: bool = False) -> Engine:
-    """The database the settings name, migrated on open.
+def open_db(ctx: typer.Context, *, create: bool = False, bare: bool = False) -> Engine:
+    """The database the settings name, migrated on open (or refused when behind, as the
+    settings say; ``bare``: opened as it is, for the commands that manage the schema).
 
     Only commands that fill a database (``ingest``) create one; the others refuse a SQLite file
     that is not there unless ``--create`` says so, because a mistyped ``--db`` would otherwise
@@ -45,7 +46,8 @@ def open_db(ctx: typer.Context, *, create: bool = False) -> Engine:
     from reportguard.errors import ConfigError
     from reportguard.store.database import create_engine
 
-    url = settings_of(ctx).resolved_database_url()
+    settings = settings_of(ctx)
+    url = settings.resolved_database_url()
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
@@ -60,7 +62,7 @@ def open_db(ctx: typer.Context, *, create: bool = False) -> Engine:
                 "(or REPORTGUARD_DATABASE_URL), or give "
                 "--create to start an empty one"
             )
-    return create_engine(url)
+    return create_engine(url, migrate=False) if bare else create_engine(url, **settings.on_open())
 
 
 def time_option(value: str, name: str) -> datetime:

@@ -114,8 +114,23 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
         _print_ingest_summary(summaries, total)
         if history.read:
             console.print(_history_sentence(history))
+    if any(s.unread for s in summaries):
+        raise typer.Exit(code=2)
     if total.rejected:
         raise typer.Exit(code=1)
+
+
+def _print_unread(s) -> None:  # type: ignore[no-untyped-def]
+    """A file read only part way: where it stopped, and what became of what was read."""
+    err_console.print(
+        f"error: {s.unread}. The {s.records:,} records before that point were read: "
+        f"{s.accepted:,} stored now, {s.duplicates:,} already stored, {s.rejected:,} rejected; "
+        "nothing after it was read. Repair or export the file again and import it again: "
+        "reports already stored are skipped.",
+        style="red",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _print_rejections(s) -> None:  # type: ignore[no-untyped-def]
@@ -195,6 +210,8 @@ def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-un
                 f"stored: {fields}. Rename one with --map FROM=TO if it matters."
             )
         _print_rejections(s)
+        if s.unread:
+            _print_unread(s)
 
 
 @app.command()

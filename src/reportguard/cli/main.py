@@ -16,6 +16,7 @@ import typer
 from reportguard import __version__
 from reportguard.cli import (
     campaigns,
+    db,
     demo,
     detect,
     ingest,
@@ -34,7 +35,7 @@ from reportguard.errors import ReportGuardError
 # In the order `reportguard --help` lists them: the flow first, then the tools around it.
 COMMAND_GROUPS = (
     demo, ingest, oversight, simulate, detect, review, campaigns, policy, webhooks, serve, keys,
-    notices,
+    notices, db,
 )  # fmt: skip
 
 

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from reportguard.cli.common import err_console, print_access_log, settings_of
+from reportguard.cli.common import err_console, settings_of
+from reportguard.cli.logs import LogFormat
 
 app = typer.Typer()
 
@@ -53,16 +54,20 @@ def serve(  # noqa: PLR0917 - Typer maps parameters to options
             help="One line per request on stderr (key id and hashed client, never raw).",
         ),
     ] = True,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(help="text: lines for a person; json: one JSON object per line."),
+    ] = "text",
 ) -> None:
     """Serve the HTTP API (OpenAPI schema at /openapi.json, docs at /docs)."""
     import uvicorn
 
     from reportguard.api import create_app
+    from reportguard.cli.logs import configure_logs
 
     settings = settings_of(ctx)
     check_port(host, port)
-    if access_log:
-        print_access_log()
+    configure_logs(log_format, level=log_level, access=access_log)
     application = create_app(settings, live_detection=live_detection)
     err_console.print(
         f"ReportGuard API on http://{host}:{port}  (docs: http://{host}:{port}/docs)",
@@ -73,4 +78,12 @@ def serve(  # noqa: PLR0917 - Typer maps parameters to options
     # request in flight waits: about 160 ms each on the benchmark machine (docs/api.md).
     gc.collect()
     gc.freeze()
-    uvicorn.run(application, host=host, port=port, log_level=log_level, access_log=False)
+    # log_config=None: uvicorn's records go through the handlers set above, in the same format.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        log_config=None,
+    )

@@ -83,6 +83,14 @@ def _no_float_id(value: Any) -> Any:
     return value
 
 
+def _text_only(value: Any) -> Any:
+    """A number where words are expected (a reason, a text, a handle) is a column read wrongly:
+    the contract says text, and turning 8.5 into "8.5" would store what nobody wrote."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("a number where text is expected; write it as text")
+    return value
+
+
 Id = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
@@ -145,6 +153,12 @@ class ReportEvent(_Record):
     outcome: Annotated[str, Field(max_length=64), AfterValidator(_outcome)] | None = None
     resolved_at: OptionalTimestamp = None
 
+    _words = field_validator(
+        "reason", "text", "source", "surface", "referrer", "outcome", "ip", mode="before"
+    )(_text_only)
+    # A device id may be a number, as an account id may; a float is no id (see Id).
+    _device = field_validator("device", mode="before")(_no_float_id)
+
     @model_validator(mode="after")
     def _outcome_has_a_time(self) -> ReportEvent:
         """History counts only reports filed before their outcome was known, so both are needed."""
@@ -182,6 +196,8 @@ class AccountSnapshot(_Record):
     language: Language = None
     snapshot_at: OptionalTimestamp = None
 
+    _words = field_validator("handle", "language", mode="before")(_text_only)
+
 
 class OutcomeRecord(_Record):
     """How the platform resolved a report already stored (a verdicts file imported alone)."""
@@ -189,6 +205,8 @@ class OutcomeRecord(_Record):
     report_id: Id
     outcome: Annotated[str, Field(max_length=64), AfterValidator(_outcome)]
     resolved_at: Timestamp
+
+    _words = field_validator("outcome", mode="before")(_text_only)
 
 
 Record = ReportEvent | AccountSnapshot

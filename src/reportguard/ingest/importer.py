@@ -8,6 +8,7 @@ stores what is missing without storing anything twice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import threading
@@ -34,7 +35,7 @@ from reportguard.ingest.contract import (
     ReportEvent,
 )
 from reportguard.ingest.hashing import IdentifierHasher
-from reportguard.ingest.readers import BadLine, Reader
+from reportguard.ingest.readers import BadLine, Reader, ReadError
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
 from reportguard.ingest.writer import BulkWriter, Prepared
 from reportguard.store.indexes import drop_deferrable_indexes, ensure_indexes
@@ -43,6 +44,9 @@ from reportguard.store.types import db_timestamp
 
 Progress = Callable[[int, int], None]
 REDACTED = "[redacted]"
+# What a rejects file keeps of one record: enough to find and fix it, never a copy of a huge one.
+REJECT_VALUE_CHARS = 1_000
+REJECT_FIELDS = 100
 # Deferring index builds pays off once a load at least doubles the table and is not tiny.
 DEFER_INDEXES_MIN_ROWS = 200_000
 BYTES_PER_RECORD_ESTIMATE = 200
@@ -75,6 +79,8 @@ class IngestSummary:
     conflicts: int = 0  # of the rejected: a stored report_id with other identity fields
     elapsed: float = 0.0
     rejects_path: Path | None = None
+    # Why the file could not be read to its end (the records before that point are counted).
+    unread: str | None = None
     ignored_fields: Counter[str] = field(default_factory=Counter)
     first_rejections: list[Rejection] = field(default_factory=list)
 
@@ -104,6 +110,7 @@ class IngestSummary:
             "elapsed_s": round(self.elapsed, 3),
             "rate_per_s": round(self.rate, 1),
             "rejects_file": str(self.rejects_path) if self.rejects_path else None,
+            "unread": self.unread,
             "ignored_fields": dict(self.ignored_fields),
         }
 
@@ -130,7 +137,12 @@ class RejectSink:
                 raise InputFileError(f"{self.path}: cannot write the rejects file: {exc}") from exc
         record = None
         if raw is not None:
-            record = {k: (REDACTED if k in SENSITIVE_FIELDS and v else v) for k, v in raw.items()}
+            record = {
+                str(k)[:REJECT_VALUE_CHARS]: (REDACTED if k in SENSITIVE_FIELDS and v else _cut(v))
+                for k, v in itertools.islice(raw.items(), REJECT_FIELDS)
+            }
+            if len(raw) > REJECT_FIELDS:
+                record["..."] = f"{len(raw) - REJECT_FIELDS:,} more fields not kept here"
         line = {
             "location": rejection.location,
             "errors": [{"field": e.field, "message": e.message} for e in rejection.errors],
@@ -141,6 +153,16 @@ class RejectSink:
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
+
+
+def _cut(value: Any) -> Any:
+    """A value as a rejects file keeps it: long text (or a long nested value) cut, and said so."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    if len(text) <= REJECT_VALUE_CHARS:
+        return value
+    return text[:REJECT_VALUE_CHARS] + f"... [cut: {len(text):,} characters in all]"
 
 
 def rejects_path_for(path: Path) -> Path:
@@ -220,6 +242,57 @@ class _WriterThread:
             raise self.error
 
 
+@dataclass
+class _Pending:
+    """The rows of the batch being filled, with what a conflict report needs."""
+
+    reports: list[tuple[Any, ...]] = field(default_factory=list)
+    accounts: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[ReportEvent] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return len(self.reports) + len(self.accounts)
+
+
+class _Taker:
+    """Validates one raw record of an import into the batch, or names it in the rejects."""
+
+    def __init__(
+        self, importer: Importer, summary: IngestSummary, sink: RejectSink, source: str, run: int
+    ) -> None:
+        self.importer = importer
+        self.summary = summary
+        self.sink = sink
+        self.source = source
+        self.run = run
+        self.now = datetime.now(UTC)
+        self.context = importer.bounds.context()
+
+    def __call__(self, location: str, raw: Mapping[str, Any] | BadLine, batch: _Pending) -> None:
+        importer, summary = self.importer, self.summary
+        summary.records += 1
+        if isinstance(raw, BadLine):
+            rejection = Rejection(self.source, location, [FieldError("", str(raw))])
+            importer._reject(summary, self.sink, rejection, None)
+            return
+        if importer.field_map:
+            raw = {importer.field_map.get(k, k): v for k, v in raw.items()}
+        try:
+            record = validated(raw, importer.kind, summary, self.context)
+        except RecordError as exc:
+            rejection = Rejection(self.source, location, exc.errors)
+            importer._reject(summary, self.sink, rejection, raw)
+            return
+        if isinstance(record, ReportEvent):
+            batch.reports.append(importer.report_row(record, self.run))
+            batch.events.append(record)
+            batch.locations.append(location)
+        else:
+            batch.accounts.append(importer.account_row(record, self.now))
+
+
 class Importer:
     """Validates and stores records for one database; reusable across files and API batches."""
 
@@ -288,50 +361,33 @@ class Importer:
         summary = IngestSummary(source=source)
         started = time.perf_counter()
         run_id = self._start_run(source)
-        reports: list[tuple[Any, ...]] = []
-        accounts: list[tuple[Any, ...]] = []
-        events: list[ReportEvent] = []
-        locations: list[str] = []
-        now = datetime.now(UTC)
+        batch = _Pending()
         status = "failed"
         writer = _WriterThread(self.engine, self.writer, summary)
-        context = self.bounds.context()
+        take = _Taker(self, summary, sink, source, run_id)
         try:
-            for location, raw in records:
-                summary.records += 1
-                if isinstance(raw, BadLine):
-                    self._reject(
-                        summary, sink, Rejection(source, location, [FieldError("", str(raw))]), None
-                    )
-                    continue
-                if self.field_map:
-                    raw = {self.field_map.get(k, k): v for k, v in raw.items()}  # noqa: PLW2901
-                try:
-                    record = validated(raw, self.kind, summary, context)
-                except RecordError as exc:
-                    self._reject(summary, sink, Rejection(source, location, exc.errors), raw)
-                    continue
-                if isinstance(record, ReportEvent):
-                    reports.append(self.report_row(record, run_id))
-                    events.append(record)
-                    locations.append(location)
-                else:
-                    accounts.append(self.account_row(record, now))
-                if len(reports) + len(accounts) >= self.batch_size:
-                    writer.put(self._prepare(reports, accounts, events, locations))
-                    reports, accounts, events, locations = [], [], [], []
-                    if on_batch is not None:
-                        on_batch()
-            if reports or accounts:
-                writer.put(self._prepare(reports, accounts, events, locations))
+            try:
+                for location, raw in records:
+                    take(location, raw, batch)
+                    if batch.size >= self.batch_size:
+                        writer.put(self._prepare(batch))
+                        batch = _Pending()
+                        if on_batch is not None:
+                            on_batch()
+            except ReadError as exc:
+                # The file ends here for this import: what was read before is stored as usual,
+                # and the summary says where reading stopped and why.
+                summary.unread = str(exc)
+            if batch.size:
+                writer.put(self._prepare(batch))
             writer.close()
             for location, errors, event in writer.conflicts:
                 summary.conflicts += 1
                 raw = event.model_dump(mode="json", exclude_none=True)
                 self._reject(summary, sink, Rejection(source, location, errors), raw)
-            status = "done"
+            status = "done" if summary.unread is None else "incomplete"
         finally:
-            if status != "done":
+            if status == "failed":
                 writer.close_quietly()
             summary.elapsed = time.perf_counter() - started
             self._finish_run(run_id, summary, status)
@@ -348,18 +404,12 @@ class Importer:
             stored = conn.execute(sa.select(sa.func.max(Report.id))).scalar() or 0
         return expected_records >= stored
 
-    def _prepare(
-        self,
-        reports: list[tuple[Any, ...]],
-        accounts: list[tuple[Any, ...]],
-        events: list[ReportEvent],
-        locations: list[str],
-    ) -> Batch:
+    def _prepare(self, batch: _Pending) -> Batch:
         return Batch(
-            self.writer.prepare_reports(reports),
-            self.writer.prepare_accounts(accounts),
-            events,
-            locations,
+            self.writer.prepare_reports(batch.reports),
+            self.writer.prepare_accounts(batch.accounts),
+            batch.events,
+            batch.locations,
         )
 
     def report_row(self, record: ReportEvent, run_id: int) -> tuple[Any, ...]:

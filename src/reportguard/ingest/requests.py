@@ -10,12 +10,13 @@ own ingest run, audit entry and answer, and its records land with them or not at
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from reportguard.config import TimeBounds
@@ -24,7 +25,19 @@ from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.importer import Importer, IngestSummary, validated
 from reportguard.ingest.validate import FieldError, Kind, RecordError
 from reportguard.store import audit
-from reportguard.store.models import IngestRun, Report
+from reportguard.store.models import IdempotencyRecord, IngestRun, Report
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """Where a request's answer is kept for its retries (an ``Idempotency-Key``), and how to
+    write it from what the request became. It is stored in the transaction of the request's
+    records: a retry after a crash at any point gets the first answer, never a second run."""
+
+    key_id: str
+    key: str
+    fingerprint: str
+    respond: Callable[[RequestResult], tuple[int, dict[str, Any]]]
 
 
 @dataclass
@@ -40,6 +53,7 @@ class PreparedRequest:
     via_key: str | None = None
     report_indexes: list[int] = field(default_factory=list)  # each report's place in the request
     started: float = field(default_factory=time.perf_counter)
+    keep_answer: KeptAnswer | None = None
 
 
 @dataclass
@@ -51,6 +65,9 @@ class RequestResult:
     rejections: list[tuple[int, list[FieldError]]]
     new_reports: list[ReportEvent]
     accounts: list[AccountSnapshot]
+    # True: its answer was kept with its records; False: another request with the same
+    # Idempotency-Key was answered first (replay that); None: nothing to keep.
+    answer_kept: bool | None = None
 
 
 def prepare_request(
@@ -206,9 +223,40 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
                 corrected,
             )
         audit.append(session, events)
+        _keep_answers(session, requests, results, now)
     for request in requests:
         request.summary.elapsed = time.perf_counter() - request.started
     return results
+
+
+def _keep_answers(
+    session: Session, requests: list[PreparedRequest], results: list[RequestResult], now: datetime
+) -> None:
+    """Store the answers of requests sent with an Idempotency-Key, in their own transaction."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    table = IdempotencyRecord.__table__
+    for request, result in zip(requests, results, strict=True):
+        kept = request.keep_answer
+        if kept is None:
+            continue
+        status, body = kept.respond(result)
+        if not 200 <= status < 300:  # a refused request changed nothing: it may be retried
+            continue
+        row = {
+            "key_id": kept.key_id,
+            "idempotency_key": kept.key,
+            "request_hash": kept.fingerprint,
+            "status_code": status,
+            "response": body,
+            "created_at": now,
+        }
+        insert = (
+            dialect.insert(table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(IdempotencyRecord.key_id)  # rowcount is -1 here on PostgreSQL
+        )
+        result.answer_kept = session.execute(insert).first() is not None
 
 
 def _conflicts(

@@ -88,11 +88,12 @@ def claim(
 
 
 def release(engine: Engine, case_id: int, moderator: str) -> None:
-    """Give up your claim; refused for a claim someone else holds (it stays theirs)."""
+    """Give up your claim; refused when you hold none (a client that thinks it holds a claim it
+    does not should hear so) and for a claim someone else holds (it stays theirs)."""
     with Session(engine) as session, session.begin():
         case = _case(session, case_id)
         if case.claimed_by is None:
-            return  # nothing held: releasing twice is harmless
+            raise ReviewError(f"case {case_id} is not claimed: there is no claim to release")
         if case.claimed_by != moderator:
             raise ReviewError(f"case {case_id} is not yours to release: {case.claimed_by} holds it")
         case.claimed_by = None

@@ -112,6 +112,7 @@ class DetectionFeed:
         self._lock = threading.Condition()
         self._submitted = 0
         self._done = 0
+        self._sent_at: dict[int, float] = {}  # seq -> when handed over, oldest first
 
     def start(self) -> None:
         # One Polars thread in the worker: detection is background work and must leave the
@@ -158,10 +159,17 @@ class DetectionFeed:
                 lambda: self._done >= target and self.status.ready, timeout=timeout
             )
 
+    def lag_seconds(self) -> float:
+        """How long the oldest batch handed to the worker and not yet through it has waited."""
+        with self._lock:
+            oldest = next(iter(self._sent_at.values()), None)
+        return 0.0 if oldest is None else max(time.monotonic() - oldest, 0.0)
+
     def _send(self, item: _Item) -> None:
         with self._lock:
             self._submitted += 1
             item.seq = self._submitted
+            self._sent_at[item.seq] = time.monotonic()
         self._inbox.put(item)
 
     def _listen(self) -> None:
@@ -172,6 +180,8 @@ class DetectionFeed:
                     setattr(self.status, name, value)
                 self.status.lag = self._submitted - done
                 self._done = max(self._done, done)
+                for seq in [s for s in self._sent_at if s <= self._done]:
+                    del self._sent_at[seq]
                 self._lock.notify_all()
 
     def _report_row(self, r: ReportEvent) -> tuple[object, ...]:

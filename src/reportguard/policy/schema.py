@@ -119,6 +119,24 @@ class Disputes(_Strict):
     max_severity: int = Field(3, ge=1, le=5)
 
 
+class Retention(_Strict):
+    """How long what reporters sent is kept (``reportguard db prune`` applies it; days since a
+    report was filed). Hashed addresses and devices go first, then texts, then the reports
+    themselves, except those of open cases. Decisions, actions, appeals and the audit log are the
+    record of what was done and are not pruned (docs/operations.md)."""
+
+    identifier_days: int = Field(90, ge=1)
+    text_days: int = Field(365, ge=1)
+    report_days: int = Field(730, ge=1)
+    answer_days: int = Field(7, ge=1)  # stored answers to Idempotency-Key retries
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Retention:
+        if not self.identifier_days <= self.report_days or not self.text_days <= self.report_days:
+            raise ValueError("identifier_days and text_days may not exceed report_days")
+        return self
+
+
 class Policy(_Strict):
     """A whole policy file, checked as a unit."""
 
@@ -134,6 +152,7 @@ class Policy(_Strict):
     triage: Triage = Triage()
     notices: Notices = Notices()
     disputes: Disputes = Disputes()
+    retention: Retention = Retention()
 
     @model_validator(mode="after")
     def _ladder_rises(self) -> Policy:

@@ -36,10 +36,18 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
 
 
 def create_engine(
-    url: str, *, migrate: bool = True, echo: bool = False, busy_timeout_ms: int = 30_000
+    url: str,
+    *,
+    migrate: bool = True,
+    echo: bool = False,
+    busy_timeout_ms: int = 30_000,
+    refuse_behind: bool = False,
 ) -> Engine:
     """Open a database and bring its schema to the newest migration.
 
+    With ``migrate=False`` the schema is left as it is; ``refuse_behind`` then refuses (with the
+    command that upgrades it) a database whose schema is not the newest, instead of opening it
+    (``REPORTGUARD_MIGRATE_ON_OPEN=false``: upgrades happen when an operator runs them).
     ``busy_timeout_ms`` is how long an SQLite connection waits for another writer's lock before
     it reports "database is locked". Raises ConfigError with the database named (password
     hidden) when it cannot be reached.
@@ -77,4 +85,15 @@ def create_engine(
 
         upgrade(engine)
         ensure_indexes(engine)  # e.g. after an import that deferred them was killed
+    elif refuse_behind:
+        from reportguard.store.migrate import current_revision, head_revision
+
+        current, head = current_revision(engine), head_revision()
+        if current != head:
+            engine.dispose()
+            raise ConfigError(
+                f"database {shown} is at schema {current or 'none (empty)'}, this version needs "
+                f"{head}; back it up, then run `reportguard db upgrade` (migrations on open are "
+                "off: REPORTGUARD_MIGRATE_ON_OPEN=false)"
+            )
     return engine

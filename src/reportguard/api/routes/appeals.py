@@ -22,7 +22,7 @@ from reportguard.store.models import Action, Appeal
 
 router = APIRouter(tags=["appeals"])
 _READ = error_responses(401, 403, 404, 422, 429)
-_WRITE = error_responses(401, 403, 404, 409, 422, 429)
+_WRITE = error_responses(400, 401, 403, 404, 409, 422, 429)
 AppealId = Annotated[int, Path(ge=1, le=2**62)]
 
 

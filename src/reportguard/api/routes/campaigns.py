@@ -91,7 +91,7 @@ def get_campaign(request: Request, principal: Moderator, campaign_id: CampaignId
 
 @router.post(
     "/campaigns/{campaign_id}/verdict",
-    responses=error_responses(401, 403, 404, 409, 422, 429),
+    responses=error_responses(400, 401, 403, 404, 409, 422, 429),
     summary="Confirm or dismiss a campaign",
 )
 def campaign_verdict(

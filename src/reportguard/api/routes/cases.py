@@ -39,7 +39,7 @@ from reportguard.triage.cases import case_summary, queue, queue_size
 
 router = APIRouter(tags=["cases"])
 _READ = error_responses(401, 403, 404, 422, 429)
-_WRITE = error_responses(401, 403, 404, 409, 422, 429)
+_WRITE = error_responses(400, 401, 403, 404, 409, 422, 429)
 CaseId = Annotated[int, Path(ge=1, le=2**62)]
 
 

@@ -14,11 +14,17 @@ from fastapi.responses import JSONResponse
 
 from reportguard.access.keys import Principal
 from reportguard.api.errors import ApiError, ErrorBody, ErrorDetail, error_responses
-from reportguard.api.idempotency import answer
-from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
+from reportguard.api.idempotency import MAX_KEY, check_key, replay, request_hash
+from reportguard.api.schemas import (
+    MAX_BATCH,
+    REPORT_EXAMPLE,
+    AccountBatch,
+    IngestResult,
+    RecordBatch,
+)
 from reportguard.api.security import Ingest
 from reportguard.ingest.contract import ReportEvent
-from reportguard.ingest.requests import RequestResult, prepare_request
+from reportguard.ingest.requests import KeptAnswer, RequestResult, prepare_request
 from reportguard.ingest.validate import Kind
 from reportguard.store import audit
 
@@ -28,10 +34,12 @@ IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY,
         description="Retry-safe key: the same key and request replays the first answer.",
     ),
 ]
-_ERRORS = error_responses(401, 403, 409, 413, 422, 429)
+_ERRORS = error_responses(400, 401, 403, 409, 413, 422, 429)
 # The single report's documented shape is the input contract's own model.
 _REPORT = {
     k: v
@@ -62,23 +70,17 @@ def _ingest(
         raise ApiError(422, "the batch holds no records")
     if len(records) > MAX_BATCH:
         raise ApiError(413, f"a batch holds at most {MAX_BATCH:,} records, not {len(records):,}")
+    fingerprint = request_hash(request.method, request.url.path, records)
+    if idempotency_key is not None:
+        check_key(idempotency_key)
+        earlier = replay(state.engine, principal, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
 
-    def handler() -> tuple[int, dict[str, Any]]:
-        with audit.via_key(principal.key_id):
-            prepared = prepare_request(
-                records,
-                source=f"api:{principal.name}",
-                actor=principal.actor,
-                kind=kind,
-                bounds=state.time_bounds,
-            )
-        result = state.committer.store(prepared)
-        if state.feed is not None:
-            state.feed.submit(result.new_reports, result.accounts)
+    def respond(result: RequestResult) -> tuple[int, dict[str, Any]]:
         summary = result.summary
         if summary.rejected == summary.records:
-            what = "the record is" if single else f"all {summary.records:,} records are"
-            raise ApiError(422, f"{what} invalid; nothing was stored", details=_details(result))
+            return 422, {}  # refused below; a refused request's answer is not kept
         body = IngestResult(
             run_id=result.run_id,
             records=summary.records,
@@ -93,7 +95,36 @@ def _ingest(
             return (201 if summary.accepted else 200), body
         return (207 if summary.rejected else 200), body
 
-    return answer(request, principal, idempotency_key, records, handler)
+    with audit.via_key(principal.key_id):
+        prepared = prepare_request(
+            records,
+            source=f"api:{principal.name}",
+            actor=principal.actor,
+            kind=kind,
+            bounds=state.time_bounds,
+        )
+    if idempotency_key is not None:
+        prepared.keep_answer = KeptAnswer(principal.key_id, idempotency_key, fingerprint, respond)
+    result = state.committer.store(prepared)
+    counts = result.summary
+    state.metrics.count_ingest(
+        accepted=counts.accepted,
+        duplicates=counts.duplicates,
+        rejected=counts.rejected,
+        accounts=counts.accounts,
+    )
+    if state.feed is not None:
+        state.feed.submit(result.new_reports, result.accounts)
+    if result.answer_kept is False and idempotency_key is not None:
+        # The same key and request arrived twice at once: the first answer stands for both.
+        earlier = replay(state.engine, principal, idempotency_key, fingerprint)
+        if earlier is not None:
+            return earlier
+    status, body = respond(result)
+    if status == 422:
+        what = "the record is" if single else f"all {result.summary.records:,} records are"
+        raise ApiError(422, f"{what} invalid; nothing was stored", details=_details(result))
+    return JSONResponse(body, status_code=status)
 
 
 @router.post(
@@ -140,7 +171,7 @@ def post_reports(
     responses={207: {"model": IngestResult, "description": "Some records bad."}, **_ERRORS},
 )
 def post_accounts(
-    request: Request, principal: Ingest, batch: RecordBatch, idempotency_key: IdempotencyKey = None
+    request: Request, principal: Ingest, batch: AccountBatch, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """Store account snapshots (age, followers, posts, handle); a newer snapshot wins."""
     return _ingest(

@@ -76,9 +76,20 @@ def login(
             error="This sign-in form expired or did not come from this dashboard; try again.",
             status_code=403,
         )
+    throttle = request.app.state.failed_auth
+    address = request.client.host if request.client else "-"
+    wait = throttle.wait(address)
+    if wait is not None:
+        return _login_page(
+            request,
+            next_path,
+            error=f"Too many failed sign-ins from this address; try again in {wait} s.",
+            status_code=429,
+        )
     with Session(request.app.state.engine) as session:
         principal = authenticate(session, key.strip())
     if principal is None:
+        throttle.failed(address)
         return _login_page(
             request, next_path, error="That key is unknown or revoked.", status_code=401
         )
