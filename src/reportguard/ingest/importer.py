@@ -136,6 +136,9 @@ RAW_IDENTIFIER_NAMES = frozenset(
     {"ips", "ip_address", "ipaddress", "client_ip", "remote_ip", "remote_addr", "device_id"}
 )
 NOTE_RESERVE = 400  # bytes kept free for the closing note of a capped rejects file
+# A rejects file stops at its input's size, but never below this: a small file's few rejections
+# (each line holds the record and its errors, longer than the record) are all written.
+REJECTS_FLOOR = 64 * 1024
 
 
 class RejectSink:
@@ -374,7 +377,7 @@ class Importer:
         sink = RejectSink(
             rejects or rejects_path_for(path),
             sensitive=self.sensitive_fields(),
-            limit_bytes=max(path.stat().st_size, 4 * NOTE_RESERVE),
+            limit_bytes=max(path.stat().st_size, REJECTS_FLOOR),
         )
         if self.adapter is None:
             self._check_header(reader, path, sink)

@@ -7,6 +7,7 @@ good ones are kept. What was stored goes on to live detection.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
@@ -18,6 +19,8 @@ from reportguard.api.idempotency import answer
 from reportguard.api.schemas import MAX_BATCH, REPORT_EXAMPLE, IngestResult, RecordBatch
 from reportguard.api.security import Ingest
 from reportguard.ingest.contract import ReportEvent
+from reportguard.ingest.formats import adapter as format_adapter
+from reportguard.ingest.formats.base import Adapter
 from reportguard.ingest.requests import RequestResult, prepare_request
 from reportguard.ingest.validate import Kind
 from reportguard.store import audit
@@ -56,6 +59,7 @@ def _ingest(
     kind: Kind,
     idempotency_key: str | None,
     single: bool = False,
+    adapter: Adapter | None = None,
 ) -> JSONResponse:
     state = request.app.state
     if not records:
@@ -71,6 +75,7 @@ def _ingest(
                 actor=principal.actor,
                 kind=kind,
                 bounds=state.time_bounds,
+                adapter=adapter,
             )
         result = state.committer.store(prepared)
         if state.feed is not None:
@@ -145,6 +150,43 @@ def post_accounts(
     """Store account snapshots (age, followers, posts, handle); a newer snapshot wins."""
     return _ingest(
         request, principal, batch.records, kind="account", idempotency_key=idempotency_key
+    )
+
+
+class Format(StrEnum):
+    """A platform's own record shape (docs/integrate.md)."""
+
+    mastodon = "mastodon"
+    activitypub = "activitypub"
+    atproto = "atproto"
+    discourse = "discourse"
+
+
+@router.post(
+    "/formats/{name}/batch",
+    summary="Send a platform's own records",
+    response_model=IngestResult,
+    responses={207: {"model": IngestResult, "description": "Some records bad."}, **_ERRORS},
+)
+def post_format(
+    request: Request,
+    principal: Ingest,
+    name: Format,
+    batch: RecordBatch,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Store up to 5,000 records in a platform's own shape: Mastodon admin reports, ActivityPub
+    `Flag` activities, AT Protocol `createReport` answers or Discourse flags. Each becomes its
+    report, accounts and content, exactly as `reportguard ingest --format NAME` reads them; a bad
+    record is named by its index and the platform's own field name."""
+    adapter = format_adapter(name.value, request.app.state.policy)
+    return _ingest(
+        request,
+        principal,
+        batch.records,
+        kind="auto",
+        idempotency_key=idempotency_key,
+        adapter=adapter,
     )
 
 

@@ -6,6 +6,7 @@ records, with the policy's mapping table of the format's reason words (``[format
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,47 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     mastodon.NAME: mastodon.CATEGORIES,
     discourse.NAME: tuple(discourse.FLAG_TYPES.values()),
 }
+RESOLUTIONS: dict[str, tuple[str, ...]] = {
+    mastodon.NAME: ("action_taken",),
+    discourse.NAME: (*discourse.RESOLUTIONS, "no action"),
+}
+
+
+_ATPROTO_TOKEN = re.compile(
+    r"^(com\.atproto\.moderation\.defs|tools\.ozone\.report\.defs)#reason\w+$"
+)
+
+
+def table_problems(policy: Policy) -> list[str]:
+    """Words in the policy's format tables that the format never sends (a typo would leave a
+    reason unmapped without a word), and tables for formats that do not exist."""
+    problems = []
+    for name, mapping in policy.formats.items():
+        if name not in FORMATS:
+            problems.append(f"formats.{name}: not a format (use one of {', '.join(FORMATS)})")
+            continue
+        for word in mapping.reasons:
+            if name == atproto.NAME and not _ATPROTO_TOKEN.match(word):
+                problems.append(
+                    f"formats.{name}.reasons.{word}: not a reason token of "
+                    "com.atproto.moderation.defs or tools.ozone.report.defs"
+                )
+            elif (
+                name in VOCABULARIES
+                and word not in VOCABULARIES[name]
+                and not (name == discourse.NAME and word.startswith("custom_"))
+            ):
+                problems.append(
+                    f"formats.{name}.reasons.{word}: not a word {name} sends "
+                    f"(it sends {', '.join(VOCABULARIES[name])})"
+                )
+        for word in mapping.outcomes:
+            if word not in RESOLUTIONS.get(name, ()):
+                problems.append(
+                    f"formats.{name}.outcomes.{word}: {name} resolves reports as "
+                    f"{', '.join(RESOLUTIONS.get(name, ())) or 'nothing'}"
+                )
+    return problems
 
 
 def adapter(name: str, policy: Policy) -> Adapter:
@@ -42,4 +84,4 @@ def adapter(name: str, policy: Policy) -> Adapter:
     return adapt
 
 
-__all__ = ["FORMATS", "Adapter", "Converted", "adapter"]
+__all__ = ["FORMATS", "Adapter", "Converted", "adapter", "table_problems"]
