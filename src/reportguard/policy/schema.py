@@ -12,6 +12,7 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -172,6 +173,23 @@ class Links(_Strict):
                     f"(found {', '.join(sorted(used)) or 'none'})"
                 )
         return self
+
+    def account_url(self, account_id: str, handle: str | None) -> str | None:
+        """The account's page on the platform, or None without a template (or a handle the
+        template needs)."""
+        if self.account is None or ("{handle}" in self.account and not handle):
+            return None
+        return self.account.format(
+            account_id=quote(account_id, safe=""), handle=quote((handle or "").lstrip("@"))
+        )
+
+    def content_url(self, content_id: str, account_id: str | None) -> str | None:
+        """The item's page on the platform, or None without a template."""
+        if self.content is None or ("{account_id}" in self.content and not account_id):
+            return None
+        return self.content.format(
+            content_id=quote(content_id, safe=""), account_id=quote(account_id or "", safe="")
+        )
 
 
 class Dsa(_Strict):
