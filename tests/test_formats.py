@@ -273,3 +273,27 @@ def test_policy_check_names_a_bad_mapping(
     code, out, _ = run(capsys, "policy", "check", str(default))
     assert code == 0
     assert "4 platform formats" in out
+
+
+def test_the_api_takes_a_format_and_names_the_platform_field(db_url: str) -> None:
+    from tests.test_api import _api
+
+    good = json.loads((FIXTURES / "mastodon-reports.json").read_text())
+    bad = json.loads((FIXTURES / "mastodon-malformed.json").read_text())[:1]
+    for api in _api(db_url):
+        answer = api.client.post(
+            "/v1/formats/mastodon/batch", json={"records": good + bad}, headers=api.h("ingest")
+        )
+        assert answer.status_code == 207, answer.text
+        body = answer.json()
+        assert (body["accepted"], body["accounts"], body["contents"]) == (2, 4, 2)
+        assert body["errors"] == [
+            {"index": 2, "field": "target_account", "message": "required field is missing"}
+        ]
+        unknown = api.client.post(
+            "/v1/formats/myspace/batch", json={"records": good}, headers=api.h("ingest")
+        )
+        assert unknown.status_code == 422
+        with api.engine.connect() as conn:
+            kinds = conn.scalars(sa.select(m.Report.source).distinct()).all()
+        assert kinds == ["mastodon"]

@@ -46,6 +46,7 @@ class IngestResult(BaseModel):
     accepted: int = Field(description="Reports stored now.")
     duplicates: int = Field(description="Reports already stored (same report_id): not stored.")
     accounts: int = Field(description="Account snapshots stored or refreshed.")
+    contents: int = Field(0, description="Content records (reported items) stored or refreshed.")
     rejected: int
     errors: list[ErrorDetail] = Field(description="Every rejected record, by index and field.")
     ignored_fields: dict[str, int] = {}

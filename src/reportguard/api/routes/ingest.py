@@ -81,7 +81,8 @@ def _ingest(
         if state.feed is not None:
             state.feed.submit(result.new_reports, result.accounts)
         summary = result.summary
-        if summary.rejected == summary.records:
+        stored = summary.accepted + summary.duplicates + summary.accounts + summary.contents
+        if summary.rejected == summary.records and not stored:
             what = "the record is" if single else f"all {summary.records:,} records are"
             raise ApiError(422, f"{what} invalid; nothing was stored", details=_details(result))
         body = IngestResult(
@@ -90,6 +91,7 @@ def _ingest(
             accepted=summary.accepted,
             duplicates=summary.duplicates,
             accounts=summary.accounts,
+            contents=summary.contents,
             rejected=summary.rejected,
             errors=_details(result),
             ignored_fields=dict(summary.ignored_fields),
