@@ -263,6 +263,9 @@ def test_the_case_page_shows_what_was_reported_and_links_out(
     expect(link).to_have_attribute("href", re.compile(r"^https://platform\.example/a\d+/posts/"))
     expect(link).to_have_attribute("target", "_blank")
     expect(link).to_have_attribute("rel", "noopener noreferrer")
+    page.locator("section[aria-labelledby=reported]").screenshot(
+        path=str(site.shots / "content.png")
+    )
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.reload()
