@@ -74,6 +74,7 @@ ROUTES = [
     ("POST", "/v1/reports", report(1), {"ingest"}),
     ("POST", "/v1/reports/batch", {"records": [report(2)]}, {"ingest"}),
     ("POST", "/v1/accounts/batch", {"records": [account("u-1")]}, {"ingest"}),
+    ("POST", "/v1/formats/discourse/batch", {"records": [{"id": 1}]}, {"ingest"}),
     ("GET", "/v1/cases", None, {"moderator"}),
     ("GET", "/v1/cases/1", None, {"moderator"}),
     ("POST", "/v1/cases/1/claim", None, {"moderator"}),

@@ -301,3 +301,36 @@ def test_every_page_of_the_demo_has_content(page: playwright_api.Page, demo_site
     sign_in(page, demo_site, "demo-moderator")
     links = page.get_by_role("navigation", name="Main").get_by_role("link")
     assert "Transparency" not in [link.inner_text().strip() for link in links.all()]
+
+
+def test_the_case_page_shows_what_was_reported_and_links_out(
+    page: playwright_api.Page, site: Site
+) -> None:
+    from reportguard.store.models import CaseReport, Content, Report
+
+    with Session(site.engine) as session:
+        case_id = session.scalar(
+            sa.select(CaseReport.case_id)
+            .join(Report, Report.id == CaseReport.report_pk)
+            .join(Content, Content.content_id == Report.content_id)
+            .order_by(CaseReport.case_id)
+            .limit(1)
+        )
+    assert case_id is not None
+    sign_in(page, site, "alice", f"/dashboard/cases/{case_id}")
+    expect(page.get_by_role("heading", name="What was reported")).to_be_visible()
+    item = page.locator(".reported-item").first
+    expect(item).to_contain_text("(synthetic)")
+    expect(item).to_contain_text("drew")
+    link = item.get_by_role("link", name="open on the platform")
+    expect(link).to_have_attribute("href", re.compile(r"^https://platform\.example/a\d+/posts/"))
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    page.locator("section[aria-labelledby=reported]").screenshot(
+        path=str(site.shots / "content.png")
+    )
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.reload()
+    expect(page.get_by_role("heading", name="What was reported")).to_be_visible()
+    assert not [url for url in requests if "platform.example" in url]  # nothing fetched there

@@ -120,7 +120,7 @@ def test_record_type_detection() -> None:
         "report_id: required field is missing (or account_id for an account)"
     ]
     assert errors_of({**report(1), "record_type": "comment"}) == [
-        "record_type: must be 'report' or 'account'"
+        "record_type: must be 'report', 'account' or 'content'"
     ]
 
 

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_secret_file: Path | None = None
+    # The DSA Transparency Database's API token (export statements --submit): never in the repo.
+    dsa_token: SecretStr | None = None
+    dsa_token_file: Path | None = None
     api_rate_limit: str = "100/second"
     # Failed authentications one client address may make before it must wait (keys or sign-ins).
     api_auth_failure_limit: str = "20/minute"
@@ -95,6 +98,26 @@ class Settings(BaseSettings):
                 ) from exc
         raise ConfigError(
             "no webhook secret: set REPORTGUARD_WEBHOOK_SECRET or REPORTGUARD_WEBHOOK_SECRET_FILE"
+        )
+
+    def dsa_submission_token(self) -> str:
+        """The operator's DSA Transparency Database token: ``REPORTGUARD_DSA_TOKEN``, else the
+        file ``REPORTGUARD_DSA_TOKEN_FILE`` names."""
+        if self.dsa_token is not None:
+            return self.dsa_token.get_secret_value()
+        if self.dsa_token_file is not None:
+            try:
+                token = self.dsa_token_file.read_text().strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self.dsa_token_file}: cannot read the DSA token: {exc.strerror}"
+                ) from exc
+            if token:
+                return token
+            raise ConfigError(f"{self.dsa_token_file}: the DSA token file is empty")
+        raise ConfigError(
+            "no DSA Transparency Database token: set REPORTGUARD_DSA_TOKEN or "
+            "REPORTGUARD_DSA_TOKEN_FILE"
         )
 
     def policy(self) -> Policy:

@@ -75,6 +75,7 @@ class IngestResult(BaseModel):
     accepted: int = Field(description="Reports stored now.")
     duplicates: int = Field(description="Reports already stored (same report_id): not stored.")
     accounts: int = Field(description="Account snapshots stored or refreshed.")
+    contents: int = Field(0, description="Content records (reported items) stored or refreshed.")
     rejected: int
     errors: list[ErrorDetail] = Field(description="Every rejected record, by index and field.")
     ignored_fields: dict[str, int] = {}
@@ -166,9 +167,37 @@ class AuditRow(BaseModel):
     payload: dict[str, Any]
 
 
+class ReportedItemRow(BaseModel):
+    """A reported item as the platform sent it (a content record); ReportGuard never fetches it."""
+
+    content_id: str
+    report_ids: list[str] = Field(description="The reports in this case that name this item.")
+    kind: str | None = None
+    title: str | None = None
+    text: str | None = None
+    media_url: str | None = None
+    url: str | None = Field(None, description="Its page on the platform: a link out.")
+    visibility: str | None = None
+    created_at: datetime | None = None
+    known: bool = Field(description="False when the platform sent no content record for it.")
+
+
+class TargetRow(BaseModel):
+    """The reported account: handle and profile link (from its snapshot and the policy's links)."""
+
+    account_id: str
+    handle: str | None = None
+    profile_url: str | None = None
+    created_at: datetime | None = None
+    followers: int | None = None
+    posts: int | None = None
+
+
 class CaseDetail(BaseModel):
     case: CaseRow
     explanation: dict[str, Any] = Field(description="Figures, the heaviest voices and sentences.")
+    target: TargetRow
+    content: list[ReportedItemRow] = Field(description="What was reported, first reported first.")
     reports: list[CaseReportRow]
     reports_total: int
     decisions: list[DecisionRow]

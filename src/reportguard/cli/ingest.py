@@ -29,6 +29,17 @@ class RecordKind(StrEnum):
     auto = "auto"
     report = "report"
     account = "account"
+    content = "content"
+
+
+class InputFormat(StrEnum):
+    """The shape of the records: ReportGuard's own contract, or a platform's export."""
+
+    contract = "contract"
+    mastodon = "mastodon"
+    activitypub = "activitypub"
+    atproto = "atproto"
+    discourse = "discourse"
 
 
 @app.command()
@@ -42,9 +53,18 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
         RecordKind,
         typer.Option(
             help="What the records are when they carry no record_type field: "
-            "auto (by report_id/account_id), report or account.",
+            "auto (by report_id/content_id/account_id), report, account or content.",
         ),
     ] = RecordKind.auto,
+    input_format: Annotated[
+        InputFormat,
+        typer.Option(
+            "--format",
+            help="The records' shape: contract (ReportGuard's own), or a platform's export: "
+            "mastodon (admin reports API), activitypub (Flag activities), atproto "
+            "(createReport), discourse (flags). See docs/integrate.md.",
+        ),
+    ] = InputFormat.contract,
     field_map: Annotated[
         list[str] | None,
         typer.Option(
@@ -67,6 +87,17 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
     from reportguard.pipeline.batch import import_files, read_outcomes
 
     mapping = _parse_field_map(field_map or [])
+    adapter = None
+    if input_format != InputFormat.contract:
+        from reportguard.ingest.formats import adapter as format_adapter
+
+        if mapping:
+            raise typer.BadParameter(
+                "--map renames the columns of contract records; a platform format names its "
+                "own fields (its mapping table is in the policy file)",
+                param_hint="--map",
+            )
+        adapter = format_adapter(input_format.value, settings_of(ctx).policy())
     engine = open_db(ctx, create=True)
     total = IngestSummary(source="all files")
     with Progress(
@@ -95,6 +126,7 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
             field_map=mapping,
             kind=kind.value,
             bounds=settings_of(ctx).time_bounds(),
+            adapter=adapter,
         )
     for summary in summaries:
         total.add(summary)
@@ -177,14 +209,14 @@ def _parse_field_map(items: list[str]) -> dict[str, str]:
 def _print_ingest_summary(summaries: list, total) -> None:  # type: ignore[no-untyped-def,type-arg]
     table = Table(title="Import summary", title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("file", overflow="fold", min_width=12)
-    for column in ("records", "accepted", "duplicates", "accounts", "rejected"):
+    columns = ["records", "accepted", "duplicates", "accounts", "rejected"]
+    if total.contents:
+        columns.insert(4, "contents")
+    for column in columns:
         table.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     rows = [*summaries, total] if len(summaries) > 1 else summaries
     for s in rows:
-        table.add_row(
-            s.source,
-            *(f"{n:,}" for n in (s.records, s.accepted, s.duplicates, s.accounts, s.rejected)),
-        )
+        table.add_row(s.source, *(f"{getattr(s, c):,}" for c in columns))
     console.print(table)
     console.print(
         f"{total.records:,} records in {total.elapsed:.2f} s ({total.rate:,.0f} records/s)"

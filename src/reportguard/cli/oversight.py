@@ -109,3 +109,77 @@ def export_transparency(
         f"decisions, {sum(data['actions_by_type'].values()):,} actions; wrote {json_path} and "
         f"{csv_path}"
     )
+
+
+@export_app.command("statements")
+def export_statements(  # noqa: PLR0917 - Typer maps parameters to options
+    ctx: typer.Context,
+    start: Annotated[str, typer.Option("--from", help="Start of the period (ISO 8601).")],
+    end: Annotated[str, typer.Option("--to", help="End of the period, exclusive (ISO 8601).")],
+    out: Annotated[
+        Path, typer.Option(help="The JSON Lines file to write, a statement a line.")
+    ] = Path("statements.jsonl"),
+    submit: Annotated[
+        str | None,
+        typer.Option(
+            "--submit",
+            metavar="URL",
+            help="Also send them to this DSA Transparency Database endpoint (its "
+            "/api/v1/statements), 100 a call, with the token in REPORTGUARD_DSA_TOKEN or "
+            "REPORTGUARD_DSA_TOKEN_FILE; each statement once, however often it is run.",
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100, help="Statements per call to --submit.")
+    ] = 100,
+    retries: Annotated[
+        int, typer.Option(min=0, max=20, help="Tries again after 429, 5xx or no answer.")
+    ] = 5,
+) -> None:
+    """Statements of reasons in the DSA Transparency Database's submission format.
+
+    One for every restriction carried out in the period (a warning restricts nothing, so it has
+    none), each checked against the database's rules before it is written; with --submit, sent
+    in batches, each accepted one recorded by puid and in the audit log.
+    """
+    from reportguard.oversight.dsa import statements, write_statements
+
+    first, last = time_option(start, "--from"), time_option(end, "--to")
+    if last <= first:
+        raise typer.BadParameter("--to must be after --from", param_hint="--to")
+    settings = settings_of(ctx)
+    token = settings.dsa_submission_token() if submit else None
+    engine = open_db(ctx)
+    found = statements(engine, policy=settings.policy(), start=first, end=last)
+    write_statements(found, out)
+    console.print(
+        f"{len(found.statements):,} statements of reasons, each valid for the DSA Transparency "
+        f"Database, written to {out}"
+        + (
+            f" ({found.warnings:,} warnings restrict nothing and have none)"
+            if found.warnings
+            else ""
+        )
+    )
+    if submit is None:
+        engine.dispose()
+        return
+    from reportguard.oversight.dsa_submit import submit_statements
+
+    assert token is not None
+    try:
+        sent = submit_statements(
+            engine,
+            found.statements,
+            endpoint=submit,
+            token=token,
+            batch_size=batch_size,
+            retries=retries,
+        )
+    finally:
+        engine.dispose()
+    console.print(
+        f"Submitted to {submit}: {sent.created:,} accepted now, {sent.already_there:,} the "
+        f"database already held, {sent.skipped:,} accepted in earlier runs; {sent.calls:,} "
+        f"calls, {sent.retries:,} retries. Each accepted batch is in the audit log."
+    )

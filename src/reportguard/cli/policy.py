@@ -18,15 +18,21 @@ app = typer.Typer(
 def policy_check(
     path: Annotated[Path, typer.Argument(help="A policy file (TOML).")],
 ) -> None:
-    """Validate a policy file and explain every problem in it."""
-    from reportguard.policy import load_policy
+    """Validate a policy file and explain every problem in it, the platform formats' mapping
+    tables (each word one its format sends, each reason one of the policy's) included."""
+    from reportguard.ingest.formats import table_problems
+    from reportguard.policy import PolicyError, load_policy
 
     policy = load_policy(path)
+    problems = table_problems(policy)
+    if problems:
+        raise PolicyError(f"{path}: " + "; ".join(problems))
     console.print(
         f"{path}: valid. {len(policy.reasons)} reasons, a ladder of {len(policy.ladder)} rungs, "
         f"strikes expire after {policy.strikes.expiry_days} days, appeals open "
         f"{policy.appeals.window_days} days, automation "
         + ("on" if policy.automation.enabled else "off")
+        + f"; mapping tables for {len(policy.formats)} platform formats"
     )
 
 

@@ -72,6 +72,29 @@ def _outcome(value: str) -> str:
     return name
 
 
+# Who filed a report: a person (the default, left empty) or a remote server filing for its users
+# (an ActivityPub Flag): one reporter per server, which detection and triage must not read as a
+# person (docs/integrate.md).
+REPORTER_KINDS = ("person", "server")
+
+
+def _reporter_kind(value: str) -> str | None:
+    name = value.strip().lower()
+    if name not in REPORTER_KINDS:
+        raise ValueError(f"not a reporter kind (use one of {', '.join(REPORTER_KINDS)})")
+    return None if name == "person" else name
+
+
+def _web_url(value: str) -> str:
+    """A link a moderator may follow: http or https only (a javascript: or data: URL in an
+    export must never become a link on the case page)."""
+    text = value.strip()
+    scheme = text.split(":", 1)[0].lower() if ":" in text else ""
+    if scheme not in ("http", "https") or len(text) < len(scheme) + 4:
+        raise ValueError("not an http(s) URL")
+    return text
+
+
 def _no_float_id(value: Any) -> Any:
     """Whole numbers are fine as ids (exports write them so, and an integer column with gaps
     arrives as floats such as 3.0). Any other float is a column read wrongly (8.5, or 1e+21 for
@@ -104,6 +127,7 @@ ReportText = Annotated[str, Field(max_length=MAX_TEXT)] | None
 Label = Annotated[str, Field(max_length=64)] | None
 Handle = Annotated[str, Field(max_length=200)] | None
 LongLabel = Annotated[str, Field(max_length=500)] | None
+WebUrl = Annotated[str, Field(max_length=2000), AfterValidator(_web_url)] | None
 # A BCP 47 language tag ("en", "pt-BR"), stored lower-case; notices are written in it.
 Language = (
     Annotated[
@@ -152,6 +176,9 @@ class ReportEvent(_Record):
     device: LongLabel = None
     outcome: Annotated[str, Field(max_length=64), AfterValidator(_outcome)] | None = None
     resolved_at: OptionalTimestamp = None
+    reporter_kind: Annotated[str, Field(max_length=16), AfterValidator(_reporter_kind)] | None = (
+        None
+    )
 
     _words = field_validator(
         "reason", "text", "source", "surface", "referrer", "outcome", "ip", mode="before"
@@ -199,6 +226,23 @@ class AccountSnapshot(_Record):
     _words = field_validator("handle", "language", mode="before")(_text_only)
 
 
+class ContentRecord(_Record):
+    """A reported item as the platform shows it (``type: content``): moderators read it beside
+    the reports. ReportGuard never fetches it; ``url`` (or the policy's link template) links out."""
+
+    record_type: Literal["content"] = "content"
+    content_id: Id
+    account_id: OptionalId = None  # who posted it
+    kind: Label = None  # post, comment, image, video, listing, profile, ...
+    title: ReportText = None
+    text: ReportText = None
+    media_url: WebUrl = None
+    url: WebUrl = None
+    created_at: OptionalTimestamp = None
+    visibility: Label = None  # public, unlisted, followers, private, ...
+    snapshot_at: OptionalTimestamp = None
+
+
 class OutcomeRecord(_Record):
     """How the platform resolved a report already stored (a verdicts file imported alone)."""
 
@@ -209,9 +253,16 @@ class OutcomeRecord(_Record):
     _words = field_validator("outcome", mode="before")(_text_only)
 
 
-Record = ReportEvent | AccountSnapshot
+Record = ReportEvent | AccountSnapshot | ContentRecord
 
 REPORT_FIELDS = frozenset(ReportEvent.model_fields)
 ACCOUNT_FIELDS = frozenset(AccountSnapshot.model_fields)
-KNOWN_FIELDS = REPORT_FIELDS | ACCOUNT_FIELDS | {"type"}
+CONTENT_FIELDS = frozenset(ContentRecord.model_fields)
+KNOWN_FIELDS = REPORT_FIELDS | ACCOUNT_FIELDS | CONTENT_FIELDS | {"type"}
+# What a record of each kind cannot do without (the header diagnosis names them).
+REQUIRED_FIELDS = {
+    "report": ("report_id", "reporter_id", "target_id", "reason", "created_at"),
+    "account": ("account_id", "created_at"),
+    "content": ("content_id",),
+}
 SENSITIVE_FIELDS = frozenset({"ip", "device"})

@@ -29,11 +29,15 @@ from reportguard.errors import InputFileError
 from reportguard.ingest.conflicts import Identity, find_conflicts
 from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
+    CONTENT_FIELDS,
     REPORT_FIELDS,
     SENSITIVE_FIELDS,
     AccountSnapshot,
+    ContentRecord,
     ReportEvent,
 )
+from reportguard.ingest.diagnose import HeaderMismatchError, diagnose_header
+from reportguard.ingest.formats.base import Adapter, Converted
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.readers import BadLine, Reader, ReadError
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
@@ -74,6 +78,7 @@ class IngestSummary:
     accepted: int = 0
     duplicates: int = 0
     accounts: int = 0
+    contents: int = 0  # content records (the reported items), stored or refreshed
     rejected: int = 0
     self_reports: int = 0  # reporter = target: stored, never a voice
     conflicts: int = 0  # of the rejected: a stored report_id with other identity fields
@@ -90,7 +95,8 @@ class IngestSummary:
 
     def add(self, other: IngestSummary) -> None:
         names = (
-            "records", "accepted", "duplicates", "accounts", "rejected", "self_reports", "conflicts"
+            "records", "accepted", "duplicates", "accounts", "contents", "rejected", "self_reports",
+            "conflicts",
         )  # fmt: skip
         for name in (*names, "elapsed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -104,6 +110,7 @@ class IngestSummary:
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "accounts": self.accounts,
+            "contents": self.contents,
             "rejected": self.rejected,
             "self_reports": self.self_reports,
             "conflicts": self.conflicts,
@@ -115,14 +122,52 @@ class IngestSummary:
         }
 
 
+def redact(value: Any, sensitive: frozenset[str]) -> Any:
+    """A record with the values of sensitive fields replaced, at any depth (a platform's own
+    export nests addresses, e.g. a Mastodon report's ``account.ip``)."""
+    if isinstance(value, Mapping):
+        return {
+            k: (
+                REDACTED if k in sensitive and v not in (None, "", [], {}) else redact(v, sensitive)
+            )
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v, sensitive) for v in value]
+    return value
+
+
+# Names under which exports hold addresses and device ids; redacted in rejects files whatever
+# the mapping says, besides the contract's own ``ip`` and ``device`` and the columns mapped to them.
+RAW_IDENTIFIER_NAMES = frozenset(
+    {"ips", "ip_address", "ipaddress", "client_ip", "remote_ip", "remote_addr", "device_id"}
+)
+NOTE_RESERVE = 400  # bytes kept free for the closing note of a capped rejects file
+# A rejects file stops at its input's size, but never below this: a small file's few rejections
+# (each line holds the record and its errors, longer than the record) are all written.
+REJECTS_FLOOR = 64 * 1024
+
+
 class RejectSink:
     """Writes rejected records beside the input, created only when the first one arrives.
 
     Sensitive fields are redacted: a rejects file must not become a store of raw IP addresses.
+    The file never grows beyond ``limit_bytes`` (the input's size): the rejections past it are
+    counted, and a last line says how many were not written.
     """
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        *,
+        sensitive: frozenset[str] = SENSITIVE_FIELDS,
+        limit_bytes: int | None = None,
+    ) -> None:
         self.path = path
+        self.sensitive = sensitive | RAW_IDENTIFIER_NAMES
+        self.limit_bytes = limit_bytes
+        self.written = 0
+        self.omitted = 0
         self._handle: IO[str] | None = None
         if path is not None and path.exists():
             path.unlink()  # stale from an earlier run of the same file
@@ -130,29 +175,68 @@ class RejectSink:
     def write(self, rejection: Rejection, raw: Mapping[str, Any] | None) -> None:
         if self.path is None:
             return
-        if self._handle is None:
-            try:
-                self._handle = self.path.open("w", encoding="utf-8")
-            except OSError as exc:
-                raise InputFileError(f"{self.path}: cannot write the rejects file: {exc}") from exc
         record = None
+        if isinstance(raw, Converted):
+            raw = raw.source
         if raw is not None:
-            record = {
-                str(k)[:REJECT_VALUE_CHARS]: (REDACTED if k in SENSITIVE_FIELDS and v else _cut(v))
-                for k, v in itertools.islice(raw.items(), REJECT_FIELDS)
-            }
-            if len(raw) > REJECT_FIELDS:
-                record["..."] = f"{len(raw) - REJECT_FIELDS:,} more fields not kept here"
+            record = _capped(redact(raw, self.sensitive))
         line = {
             "location": rejection.location,
             "errors": [{"field": e.field, "message": e.message} for e in rejection.errors],
             "record": record,
         }
-        self._handle.write(json.dumps(line, default=str, ensure_ascii=False) + "\n")
+        self.write_line(line)
+
+    def write_line(self, line: Mapping[str, Any]) -> None:
+        """One line as it is (a diagnosis of the whole file, say), under the same size cap."""
+        if self.path is None:
+            return
+        text = json.dumps(line, default=str, ensure_ascii=False) + "\n"
+        size = len(text.encode())
+        if self.limit_bytes is not None and self.written + size > self.limit_bytes - NOTE_RESERVE:
+            self.omitted += 1
+            return
+        self._open().write(text)
+        self.written += size
+
+    def _open(self) -> IO[str]:
+        if self._handle is None:
+            assert self.path is not None
+            try:
+                self._handle = self.path.open("w", encoding="utf-8")
+            except OSError as exc:
+                raise InputFileError(f"{self.path}: cannot write the rejects file: {exc}") from exc
+        return self._handle
 
     def close(self) -> None:
+        if self.omitted and self.path is not None:
+            note = {
+                "location": "end",
+                "errors": [
+                    {
+                        "field": "",
+                        "message": f"{self.omitted:,} more rejected records are not written "
+                        "here: a rejects file stops before it outgrows its input",
+                    }
+                ],
+                "record": None,
+            }
+            self._open().write(json.dumps(note) + "\n")
         if self._handle is not None:
             self._handle.close()
+
+
+def _capped(record: Any) -> Any:
+    """A record as a rejects file keeps it: at most ``REJECT_FIELDS`` fields, long values cut."""
+    if not isinstance(record, Mapping):
+        return _cut(record)
+    kept: dict[str, Any] = {
+        str(k)[:REJECT_VALUE_CHARS]: _cut(v)
+        for k, v in itertools.islice(record.items(), REJECT_FIELDS)
+    }
+    if len(record) > REJECT_FIELDS:
+        kept["..."] = f"{len(record) - REJECT_FIELDS:,} more fields not kept here"
+    return kept
 
 
 def _cut(value: Any) -> Any:
@@ -176,6 +260,7 @@ class Batch:
 
     reports: Prepared
     accounts: Prepared
+    contents: Prepared
     events: list[ReportEvent]
     locations: list[str]
 
@@ -212,11 +297,13 @@ class _WriterThread:
         with self.engine.begin() as conn:
             new = self.writer.execute(conn, batch.reports)
             self.writer.execute(conn, batch.accounts)
+            self.writer.execute(conn, batch.contents)
             if new < batch.reports.count:  # some ids were stored: duplicates, or conflicts
                 conflicts = find_conflicts(conn, [Identity.of(e) for e in batch.events])
         self.summary.accepted += new
         self.summary.duplicates += batch.reports.count - new - len(conflicts)
         self.summary.accounts += batch.accounts.count
+        self.summary.contents += batch.contents.count
         self.conflicts.extend(
             (batch.locations[i], errors, batch.events[i]) for i, errors in conflicts
         )
@@ -242,55 +329,45 @@ class _WriterThread:
             raise self.error
 
 
-@dataclass
 class _Pending:
-    """The rows of the batch being filled, with what a conflict report needs."""
+    """The rows of the batch being filled, by table, in the order the writer wants them."""
 
-    reports: list[tuple[Any, ...]] = field(default_factory=list)
-    accounts: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[ReportEvent] = field(default_factory=list)
-    locations: list[str] = field(default_factory=list)
+    def __init__(self, importer: Importer, run_id: int, now: datetime) -> None:
+        self.importer, self.run_id, self.now = importer, run_id, now
+        self._clear()
+
+    def _clear(self) -> None:
+        self.reports: list[tuple[Any, ...]] = []
+        self.accounts: list[tuple[Any, ...]] = []
+        self.contents: list[tuple[Any, ...]] = []
+        self.events: list[ReportEvent] = []
+        self.locations: list[str] = []
 
     @property
     def size(self) -> int:
-        return len(self.reports) + len(self.accounts)
+        return len(self.reports) + len(self.accounts) + len(self.contents)
 
-
-class _Taker:
-    """Validates one raw record of an import into the batch, or names it in the rejects."""
-
-    def __init__(
-        self, importer: Importer, summary: IngestSummary, sink: RejectSink, source: str, run: int
-    ) -> None:
-        self.importer = importer
-        self.summary = summary
-        self.sink = sink
-        self.source = source
-        self.run = run
-        self.now = datetime.now(UTC)
-        self.context = importer.bounds.context()
-
-    def __call__(self, location: str, raw: Mapping[str, Any] | BadLine, batch: _Pending) -> None:
-        importer, summary = self.importer, self.summary
-        summary.records += 1
-        if isinstance(raw, BadLine):
-            rejection = Rejection(self.source, location, [FieldError("", str(raw))])
-            importer._reject(summary, self.sink, rejection, None)
-            return
-        if importer.field_map:
-            raw = {importer.field_map.get(k, k): v for k, v in raw.items()}
-        try:
-            record = validated(raw, importer.kind, summary, self.context)
-        except RecordError as exc:
-            rejection = Rejection(self.source, location, exc.errors)
-            importer._reject(summary, self.sink, rejection, raw)
-            return
+    def add(self, record: ReportEvent | AccountSnapshot | ContentRecord, location: str) -> None:
         if isinstance(record, ReportEvent):
-            batch.reports.append(importer.report_row(record, self.run))
-            batch.events.append(record)
-            batch.locations.append(location)
+            self.reports.append(self.importer.report_row(record, self.run_id))
+            self.events.append(record)
+            self.locations.append(location)
+        elif isinstance(record, ContentRecord):
+            self.contents.append(self.importer.content_row(record, self.now))
         else:
-            batch.accounts.append(importer.account_row(record, self.now))
+            self.accounts.append(self.importer.account_row(record, self.now))
+
+    def take(self) -> Batch:
+        writer = self.importer.writer
+        batch = Batch(
+            writer.prepare_reports(self.reports),
+            writer.prepare_accounts(self.accounts),
+            writer.prepare_contents(self.contents),
+            self.events,
+            self.locations,
+        )
+        self._clear()
+        return batch
 
 
 class Importer:
@@ -306,6 +383,7 @@ class Importer:
         kind: Kind = "auto",
         defer_indexes: bool | None = None,
         bounds: TimeBounds | None = None,
+        adapter: Adapter | None = None,
     ) -> None:
         self.engine = engine
         self.bounds = bounds or TimeBounds()
@@ -314,6 +392,7 @@ class Importer:
         self.field_map = dict(field_map or {})
         self.kind: Kind = kind
         self.defer_indexes = defer_indexes
+        self.adapter = adapter
         self.writer = BulkWriter(engine)
         self._dialect = engine.dialect.name
         self._unknown_fields: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -324,8 +403,14 @@ class Importer:
         self, path: Path, *, rejects: Path | None = None, progress: Progress | None = None
     ) -> IngestSummary:
         """Import one export file; rejected records go to ``rejects`` (default: beside it)."""
-        reader = Reader(path)
-        sink = RejectSink(rejects or rejects_path_for(path))
+        reader = Reader(path, whole_json=self.adapter is not None)
+        sink = RejectSink(
+            rejects or rejects_path_for(path),
+            sensitive=self.sensitive_fields(),
+            limit_bytes=max(path.stat().st_size, REJECTS_FLOOR),
+        )
+        if self.adapter is None:
+            self._check_header(reader, path, sink)
         expected = (
             reader.total if reader.fmt == "parquet" else reader.total // BYTES_PER_RECORD_ESTIMATE
         )
@@ -348,6 +433,34 @@ class Importer:
         tick()
         return summary
 
+    def sensitive_fields(self) -> frozenset[str]:
+        """The contract's network identifiers and every column the mapping sends to them."""
+        mapped = {k for k, v in self.field_map.items() if v in SENSITIVE_FIELDS}
+        return SENSITIVE_FIELDS | mapped
+
+    def _check_header(self, reader: Reader, path: Path, sink: RejectSink) -> None:
+        """Stop before the import when the first records lack a required field altogether: one
+        message with the columns seen and the ``--map`` that fixes it, instead of a rejection
+        per row (a foreign header would otherwise reject every record of the file)."""
+        first: list[Mapping[str, Any]] = []
+        records = iter(Reader(reader.path, reader.fmt))  # its own progress, not the import's
+        try:
+            for _, raw in records:
+                if not isinstance(raw, BadLine):
+                    first.append(raw)
+                if len(first) >= HEADER_SAMPLE:
+                    break
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()
+        found = diagnose_header(first, field_map=self.field_map, kind=self.kind)
+        if found is None:
+            return
+        sink.write_line(found.as_line())
+        sink.close()
+        raise HeaderMismatchError(f"{path}: {found.message}")
+
     def import_records(
         self,
         records: Iterable[tuple[str, Mapping[str, Any] | BadLine]],
@@ -361,25 +474,26 @@ class Importer:
         summary = IngestSummary(source=source)
         started = time.perf_counter()
         run_id = self._start_run(source)
-        batch = _Pending()
+        pending = _Pending(self, run_id, datetime.now(UTC))
         status = "failed"
         writer = _WriterThread(self.engine, self.writer, summary)
-        take = _Taker(self, summary, sink, source, run_id)
+        context = self.bounds.context()
         try:
             try:
                 for location, raw in records:
-                    take(location, raw, batch)
-                    if batch.size >= self.batch_size:
-                        writer.put(self._prepare(batch))
-                        batch = _Pending()
+                    summary.records += 1
+                    for record in self._records_of(raw, location, source, summary, sink, context):
+                        pending.add(record, location)
+                    if pending.size >= self.batch_size:
+                        writer.put(pending.take())
                         if on_batch is not None:
                             on_batch()
             except ReadError as exc:
                 # The file ends here for this import: what was read before is stored as usual,
                 # and the summary says where reading stopped and why.
                 summary.unread = str(exc)
-            if batch.size:
-                writer.put(self._prepare(batch))
+            if pending.size:
+                writer.put(pending.take())
             writer.close()
             for location, errors, event in writer.conflicts:
                 summary.conflicts += 1
@@ -393,7 +507,46 @@ class Importer:
             self._finish_run(run_id, summary, status)
         return summary
 
+    def _records_of(  # noqa: PLR0917 - the loop's state, passed on
+        self,
+        raw: Mapping[str, Any] | BadLine,
+        location: str,
+        source: str,
+        summary: IngestSummary,
+        sink: RejectSink,
+        context: Mapping[str, Any],
+    ) -> list[ReportEvent | AccountSnapshot | ContentRecord]:
+        """The valid contract records one raw record holds; the rest are rejected, named."""
+        if isinstance(raw, BadLine):
+            self._reject(
+                summary, sink, Rejection(source, location, [FieldError("", str(raw))]), None
+            )
+            return []
+        try:
+            items = self._expand(raw)
+        except RecordError as exc:
+            self._reject(summary, sink, Rejection(source, location, exc.errors), raw)
+            return []
+        out = []
+        for item in items:
+            try:
+                out.append(validated(item, self.kind, summary, context))
+            except RecordError as exc:
+                errors = _origin_names(exc.errors, item)
+                shown = item if isinstance(item, Converted) else raw
+                self._reject(summary, sink, Rejection(source, location, errors), shown)
+        return out
+
     # -- steps ---------------------------------------------------------------------------
+
+    def _expand(self, raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        """One raw record as contract records: a platform format's adapter may make a report, its
+        accounts and its content of one record; a plain record is renamed by ``--map``."""
+        if self.adapter is not None:
+            return list(self.adapter(raw))
+        if self.field_map:
+            return [{self.field_map.get(k, k): v for k, v in raw.items()}]
+        return [raw]
 
     def _should_defer_indexes(self, expected_records: int) -> bool:
         if self.defer_indexes is not None:
@@ -403,14 +556,6 @@ class Importer:
         with self.engine.connect() as conn:
             stored = conn.execute(sa.select(sa.func.max(Report.id))).scalar() or 0
         return expected_records >= stored
-
-    def _prepare(self, batch: _Pending) -> Batch:
-        return Batch(
-            self.writer.prepare_reports(batch.reports),
-            self.writer.prepare_accounts(batch.accounts),
-            batch.events,
-            batch.locations,
-        )
 
     def report_row(self, record: ReportEvent, run_id: int) -> tuple[Any, ...]:
         """The row in writer.REPORT_COLUMNS order."""
@@ -430,6 +575,7 @@ class Importer:
             run_id,
             record.outcome,
             db_timestamp(record.resolved_at, self._dialect) if record.resolved_at else None,
+            record.reporter_kind,
         )
 
     def account_row(self, record: AccountSnapshot, now: datetime) -> tuple[Any, ...]:
@@ -443,6 +589,21 @@ class Importer:
             record.handle,
             record.verified,
             record.language,
+            db_timestamp(record.snapshot_at or now, self._dialect),
+        )
+
+    def content_row(self, record: ContentRecord, now: datetime) -> tuple[Any, ...]:
+        """The row in writer.CONTENT_COLUMNS order."""
+        return (
+            record.content_id,
+            record.account_id,
+            record.kind,
+            record.title,
+            record.text,
+            record.media_url,
+            record.url,
+            record.visibility,
+            db_timestamp(record.created_at, self._dialect) if record.created_at else None,
             db_timestamp(record.snapshot_at or now, self._dialect),
         )
 
@@ -486,16 +647,32 @@ class Importer:
             run.accounts = summary.accounts
 
 
+HEADER_SAMPLE = 100  # records read to diagnose a foreign header before importing
+
+
+def _origin_names(errors: list[FieldError], item: Mapping[str, Any]) -> list[FieldError]:
+    """Errors of a record an adapter made, named by the platform's own field (``statuses[0].url``)
+    rather than the contract's."""
+    if not isinstance(item, Converted):
+        return errors
+    return [FieldError(item.origin.get(e.field, e.field), e.message) for e in errors]
+
+
 def validated(
     raw: Mapping[str, Any],
     kind: Kind,
     summary: IngestSummary,
     context: Mapping[str, Any] | None = None,
-) -> ReportEvent | AccountSnapshot:
+) -> ReportEvent | AccountSnapshot | ContentRecord:
     """One raw record checked against the contract (RecordError names each bad field); the
     fields it carries outside the contract are counted in ``summary``, never silently lost."""
     record = validate_record(raw, kind, context)
-    known = REPORT_FIELDS if isinstance(record, ReportEvent) else ACCOUNT_FIELDS
+    if isinstance(record, ReportEvent):
+        known = REPORT_FIELDS
+    elif isinstance(record, ContentRecord):
+        known = CONTENT_FIELDS
+    else:
+        known = ACCOUNT_FIELDS
     for key in raw.keys() - known:
         if key not in ("type", "record_type"):
             summary.ignored_fields[key] += 1

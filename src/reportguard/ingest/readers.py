@@ -85,6 +85,7 @@ class Reader:
 
     path: Path
     fmt: str = ""
+    whole_json: bool = False  # also read a JSON array (an API page) or one pretty-printed object
     total: int = 0
     done: int = 0
     _raw: IO[bytes] | None = field(default=None, repr=False)
@@ -110,7 +111,9 @@ class Reader:
             )
             self._line = 0
             try:
-                if self.fmt == "jsonl":
+                if self.fmt == "jsonl" and self.whole_json and _starts_whole(raw):
+                    yield from self._whole(stream)
+                elif self.fmt == "jsonl":
                     yield from self._jsonl(stream)
                 else:
                     yield from self._csv(stream)
@@ -146,6 +149,21 @@ class Reader:
                 yield location, BadLine("not a JSON object")
                 continue
             yield location, value
+
+    def _whole(self, stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | BadLine]]:
+        """A JSON document: an array of records (``item 1``, ...) or a single record."""
+        try:
+            value = orjson.loads(stream.read())
+        except orjson.JSONDecodeError as exc:
+            yield "document", BadLine(f"not valid JSON ({_short_json_error(exc)})")
+            return
+        items = value if isinstance(value, list) else [value]
+        for number, item in enumerate(items, start=1):
+            location = f"item {number}"
+            if isinstance(item, dict):
+                yield location, item
+            else:
+                yield location, BadLine("not a JSON object")
 
     def _csv(self, stream: IO[bytes]) -> Iterator[tuple[str, dict[str, Any] | BadLine]]:
         # A byte that is not UTF-8 becomes a stand-in character, so that one bad byte costs its
@@ -288,6 +306,26 @@ def _undecodable(row: list[str], header: list[str]) -> str:
                 f"(re-export the file as UTF-8)"
             )
     return "not UTF-8 text (re-export the file as UTF-8)"
+
+
+def _starts_whole(raw: IO[bytes]) -> bool:
+    """True when the file is one JSON document rather than JSON Lines: it opens with ``[``, or
+    its first line is not a whole object (a pretty-printed one). The stream is left at its start."""
+    head = raw.read(65_536)
+    raw.seek(0)
+    if head[:2] == b"\x1f\x8b":
+        with gzip.GzipFile(fileobj=raw) as unzipped:
+            head = unzipped.read(65_536)
+        raw.seek(0)
+    text = head.lstrip()
+    if text.startswith(b"["):
+        return True
+    first = text.split(b"\n", 1)[0]
+    try:
+        orjson.loads(first)
+    except orjson.JSONDecodeError:
+        return text.startswith(b"{")
+    return False
 
 
 def _parquet_rows(path: Path) -> int:

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from reportguard.config import TimeBounds
 from reportguard.ingest.conflicts import Identity, find_conflicts
-from reportguard.ingest.contract import AccountSnapshot, ReportEvent
+from reportguard.ingest.contract import AccountSnapshot, ContentRecord, ReportEvent
+from reportguard.ingest.formats.base import Adapter, Converted
 from reportguard.ingest.importer import Importer, IngestSummary, validated
 from reportguard.ingest.validate import FieldError, Kind, RecordError
 from reportguard.store import audit
@@ -50,6 +51,7 @@ class PreparedRequest:
     rejections: list[tuple[int, list[FieldError]]]
     reports: list[ReportEvent]
     accounts: list[AccountSnapshot]
+    contents: list[ContentRecord] = field(default_factory=list)
     via_key: str | None = None
     report_indexes: list[int] = field(default_factory=list)  # each report's place in the request
     started: float = field(default_factory=time.perf_counter)
@@ -77,8 +79,10 @@ def prepare_request(
     actor: str,
     kind: Kind = "auto",
     bounds: TimeBounds | None = None,
+    adapter: Adapter | None = None,
 ) -> PreparedRequest:
-    """Validate one request's records; bad ones are named by their index and field."""
+    """Validate one request's records; bad ones are named by their index and field (a platform
+    format's records through its ``adapter``, named by the platform's own field names)."""
     context = (bounds or TimeBounds()).context()
     prepared = PreparedRequest(
         source=source,
@@ -94,17 +98,34 @@ def prepare_request(
             prepared.rejections.append((index, [FieldError("", "a record must be a JSON object")]))
             continue
         try:
-            record = validated(raw, kind, prepared.summary, context)
+            items: list[Mapping[str, Any]] = list(adapter(raw)) if adapter else [raw]
         except RecordError as exc:
             prepared.rejections.append((index, exc.errors))
             continue
-        if isinstance(record, ReportEvent):
-            prepared.reports.append(record)
-            prepared.report_indexes.append(index)
-        else:
-            prepared.accounts.append(record)
+        errors: list[FieldError] = []
+        for item in items:
+            try:
+                record = validated(item, kind, prepared.summary, context)
+            except RecordError as exc:
+                errors += _named(exc.errors, item)
+                continue
+            if isinstance(record, ReportEvent):
+                prepared.reports.append(record)
+                prepared.report_indexes.append(index)
+            elif isinstance(record, ContentRecord):
+                prepared.contents.append(record)
+            else:
+                prepared.accounts.append(record)
+        if errors:
+            prepared.rejections.append((index, errors))
     prepared.summary.rejected = len(prepared.rejections)
     return prepared
+
+
+def _named(errors: list[FieldError], item: Mapping[str, Any]) -> list[FieldError]:
+    if not isinstance(item, Converted):
+        return errors
+    return [FieldError(item.origin.get(e.field, e.field), e.message) for e in errors]
 
 
 def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[RequestResult]:
@@ -149,6 +170,12 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
         importer.writer.upsert_accounts(
             conn, [importer.account_row(a, now) for r in requests for a in r.accounts]
         )
+        importer.writer.execute(
+            conn,
+            importer.writer.prepare_contents(
+                [importer.content_row(c, now) for r in requests for c in r.contents]
+            ),
+        )
         fresh: set[tuple[int | None, str]]
         if new == len(rows):  # the usual case: every report is new, no need to ask which
             fresh = {
@@ -174,6 +201,7 @@ def store_requests(importer: Importer, requests: list[PreparedRequest]) -> list[
             summary.rejected += len(conflicting)
             summary.duplicates = len(request.reports) - len(kept) - len(conflicting)
             summary.accounts = len(request.accounts)
+            summary.contents = len(request.contents)
             rejections = sorted(request.rejections + conflicting, key=lambda r: r[0])
             if summary.duplicates or conflicting:
                 corrected.append(

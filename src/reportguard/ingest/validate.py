@@ -15,13 +15,17 @@ from pydantic import ValidationError
 
 from reportguard.ingest.contract import (
     ACCOUNT_FIELDS,
+    CONTENT_FIELDS,
     KNOWN_FIELDS,
     AccountSnapshot,
+    ContentRecord,
     Record,
     ReportEvent,
 )
 
-Kind = Literal["auto", "report", "account"]
+Kind = Literal["auto", "report", "account", "content"]
+RecordType = Literal["report", "account", "content"]
+RECORD_TYPES = ("report", "account", "content")
 
 
 @dataclass(frozen=True)
@@ -76,18 +80,21 @@ def _message(error: Mapping[str, Any]) -> str:
     return str(error["msg"])
 
 
-def record_kind(raw: Mapping[str, Any], kind: Kind = "auto") -> Literal["report", "account"]:
-    """Record type: an explicit ``record_type``/``type`` field, else which id field is present."""
+def record_kind(raw: Mapping[str, Any], kind: Kind = "auto") -> RecordType:
+    """Record type: an explicit ``record_type``/``type`` field, else which id field is present
+    (a content record names its poster in ``account_id``, so ``content_id`` is asked first)."""
     declared = raw.get("record_type", raw.get("type"))
     if isinstance(declared, str) and declared.strip():
         value = declared.strip().lower()
-        if value in ("report", "account"):
+        if value in RECORD_TYPES:
             return value  # type: ignore[return-value]
-        raise RecordError([FieldError("record_type", "must be 'report' or 'account'")])
+        raise RecordError([FieldError("record_type", "must be 'report', 'account' or 'content'")])
     if kind != "auto":
         return kind
     if _present(raw.get("report_id")):
         return "report"
+    if _present(raw.get("content_id")):
+        return "content"
     if _present(raw.get("account_id")):
         return "account"
     raise RecordError(
@@ -136,6 +143,10 @@ def validate_record(
     try:
         if which == "report":
             return ReportEvent.model_validate(data, context=context)
+        if which == "content":
+            return ContentRecord.model_validate(
+                {k: v for k, v in data.items() if k in CONTENT_FIELDS}, context=context
+            )
         return AccountSnapshot.model_validate(
             {k: v for k, v in data.items() if k in ACCOUNT_FIELDS}, context=context
         )

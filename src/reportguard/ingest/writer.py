@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect, Engine
 
-from reportguard.store.models import Account, Report
+from reportguard.store.models import Account, Content, Report
 
 # In the models' column order: PostgreSQL's compiled insert lists the table's columns in that order.
 REPORT_COLUMNS = (
@@ -40,6 +40,7 @@ REPORT_COLUMNS = (
     "ingest_run_id",
     "outcome",
     "resolved_at",
+    "reporter_kind",
 )
 ACCOUNT_COLUMNS = (
     "account_id",
@@ -53,6 +54,19 @@ ACCOUNT_COLUMNS = (
     "snapshot_at",
 )
 _ACCOUNT_UPDATES = [c for c in ACCOUNT_COLUMNS if c != "account_id"]
+CONTENT_COLUMNS = (
+    "content_id",
+    "account_id",
+    "kind",
+    "title",
+    "text",
+    "media_url",
+    "url",
+    "visibility",
+    "created_at",
+    "snapshot_at",
+)
+_CONTENT_UPDATES = [c for c in CONTENT_COLUMNS if c != "content_id"]
 
 Row = Sequence[Any]
 
@@ -67,7 +81,7 @@ class Prepared:
     rows: Sequence[Row] = ()
 
 
-def _table(model: type[Report] | type[Account]) -> Table:
+def _table(model: type[Report] | type[Account] | type[Content]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
@@ -97,6 +111,13 @@ class BulkWriter:
                 f"ON CONFLICT (account_id) DO UPDATE SET {updates} "
                 "WHERE excluded.snapshot_at >= accounts.snapshot_at",
             )
+            updates = ", ".join(f"{c} = excluded.{c}" for c in _CONTENT_UPDATES)
+            self._content_sql = _sqlite_json_insert(
+                "contents",
+                CONTENT_COLUMNS,
+                f"ON CONFLICT (content_id) DO UPDATE SET {updates} "
+                "WHERE excluded.snapshot_at >= contents.snapshot_at",
+            )
         elif self.dialect_name == "postgresql":
             dialect: Dialect = postgresql.psycopg.dialect(paramstyle="format")  # type: ignore[no-untyped-call]
             reports = postgresql.insert(_table(Report)).inline()
@@ -113,6 +134,15 @@ class BulkWriter:
             self._account_sql = str(
                 accounts.compile(dialect=dialect, column_keys=list(ACCOUNT_COLUMNS))
             )
+            contents = postgresql.insert(_table(Content)).inline()
+            contents = contents.on_conflict_do_update(
+                index_elements=["content_id"],
+                set_={c: contents.excluded[c] for c in _CONTENT_UPDATES},
+                where=contents.excluded.snapshot_at >= _table(Content).c.snapshot_at,
+            )
+            self._content_sql = str(
+                contents.compile(dialect=dialect, column_keys=list(CONTENT_COLUMNS))
+            )
         else:  # pragma: no cover - the engine factory only opens these two
             raise ValueError(f"unsupported database: {self.dialect_name}")
 
@@ -123,6 +153,11 @@ class BulkWriter:
     def prepare_accounts(self, rows: Sequence[Row]) -> Prepared:
         """Turn account rows (in ACCOUNT_COLUMNS order) into what ``execute`` sends."""
         return self._prepare(self._account_sql, rows)
+
+    def prepare_contents(self, rows: Sequence[Row]) -> Prepared:
+        """Turn content rows (in CONTENT_COLUMNS order) into what ``execute`` sends; a newer
+        snapshot of an item replaces an older one, never the other way round."""
+        return self._prepare(self._content_sql, rows)
 
     def _prepare(self, sql: str, rows: Sequence[Row]) -> Prepared:
         if self.dialect_name == "sqlite":

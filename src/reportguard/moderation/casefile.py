@@ -13,7 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from reportguard.policy.schema import Links
 from reportguard.store.models import (
+    Account,
     Action,
     Appeal,
     AuditEntry,
@@ -23,13 +25,34 @@ from reportguard.store.models import (
     CampaignTarget,
     Case,
     CaseReport,
+    Content,
     Decision,
     Report,
     ReportVerdict,
 )
+from reportguard.store.sql import chunked
 
 MAX_CASE_REPORTS = 500
 MAX_HISTORY = 200
+
+
+@dataclass
+class ReportedItem:
+    """One reported item as the platform sent it, the link out to it and the reports it drew."""
+
+    content_id: str
+    report_ids: list[str]
+    content: Content | None = None  # None: the platform sent no content record for it
+    url: str | None = None
+
+
+@dataclass
+class Target:
+    """The reported account: its handle and its page on the platform."""
+
+    account_id: str
+    account: Account | None = None
+    url: str | None = None
 
 
 @dataclass
@@ -42,6 +65,8 @@ class CaseFile:
     actions: list[Action] = field(default_factory=list)
     appeals: list[Appeal] = field(default_factory=list)
     history: list[AuditEntry] = field(default_factory=list)
+    items: list[ReportedItem] = field(default_factory=list)
+    target: Target | None = None
 
     @property
     def campaign_ids(self) -> list[int]:
@@ -51,10 +76,46 @@ class CaseFile:
         return {a.id: a.action_key for a in self.actions}
 
 
+def reported_items(session: Session, reports: list[Report], links: Links) -> list[ReportedItem]:
+    """The items the reports name, in the order they were first reported, each with the reports
+    that drew it and its link out (its own url, else the policy's template)."""
+    drawn: dict[str, list[str]] = {}
+    for report in reports:
+        if report.content_id is not None:
+            drawn.setdefault(report.content_id, []).append(report.report_id)
+    if not drawn:
+        return []
+    stored = {
+        c.content_id: c
+        for part in chunked(sorted(drawn))
+        for c in session.scalars(sa.select(Content).where(Content.content_id.in_(part)))
+    }
+    items = []
+    for content_id, report_ids in drawn.items():
+        content = stored.get(content_id)
+        owner = content.account_id if content is not None else None
+        url = (content.url if content is not None else None) or links.content_url(content_id, owner)
+        items.append(ReportedItem(content_id, report_ids, content, url))
+    return items
+
+
+def case_target(session: Session, account_id: str, links: Links) -> Target:
+    """The reported account with its handle and profile link."""
+    account = session.get(Account, account_id)
+    return Target(
+        account_id, account, links.account_url(account_id, account.handle if account else None)
+    )
+
+
 def load_case_file(
-    session: Session, case_id: int, *, max_reports: int = MAX_CASE_REPORTS
+    session: Session,
+    case_id: int,
+    *,
+    max_reports: int = MAX_CASE_REPORTS,
+    links: Links | None = None,
 ) -> CaseFile | None:
-    """The case file of ``case_id`` (its first ``max_reports`` reports), or None."""
+    """The case file of ``case_id`` (its first ``max_reports`` reports), or None; with the
+    reported items and the target's profile, linked with ``links``."""
     case = session.get(Case, case_id)
     if case is None:
         return None
@@ -106,8 +167,11 @@ def load_case_file(
             .limit(MAX_HISTORY)
         )
     )
+    links = links or Links()
     return CaseFile(
         case=case,
+        items=reported_items(session, [r for r, _ in reports], links),
+        target=case_target(session, case.target_id, links),
         reports=reports,
         reports_total=int(total or 0),
         report_campaigns=campaigns,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import polars as pl
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from reportguard.config import TimeBounds
@@ -17,12 +19,14 @@ from reportguard.detect.campaigns import CampaignDetector, Detection
 from reportguard.detect.frame import ReportFrame
 from reportguard.detect.persist import store_campaigns
 from reportguard.detect.report_scores import score_reports
+from reportguard.ingest.formats.base import Adapter
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer, IngestSummary
 from reportguard.ingest.validate import Kind
 from reportguard.policy import Policy
 from reportguard.reporters.credibility import CredibilityModel
 from reportguard.reporters.history import HistorySummary, read_history
+from reportguard.store.models import Report
 from reportguard.triage.cases import TriageSummary, refresh_cases
 
 # (path, bytes done, bytes in all): the command line draws it as a progress bar.
@@ -39,10 +43,18 @@ def import_files(
     field_map: Mapping[str, str] | None = None,
     kind: Kind = "auto",
     bounds: TimeBounds | None = None,
+    adapter: Adapter | None = None,
 ) -> list[IngestSummary]:
-    """Import report exports and account snapshots, one summary per file (idempotent)."""
+    """Import report exports, account snapshots and content records, one summary per file
+    (idempotent); a platform's own export through its format's ``adapter``."""
     importer = Importer(
-        engine, hasher, batch_size=batch_size, field_map=field_map, kind=kind, bounds=bounds
+        engine,
+        hasher,
+        batch_size=batch_size,
+        field_map=field_map,
+        kind=kind,
+        bounds=bounds,
+        adapter=adapter,
     )
     summaries = []
     for path in paths:
@@ -79,7 +91,7 @@ def detect(
     """
     tell = step or (lambda _what: None)
     tell("reading reports")
-    frame = ReportFrame.from_database(engine, since=since, until=until)
+    frame = without_servers(engine, ReportFrame.from_database(engine, since=since, until=until))
     tell(f"detecting in {len(frame):,} reports")
     detection = (detector or CampaignDetector.default()).run(frame)
     tell("scoring every report")
@@ -88,6 +100,26 @@ def detect(
         tell("storing campaigns")
         store_campaigns(engine, detection.campaigns, policy=policy)
     return detection
+
+
+def without_servers(engine: Engine, frame: ReportFrame) -> ReportFrame:
+    """The frame less the reports remote servers filed (``reporter_kind = "server"``).
+
+    A server flags for its users but is one reporter: it has no account age, address or device,
+    and one server forwarding many people's flags would read as one very busy person. Detection
+    looks for people acting together, so it does not read them; triage still counts each server
+    as one voice on its cases (docs/integrate.md).
+    """
+    with engine.connect() as conn:
+        servers = list(
+            conn.scalars(
+                sa.select(Report.reporter_id).where(Report.reporter_kind == "server").distinct()
+            )
+        )
+    if not servers:
+        return frame
+    reports = frame.reports.filter(~pl.col("reporter_id").is_in(servers))
+    return ReportFrame(reports=reports, accounts=frame.accounts)
 
 
 def triage(engine: Engine, *, policy: Policy) -> TriageSummary:

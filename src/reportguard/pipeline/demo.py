@@ -147,7 +147,11 @@ def load_platform(
     platform reaches after its first import (any database; the tests use PostgreSQL too)."""
     tell: Progress = progress or (lambda _step, _done, _total: None)
     started = time.perf_counter()
-    names = ("accounts.jsonl", "reports.jsonl")
+    names = [
+        name
+        for name in ("accounts.jsonl", "contents.jsonl", "reports.jsonl")
+        if name != "contents.jsonl" or (platform / name).exists()
+    ]
 
     def imported(path: Path, done: int, size: int) -> None:
         tell(f"importing {path.name}", done, size)

@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 import sqlalchemy as sa
@@ -33,6 +33,7 @@ from reportguard.detect.persist import store_campaigns
 from reportguard.ingest.contract import AccountSnapshot, ReportEvent
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.notices.compose import acknowledge_pending
+from reportguard.pipeline.batch import without_servers
 from reportguard.policy import Policy
 from reportguard.store.models import Campaign
 from reportguard.triage.cases import refresh_cases
@@ -75,6 +76,9 @@ class _Item:
     accounts: list[tuple[object, ...]]  # rows in ACCOUNT_COLUMNS order
     early: bool
     settle: bool = False
+    # Reports detection does not read (a remote server's flags): (report_id, target_id), for
+    # their cases only.
+    cases_only: list[tuple[str, str]] = field(default_factory=list)
 
 
 class DetectionFeed:
@@ -137,13 +141,18 @@ class DetectionFeed:
         self._listener.join(timeout=5)
 
     def submit(self, reports: list[ReportEvent], accounts: list[AccountSnapshot]) -> None:
+        # A remote server's flags are cases' voices but no person's acts: detection skips them
+        # (pipeline.batch.without_servers) and triage puts them into cases.
+        servers = [(r.report_id, r.target_id) for r in reports if r.reporter_kind == "server"]
+        people = [r for r in reports if r.reporter_kind != "server"]
         if reports or accounts:
             self._send(
                 _Item(
                     0,
-                    [self._report_row(r) for r in reports],
+                    [self._report_row(r) for r in people],
                     [_account_row(a) for a in accounts],
                     early=not self.status.ready,
+                    cases_only=servers,
                 )
             )
 
@@ -322,8 +331,9 @@ class _Worker:
                 reports = reports.filter(~pl.col("report_id").is_in(sorted(self._seeded)))
             elif self._seeded:
                 self._seeded = set()
+            cases_only = [pair for i in items for pair in i.cases_only]
             try:
-                self._pass(reports, accounts, settle=settle)
+                self._pass(reports, accounts, settle=settle, cases_only=cases_only)
                 self.status.error = None
                 unsettled = not settle and (unsettled or not reports.is_empty())
             except Exception as exc:
@@ -339,7 +349,7 @@ class _Worker:
             next_pass = max(started + self.interval, ended + (ended - started) * self.rest)
 
     def _seed(self) -> None:
-        frame = ReportFrame.from_database(self.engine)
+        frame = without_servers(self.engine, ReportFrame.from_database(self.engine))
         self._seeded = set(frame.reports["report_id"].to_list())
         self.detector.add_accounts(frame.accounts)
         if len(frame):
@@ -351,7 +361,14 @@ class _Worker:
         _, self._receipts_after = acknowledge_pending(self.engine, self.policy)
         self.status.reports_seen = len(frame)
 
-    def _pass(self, reports: pl.DataFrame, accounts: pl.DataFrame, *, settle: bool = False) -> None:
+    def _pass(
+        self,
+        reports: pl.DataFrame,
+        accounts: pl.DataFrame,
+        *,
+        settle: bool = False,
+        cases_only: list[tuple[str, str]] | None = None,
+    ) -> None:
         started = time.perf_counter()
         if not accounts.is_empty():
             self.detector.add_accounts(accounts)
@@ -370,16 +387,18 @@ class _Worker:
         if gone:
             self._drop_superseded(gone)
         targets = set(reports["target_id"].to_list())
+        targets.update(target for _, target in cases_only or [])
         for campaign in changed:
             targets.update(campaign.targets)
         if targets:
+            fresh = reports["report_id"].to_list() + [rid for rid, _ in cases_only or []]
             refresh_cases(
                 self.engine,
                 policy=self.policy,
                 target_ids=sorted(targets),
-                report_ids=None if settle else reports["report_id"].to_list(),
+                report_ids=None if settle else fresh,
             )
-        if not reports.is_empty():
+        if not reports.is_empty() or cases_only:
             _, self._receipts_after = acknowledge_pending(
                 self.engine, self.policy, after_id=self._receipts_after
             )

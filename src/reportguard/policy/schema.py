@@ -6,14 +6,23 @@ from here, so one file answers "why did this happen".
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reportguard.errors import ConfigError
+from reportguard.policy.dsa import (
+    CONTENT_TYPES,
+    DECISION_GROUNDS,
+    EUROPEAN_COUNTRY_CODES,
+    STATEMENT_CATEGORIES,
+)
 
 
 class _Strict(BaseModel):
@@ -137,6 +146,102 @@ class Retention(_Strict):
         return self
 
 
+OUTCOME_NAMES = ("upheld", "rejected", "unfounded", "")
+
+
+class FormatMapping(_Strict):
+    """How one platform format's reason words become this policy's reasons, and what its
+    resolutions mean as outcomes (``""``: import no outcome)."""
+
+    default: str = "other"  # for a word the table does not name
+    reasons: dict[str, str] = {}
+    rules: dict[str, str] = {}  # a server's rule ids (Mastodon) -> reasons
+    outcomes: dict[str, str] = {}
+
+    def reason_for(self, word: str | None) -> str:
+        """The policy reason of a platform's word; the default for one the table lacks."""
+        if word is None:
+            return self.default
+        return self.reasons.get(word, self.default)
+
+
+class Links(_Strict):
+    """URL templates for links out to the platform (never fetched): ``{account_id}``,
+    ``{handle}`` in ``account``; ``{content_id}``, ``{account_id}`` in ``content``."""
+
+    account: str | None = None
+    content: str | None = None
+
+    @model_validator(mode="after")
+    def _templates(self) -> Links:
+        allowed = {"account": {"account_id", "handle"}, "content": {"content_id", "account_id"}}
+        for name, names in allowed.items():
+            template = getattr(self, name)
+            if template is None:
+                continue
+            if not re.match(r"^https?://[^/{}]+", template):
+                raise ValueError(f"{name}: a link template must start with http:// or https://")
+            try:
+                used = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+            except ValueError as exc:
+                raise ValueError(f"{name}: not a template ({exc})") from None
+            if used - names or not used:
+                raise ValueError(
+                    f"{name}: use {' and '.join('{' + n + '}' for n in sorted(names))} "
+                    f"(found {', '.join(sorted(used)) or 'none'})"
+                )
+        return self
+
+    def account_url(self, account_id: str, handle: str | None) -> str | None:
+        """The account's page on the platform, or None without a template (or a handle the
+        template needs)."""
+        if self.account is None or ("{handle}" in self.account and not handle):
+            return None
+        return self.account.format(
+            account_id=quote(account_id, safe=""), handle=quote((handle or "").lstrip("@"))
+        )
+
+    def content_url(self, content_id: str, account_id: str | None) -> str | None:
+        """The item's page on the platform, or None without a template."""
+        if self.content is None or ("{account_id}" in self.content and not account_id):
+            return None
+        return self.content.format(
+            content_id=quote(content_id, safe=""), account_id=quote(account_id or "", safe="")
+        )
+
+
+class Dsa(_Strict):
+    """Statements of reasons for the DSA Transparency Database: which of its categories each
+    reason is, and the facts every statement shares."""
+
+    categories: dict[str, str] = {}  # policy reason -> STATEMENT_CATEGORY_*
+    default_category: str = "STATEMENT_CATEGORY_OTHER_VIOLATION_TC"
+    decision_ground: str = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
+    terms_url: str | None = None  # decision_ground_reference_url: the terms relied upon
+    territorial_scope: list[str] = list(EUROPEAN_COUNTRY_CODES)
+    content_type: str = "CONTENT_TYPE_OTHER"  # when the reported item's kind says nothing
+    content_type_other: str = "Account"
+
+    @model_validator(mode="after")
+    def _known(self) -> Dsa:
+        for reason, category in {**self.categories, "(default)": self.default_category}.items():
+            if category not in STATEMENT_CATEGORIES:
+                raise ValueError(f"categories.{reason}: {category!r} is not a DSA category")
+        if self.decision_ground not in DECISION_GROUNDS:
+            raise ValueError(f"decision_ground: use one of {', '.join(DECISION_GROUNDS)}")
+        if self.content_type not in CONTENT_TYPES:
+            raise ValueError(f"content_type: use one of {', '.join(CONTENT_TYPES)}")
+        unknown = [c for c in self.territorial_scope if c not in EUROPEAN_COUNTRY_CODES]
+        if unknown:
+            raise ValueError(f"territorial_scope: not EU/EEA country codes: {', '.join(unknown)}")
+        if self.terms_url is not None and not re.match(r"^https?://", self.terms_url):
+            raise ValueError("terms_url: must start with http:// or https://")
+        return self
+
+    def category(self, reason: str) -> str:
+        return self.categories.get(reason, self.default_category)
+
+
 class Policy(_Strict):
     """A whole policy file, checked as a unit."""
 
@@ -153,6 +258,35 @@ class Policy(_Strict):
     notices: Notices = Notices()
     disputes: Disputes = Disputes()
     retention: Retention = Retention()
+
+    formats: dict[str, FormatMapping] = {}
+    links: Links = Links()
+    dsa: Dsa = Dsa()
+
+    @model_validator(mode="after")
+    def _mappings_name_reasons(self) -> Policy:
+        """Every reason a format maps to, and every reason given a DSA category, is a reason of
+        this policy; every outcome is one ReportGuard knows."""
+        for name, mapping in self.formats.items():
+            tables = {"reasons": mapping.reasons, "rules": mapping.rules}
+            for table, entries in tables.items():
+                for word, reason in entries.items():
+                    if reason not in self.reasons:
+                        raise ValueError(
+                            f"formats.{name}.{table}.{word}: {reason!r} is not a reason of "
+                            "this policy"
+                        )
+            if mapping.default not in self.reasons:
+                raise ValueError(f"formats.{name}.default: {mapping.default!r} is not a reason")
+            for word, outcome in mapping.outcomes.items():
+                if outcome not in OUTCOME_NAMES:
+                    raise ValueError(
+                        f'formats.{name}.outcomes.{word}: use upheld, rejected, unfounded or ""'
+                    )
+        for reason in self.dsa.categories:
+            if reason not in self.reasons:
+                raise ValueError(f"dsa.categories.{reason}: not a reason of this policy")
+        return self
 
     @model_validator(mode="after")
     def _ladder_rises(self) -> Policy:

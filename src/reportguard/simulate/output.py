@@ -1,7 +1,8 @@
 """Render a simulated world into files in the ingest format, with the ground truth beside them.
 
-``reports.jsonl`` (or ``.parquet``) and ``accounts.jsonl`` are exactly what ``reportguard ingest``
-takes. ``truth.json`` holds the campaigns, target labels and account roles;
+``reports.jsonl`` (or ``.parquet``), ``accounts.jsonl`` and ``contents.jsonl`` (the reported
+items, so that a demo's case pages show what was reported) are exactly what ``reportguard
+ingest`` takes. ``truth.json`` holds the campaigns, target labels and account roles;
 ``truth_reports.parquet`` the label of every report. Rendering is columnar (Polars), one day of
 events at a time.
 """
@@ -148,6 +149,50 @@ def ip_text(ip: int) -> str:
     return ".".join(str((ip >> shift) & 255) for shift in (24, 16, 8, 0))
 
 
+POST_TEXTS = (
+    "Hot take: the new transit schedule is a disaster and I will not stop saying it.",
+    "Photos from the weekend trip, finally sorted. The lake was freezing.",
+    "Reminder that the community meetup moved to Thursday.",
+    "Honestly this thread is the worst thing I have read all week.",
+    "Selling my old camera, message me if interested.",
+    "Long post about why the referee got it wrong last night.",
+)
+
+
+def _write_contents(world: World, items: set[str], path: Path, fmt: str) -> None:
+    """A content record for every item that drew a report: synthetic words and a link on a
+    reserved example domain (records only: nothing is published or fetched)."""
+    ids = sorted(items)
+    owners = [i.split("-p", 1)[0] for i in ids]
+    texts = [
+        f"{POST_TEXTS[(int(o[1:]) + int(i.split('-p', 1)[1])) % len(POST_TEXTS)]} (synthetic)"
+        for i, o in zip(ids, owners, strict=True)
+    ]
+    end = world.t0 + world.spec.days * 86_400
+    frame = pl.DataFrame(
+        {
+            "record_type": pl.repeat("content", len(ids), eager=True, dtype=pl.Utf8),
+            "content_id": pl.Series(ids, dtype=pl.Utf8),
+            "account_id": pl.Series(owners, dtype=pl.Utf8),
+            "kind": pl.repeat("post", len(ids), eager=True, dtype=pl.Utf8),
+            "text": pl.Series(texts, dtype=pl.Utf8),
+            "url": pl.Series(
+                [
+                    f"https://platform.example/{o}/posts/{i}"
+                    for i, o in zip(ids, owners, strict=True)
+                ],
+                dtype=pl.Utf8,
+            ),
+            "visibility": pl.repeat("public", len(ids), eager=True, dtype=pl.Utf8),
+            "snapshot_at": _iso(np.full(len(ids), end, dtype=np.int64)),
+        }
+    )
+    if fmt == "parquet":
+        frame.write_parquet(path)
+    else:
+        frame.write_ndjson(path)
+
+
 def content_id(target: int, item: int) -> str | None:
     """The id the writer gives a target's item (None: the account itself)."""
     return f"a{target}-p{item}" if item >= 0 else None
@@ -250,6 +295,7 @@ def write_world(
     stats: dict[int, dict[str, Any]] = {}
     heavy_stats: dict[int, dict[str, Any]] = {h.account: {} for h in world.heavy}
     written = 0
+    items: set[str] = set()
     json_out = reports_path.open("wb") if fmt == "jsonl" else None
     parquet_out: pq.ParquetWriter | None = None
     truth_out: pq.ParquetWriter | None = None
@@ -257,6 +303,7 @@ def write_world(
         for day, events in enumerate(days):
             frame, truth = renderer.reports(events, written)
             written += len(events)
+            items.update(frame["content_id"].drop_nulls().unique().to_list())
             if json_out is not None:
                 frame.write_ndjson(json_out)
             else:
@@ -280,6 +327,7 @@ def write_world(
         if truth_out is not None:
             truth_out.close()
     _write_accounts(world, out_dir / f"accounts.{fmt}", fmt)
+    _write_contents(world, items, out_dir / f"contents.{fmt}", fmt)
     document = truth_document(world, written, stats, heavy_stats)
     document["report_labels"] = counts
     (out_dir / "truth.json").write_text(json.dumps(document, indent=1))

@@ -108,6 +108,27 @@ class Report(Base):
     # Set once the outcome has been read into credibility: True if it counted, False if the
     # report was filed after its outcome was already known on that target (kept, not counted).
     history_counted: Mapped[bool | None]
+    # "server" for a report a remote server filed for its users (an ActivityPub Flag): one
+    # reporter per server, not a person; None for an ordinary reporter.
+    reporter_kind: Mapped[str | None] = mapped_column(String(16))
+
+
+class Content(Base):
+    """The latest snapshot of a reported item (post, comment, video, listing) as the platform
+    sent it: what the moderator reads beside the reports. Nothing is fetched from the platform."""
+
+    __tablename__ = "contents"
+
+    content_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    account_id: Mapped[str | None] = mapped_column(String(ID), index=True)
+    kind: Mapped[str | None] = mapped_column(String(64))  # post, comment, image, video, ...
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(String(2000))
+    url: Mapped[str | None] = mapped_column(String(2000))  # its page on the platform
+    visibility: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime | None]
+    snapshot_at: Mapped[datetime]
 
 
 class IngestRun(Base):
@@ -389,6 +410,19 @@ class ReportingRestriction(Base):
     created_at: Mapped[datetime]
 
 
+class DsaSubmission(Base):
+    """A statement of reasons the DSA Transparency Database accepted, by its ``puid``: a re-run
+    of ``export statements --submit`` after a crash sends none of these again."""
+
+    __tablename__ = "dsa_submissions"
+
+    puid: Mapped[str] = mapped_column(String(500), primary_key=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000))
+    submitted_at: Mapped[datetime]
+    answer: Mapped[str] = mapped_column(String(32))  # created | already_there
+
+
 # --- appeal ---------------------------------------------------------------------------------
 
 
@@ -476,7 +510,9 @@ __all__ = [
     "CampaignTarget",
     "Case",
     "CaseReport",
+    "Content",
     "Decision",
+    "DsaSubmission",
     "IdempotencyRecord",
     "IngestRun",
     "Report",

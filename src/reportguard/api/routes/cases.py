@@ -23,10 +23,12 @@ from reportguard.api.schemas import (
     DecisionIn,
     DecisionOut,
     DecisionRow,
+    ReportedItemRow,
+    TargetRow,
 )
 from reportguard.api.security import Moderator
 from reportguard.enforce.carry_out import action_view
-from reportguard.moderation.casefile import load_case_file
+from reportguard.moderation.casefile import CaseFile, ReportedItem, load_case_file
 from reportguard.moderation.review import claim, decide, release
 from reportguard.store import audit
 from reportguard.store.models import (
@@ -90,13 +92,15 @@ def list_cases(  # noqa: PLR0917 - FastAPI maps parameters to query fields
 def get_case(request: Request, principal: Moderator, case_id: CaseId) -> CaseDetail:
     """The case with its reports, evidence, decisions, actions, appeals and audit history."""
     with Session(request.app.state.engine) as session:
-        found = load_case_file(session, case_id)
+        found = load_case_file(session, case_id, links=request.app.state.policy.links)
         if found is None:
             raise ApiError(404, f"case {case_id} does not exist")
         action_keys = found.action_keys()
         return CaseDetail(
             case=case_row(found.case),
             explanation=found.case.explanation or {},
+            target=target_row(found),
+            content=[item_row(item) for item in found.items],
             reports=[
                 CaseReportRow(
                     report_id=r.report_id,
@@ -116,6 +120,35 @@ def get_case(request: Request, principal: Moderator, case_id: CaseId) -> CaseDet
             appeals=[appeal_row(a, action_keys) for a in found.appeals],
             history=[audit_row(e) for e in found.history],
         )
+
+
+def target_row(found: CaseFile) -> TargetRow:
+    target = found.target
+    account = target.account if target else None
+    return TargetRow(
+        account_id=found.case.target_id,
+        handle=account.handle if account else None,
+        profile_url=target.url if target else None,
+        created_at=account.created_at if account else None,
+        followers=account.followers if account else None,
+        posts=account.posts if account else None,
+    )
+
+
+def item_row(item: ReportedItem) -> ReportedItemRow:
+    c = item.content
+    return ReportedItemRow(
+        content_id=item.content_id,
+        report_ids=item.report_ids,
+        kind=c.kind if c else None,
+        title=c.title if c else None,
+        text=c.text if c else None,
+        media_url=c.media_url if c else None,
+        url=item.url,
+        visibility=c.visibility if c else None,
+        created_at=c.created_at if c else None,
+        known=c is not None,
+    )
 
 
 def decision_row(d: Decision) -> DecisionRow:

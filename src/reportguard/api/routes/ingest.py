@@ -7,6 +7,7 @@ good ones are kept. What was stored goes on to live detection.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Request
@@ -24,6 +25,8 @@ from reportguard.api.schemas import (
 )
 from reportguard.api.security import Ingest
 from reportguard.ingest.contract import ReportEvent
+from reportguard.ingest.formats import adapter as format_adapter
+from reportguard.ingest.formats.base import Adapter
 from reportguard.ingest.requests import KeptAnswer, RequestResult, prepare_request
 from reportguard.ingest.validate import Kind
 from reportguard.store import audit
@@ -64,6 +67,7 @@ def _ingest(
     kind: Kind,
     idempotency_key: str | None,
     single: bool = False,
+    adapter: Adapter | None = None,
 ) -> JSONResponse:
     state = request.app.state
     if not records:
@@ -79,7 +83,8 @@ def _ingest(
 
     def respond(result: RequestResult) -> tuple[int, dict[str, Any]]:
         summary = result.summary
-        if summary.rejected == summary.records:
+        stored = summary.accepted + summary.duplicates + summary.accounts + summary.contents
+        if summary.rejected == summary.records and not stored:
             return 422, {}  # refused below; a refused request's answer is not kept
         body = IngestResult(
             run_id=result.run_id,
@@ -87,6 +92,7 @@ def _ingest(
             accepted=summary.accepted,
             duplicates=summary.duplicates,
             accounts=summary.accounts,
+            contents=summary.contents,
             rejected=summary.rejected,
             errors=_details(result),
             ignored_fields=dict(summary.ignored_fields),
@@ -102,6 +108,7 @@ def _ingest(
             actor=principal.actor,
             kind=kind,
             bounds=state.time_bounds,
+            adapter=adapter,
         )
     if idempotency_key is not None:
         prepared.keep_answer = KeptAnswer(principal.key_id, idempotency_key, fingerprint, respond)
@@ -176,6 +183,43 @@ def post_accounts(
     """Store account snapshots (age, followers, posts, handle); a newer snapshot wins."""
     return _ingest(
         request, principal, batch.records, kind="account", idempotency_key=idempotency_key
+    )
+
+
+class Format(StrEnum):
+    """A platform's own record shape (docs/integrate.md)."""
+
+    mastodon = "mastodon"
+    activitypub = "activitypub"
+    atproto = "atproto"
+    discourse = "discourse"
+
+
+@router.post(
+    "/formats/{name}/batch",
+    summary="Send a platform's own records",
+    response_model=IngestResult,
+    responses={207: {"model": IngestResult, "description": "Some records bad."}, **_ERRORS},
+)
+def post_format(
+    request: Request,
+    principal: Ingest,
+    name: Format,
+    batch: RecordBatch,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Store up to 5,000 records in a platform's own shape: Mastodon admin reports, ActivityPub
+    `Flag` activities, AT Protocol `createReport` answers or Discourse flags. Each becomes its
+    report, accounts and content, exactly as `reportguard ingest --format NAME` reads them; a bad
+    record is named by its index and the platform's own field name."""
+    adapter = format_adapter(name.value, request.app.state.policy)
+    return _ingest(
+        request,
+        principal,
+        batch.records,
+        kind="auto",
+        idempotency_key=idempotency_key,
+        adapter=adapter,
     )
 
 

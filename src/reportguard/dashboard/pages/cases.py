@@ -168,7 +168,7 @@ def _epoch(moment: datetime) -> int:
 
 def case_context(session: Session, case_id: int, policy: Any, viewer: Viewer) -> dict[str, Any]:
     """Everything the case page shows (raises LookupError for an unknown case)."""
-    file = load_case_file(session, case_id)
+    file = load_case_file(session, case_id, links=policy.links)
     if file is None:
         raise LookupError(f"case {case_id} does not exist")
     case = file.case
