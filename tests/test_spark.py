@@ -314,6 +314,24 @@ def test_detect_engine_spark_writes_parquet_and_stores(
     assert json.loads(stats.output)["campaigns"] == 1
 
 
+def test_a_remote_servers_flags_are_not_read_on_spark(spark: Any, tmp_path: Path) -> None:
+    from reportguard.spark.log import read_log
+
+    folder = tmp_path / "log"
+    folder.mkdir()
+    pl.DataFrame(
+        {
+            "report_id": ["r1", "r2", "r3"],
+            "reporter_id": ["u1", "https://remote.example/actor", "u2"],
+            "target_id": ["t1", "t1", "t2"],
+            "created_at": [1_700_000_000, 1_700_000_060, 1_700_000_120],
+            "reporter_kind": [None, "server", "person"],
+        }
+    ).write_parquet(folder / "reports.parquet")
+    log = read_log(spark, str(folder / "reports.parquet"))
+    assert sorted(r["report_id"] for r in log.reports.collect()) == ["r1", "r3"]
+
+
 def test_spark_submit_entry_point(
     spark: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -321,7 +339,7 @@ def test_spark_submit_entry_point(
 
     log = _tiny_log(tmp_path / "log")
     assert main(["--reports", str(log), "--output", str(tmp_path / "out")]) == 0
-    assert "1 campaigns" in capsys.readouterr().out
+    assert "1 campaign from" in capsys.readouterr().out
     assert main(["--path"]) == 0
     assert capsys.readouterr().out.strip().endswith("reportguard/spark/submit.py")
 

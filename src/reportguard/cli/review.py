@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from reportguard.cli.common import console, open_db, settings_of
+from reportguard.cli.common import console, open_db, plural, settings_of
 
 app = typer.Typer()
 
@@ -124,4 +124,4 @@ def automate(ctx: typer.Context) -> None:
     engine = open_db(ctx)
     done = auto_enforce(engine, policy=policy)
     engine.dispose()
-    console.print(f"{len(done):,} cases actioned automatically")
+    console.print(f"{plural(len(done), 'case')} actioned automatically")

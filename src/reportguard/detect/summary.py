@@ -50,8 +50,9 @@ def print_campaigns(
             title_justify="left",
             title=(
                 f"campaign {_name(campaign.key, numbers)}  score {campaign.score:.2f}  "
-                f"{len(campaign.members)} reporters, {len(campaign.targets)} target(s), "
-                f"{len(campaign.report_ids)} reports, "
+                f"{_count(len(campaign.members), 'member')}, "
+                f"{_count(len(campaign.targets), 'target')}, "
+                f"{_count(len(campaign.report_ids), 'report')} by members, "
                 f"{campaign.first_report_at:%Y-%m-%d %H:%M} to "
                 f"{campaign.last_report_at:%Y-%m-%d %H:%M} UTC"
             ),
@@ -86,3 +87,8 @@ def detection_json(detection: DetectionSummary) -> dict[str, Any]:
             pl.col(["score", "stream", "campaign_evidence"]).round(4)
         ).to_dicts()
     return out
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 target``, ``3 targets``."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -66,6 +66,10 @@ def read_log(spark: SparkSession, reports: str, accounts: str | None = None) -> 
         _hashed(raw, "ip", salt).alias("ip_hash"),
         _hashed(raw, "device", salt).alias("device_hash"),
     ]
+    if "reporter_kind" in raw.columns:
+        # A remote server's flags are one reporter forwarding many people's: detection looks
+        # for people acting together and does not read them (as pipeline.batch.without_servers).
+        raw = raw.filter(F.coalesce(F.col("reporter_kind").cast("string"), F.lit("")) != "server")
     frame = raw.select(*columns)
     _check(frame, reports)
     account_frame = _accounts(spark, accounts) if accounts is not None else _no_accounts(spark)

@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     print(
-        f"{len(detection.campaigns)} campaigns from {detection.flagged} of "
-        f"{detection.examined} waves ({detection.seconds:.0f} s)"
+        f"{len(detection.campaigns)} campaign{'' if len(detection.campaigns) == 1 else 's'} "
+        f"from {detection.flagged} of {detection.examined} waves ({detection.seconds:.0f} s)"
     )
     return 0
 
