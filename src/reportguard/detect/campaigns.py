@@ -81,6 +81,9 @@ class FoundCampaign:
 
 # Campaign number -> members in, campaign number -> activity share out (one call per run).
 Activity = Callable[[dict[int, list[str]]], dict[int, float]]
+# Campaign number -> members in; out: (group, report_id, reporter_id, target_id, t) of the
+# members' reports on every target at least ``min_members`` of them reported (one call per run).
+Elsewhere = Callable[[dict[int, list[str]], int], pl.DataFrame]
 
 
 def campaign_key(targets: list[str], first: int) -> str:
@@ -176,6 +179,7 @@ class CampaignDetector:
         target_core_share: float = 0.8,
         target_pad_share: float = 0.25,
         target_min_pad: int = 600,
+        target_max_span: int = 86_400,
     ) -> None:
         self.burst = burst
         self.signals = signals
@@ -191,6 +195,7 @@ class CampaignDetector:
         self.target_core_share = target_core_share
         self.target_pad_share = target_pad_share
         self.target_min_pad = target_min_pad
+        self.target_max_span = target_max_span
 
     @classmethod
     def default(cls, **params: Any) -> CampaignDetector:
@@ -214,6 +219,7 @@ class CampaignDetector:
             target_core_share=self.target_core_share,
             target_pad_share=self.target_pad_share,
             target_min_pad=self.target_min_pad,
+            target_max_span=self.target_max_span,
         )
 
     def run(self, frame: ReportFrame) -> Detection:
@@ -279,8 +285,26 @@ class CampaignDetector:
             [burst, *signals],
             active_reporters=self.active_reporters_,
             activity=self._activity,
+            elsewhere=self._elsewhere,
         )
         return Detection(campaigns, table, time.perf_counter() - started)
+
+    def _elsewhere(self, groups: dict[int, list[str]], min_members: int) -> pl.DataFrame:
+        """Each group's reports, in the fitted log, on targets ``min_members`` members reported."""
+        tags = pl.DataFrame(
+            [(g, m) for g, members in groups.items() for m in members],
+            schema={"group": pl.Int64, "reporter_id": pl.Utf8},
+            orient="row",
+        )
+        mine = self.reports_.join(tags, on="reporter_id")
+        shared = (
+            mine.group_by("group", "target_id")
+            .agg(pl.col("reporter_id").n_unique().alias("n"))
+            .filter(pl.col("n") >= min_members)
+        )
+        return mine.join(shared.select("group", "target_id"), on=["group", "target_id"]).select(
+            "group", "report_id", "reporter_id", "target_id", "t"
+        )
 
     def _weigh(self, table: pl.DataFrame, signals: list[Any]) -> pl.DataFrame:
         """Sum each wave's evidence and flag it; evidence a context explains is not counted."""
@@ -332,6 +356,7 @@ class CampaignDetector:
         *,
         active_reporters: int,
         activity: Activity | None = None,
+        elsewhere: Elsewhere | None = None,
     ) -> list[FoundCampaign]:
         """Keep each campaign to the targets it has evidence for, and split what that leaves.
 
@@ -342,7 +367,9 @@ class CampaignDetector:
         campaign report (:data:`BOUND_COLUMNS`), ``crowd`` counts each span's reporters in the
         log, and ``waves`` are the flagged waves' rows by wave id; both engines call this.
         ``activity`` gives each campaign's members' share of the log's distinct (reporter,
-        target) pairs, the chance share for heavy reporters.
+        target) pairs, the chance share for heavy reporters. ``elsewhere`` gives the members'
+        reports on other targets several of them reported, without a wave there (a brigade's
+        second victim that drew too few reports to burst): each is judged by the same test.
         """
         if not campaigns:
             return []
@@ -353,6 +380,8 @@ class CampaignDetector:
             orient="row",
         )
         tagged = tags.join(reports, on="report_id", maintain_order="left")
+        if elsewhere is not None:
+            tagged = self._with_elsewhere(tagged, campaigns, elsewhere)
         shares = activity({i: c.members for i, c in enumerate(campaigns)}) if activity else {}
         sizes = pl.DataFrame(
             {
@@ -398,6 +427,32 @@ class CampaignDetector:
                 )
                 out.setdefault(found.key, found)
         return sorted(out.values(), key=lambda c: (-c.score, c.first_report_at))
+
+    def _with_elsewhere(
+        self, tagged: pl.DataFrame, campaigns: list[FoundCampaign], elsewhere: Elsewhere
+    ) -> pl.DataFrame:
+        """The campaigns' reports plus their members' reports on targets without a wave that
+        several members reported within ``target_max_span`` of each other (the raid's core):
+        acting together is acting at the same time, not three members' ordinary reports on the
+        same quiet account over two weeks."""
+        groups = {i: c.members for i, c in enumerate(campaigns)}
+        extra = (
+            elsewhere(groups, self.target_min_members)
+            .join(
+                tagged.select("group", "target_id").unique(), on=["group", "target_id"], how="anti"
+            )
+            .with_columns(pl.lit(None, dtype=pl.Utf8).alias("wave"))
+            .select("group", *BOUND_COLUMNS)
+        )
+        if extra.is_empty():
+            return tagged
+        spans = target_spans(extra, core_share=self.target_core_share)
+        close = spans.filter(
+            (pl.col("end") - pl.col("start") <= self.target_max_span)
+            & (pl.col("members") >= self.target_min_members)
+        )
+        extra = extra.join(close.select("group", "target_id"), on=["group", "target_id"])
+        return pl.concat([tagged, extra.cast(tagged.schema)]).sort("group", maintain_order=True)
 
     def _part(
         self,

@@ -131,6 +131,7 @@ class SparkCampaignDetector:
             [burst, *signals],
             active_reporters=active,
             activity=lambda groups: self._activity(log, groups),
+            elsewhere=lambda groups, least: self._elsewhere(log, groups, least),
         )
         campaign_reports = self._campaign_reports(log, campaigns)
         scores = self._report_scores(table, wave_reports, campaign_reports)
@@ -339,6 +340,35 @@ class SparkCampaignDetector:
             .select("campaign_key", "campaign_score", F.explode("report_ids").alias("report_id"))
             .localCheckpoint()
         )
+
+    @staticmethod
+    def _elsewhere(log: SparkLog, groups: dict[int, list[str]], least: int) -> pl.DataFrame:
+        """As ``CampaignDetector._elsewhere``: members' reports on targets ``least`` of them
+        reported, collected to the driver."""
+        from pyspark.sql import functions as F
+
+        rows = [(g, m) for g, members in groups.items() for m in members]
+        empty = pl.DataFrame(
+            schema={"group": pl.Int64, "report_id": pl.Utf8, "reporter_id": pl.Utf8,
+                    "target_id": pl.Utf8, "t": pl.Int64}
+        )  # fmt: skip
+        if not rows:
+            return empty
+        tags = log.reports.sparkSession.createDataFrame(rows, "group long, reporter_id string")
+        mine = log.reports.select("report_id", "reporter_id", "target_id", "t").join(
+            F.broadcast(tags), "reporter_id"
+        )
+        shared = (
+            mine.groupBy("group", "target_id")
+            .agg(F.countDistinct("reporter_id").alias("n"))
+            .filter(F.col("n") >= least)
+            .select("group", "target_id")
+        )
+        found = mine.join(shared, ["group", "target_id"]).select(
+            "group", "report_id", "reporter_id", "target_id", "t"
+        )
+        collected = found.toPandas()
+        return pl.from_pandas(collected).cast(empty.schema) if len(collected) else empty
 
     @staticmethod
     def _activity(log: SparkLog, groups: dict[int, list[str]]) -> dict[int, float]:
