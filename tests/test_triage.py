@@ -422,6 +422,55 @@ def test_shared_address_text_and_campaign_each_make_one_voice() -> None:
     assert cases["case"][0] == "free"
 
 
+def test_reporters_during_a_raid_count_with_the_campaign_not_as_witnesses() -> None:
+    """An active campaign's 20 members raid an account within 20 minutes; 5 more accounts report
+    it in that hour without any trait of the campaign, 3 more a week later. Mid-raid a witness
+    cannot be told from a member who left no trace: the 5 join the campaign's one voice, the 3
+    later ones are independent. Had the campaign been confirmed (its 20 reports count for
+    nothing), the 5 would still be one voice among themselves."""
+    model = CredibilityModel(POLICY.credibility)
+    t0, week = 1_700_000_000, 7 * 86_400
+    rows = [(f"m{i}", t0 + i * 60) for i in range(20)]  # the raid
+    rows += [(f"quiet{i}", t0 + 300 + i * 400) for i in range(5)]  # in its hour, no trait
+    rows += [(f"later{i}", t0 + week + i * 3600) for i in range(3)]  # long after
+    reports = model.score(
+        pl.DataFrame(
+            [
+                {
+                    "case": "x",
+                    "report_id": f"r-{who}",
+                    "reporter_id": who,
+                    "t": t,
+                    "reason": "spam",
+                    "text": None,
+                    "ip_hash": None,
+                    "device_hash": None,
+                    "new_account": False,
+                }
+                for who, t in rows
+            ],
+            schema_overrides={"text": pl.Utf8, "ip_hash": pl.Utf8, "device_hash": pl.Utf8},
+        ),
+        empty_records(),
+        now=t0 + 2 * week,
+    )
+    for status, voices in (("active", 1 + 3), ("confirmed", 1 + 3)):
+        campaigns = pl.DataFrame(
+            {
+                "report_id": [f"r-m{i}" for i in range(20)],
+                "campaign_id": [4] * 20,
+                "status": [status] * 20,
+            }
+        )
+        cases, explained = score_cases(reports, policy=POLICY, campaigns=campaigns, explain=True)
+        assert cases["n_voices"][0] == voices, status
+        whys = [v["why"] for v in explained["x"]["voices"]]
+        assert any("5 of them without a trait of it" in why for why in whys), (status, whys)
+    # Without a campaign there is no raid: all 28 are independent witnesses.
+    cases, _ = score_cases(reports, policy=POLICY)
+    assert cases["n_voices"][0] == 28
+
+
 def test_credibility_rises_falls_and_decays_toward_the_prior() -> None:
     model = CredibilityModel(POLICY.credibility)
     prior = model.mean(upheld=0, rejected=0, unfounded=0)

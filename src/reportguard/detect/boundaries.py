@@ -159,7 +159,7 @@ def judge_targets(
     min_share: float = 0.3,
     min_ratio: float = 10.0,
     min_surprise: float = 6.0,
-    dominant_share: float = 0.8,
+    excess_share: float = 0.6,
 ) -> pl.DataFrame:
     """Whether each group is concentrated among a target's crowd beyond chance.
 
@@ -171,10 +171,11 @@ def judge_targets(
     alone, and that is no sign of coordination. The
     target is ``kept`` when at least ``min_members`` members are there and both the binomial
     tail and the effect size (the share of the crowd, and its ratio to the chance share) clear
-    their bars. On a small platform a large group's chance share can make the ratio bar
-    unreachable (a 40-strong raid among 340 active reporters would need 118% of the crowd), so
-    a crowd that is ``dominant_share`` members always clears the effect-size bar; the binomial
-    tail still has to. Adds ``expected``, ``share``, ``surprise`` and ``kept``.
+    their bars. Where the chance share is large (a big group on a small platform, or members who
+    report a lot elsewhere) the ratio bar can be unreachable (a 40-strong raid among 340 active
+    reporters would need 118% of the crowd), so a group that fills ``excess_share`` of what
+    chance leaves (share >= chance + (1 - chance) * excess_share) also clears the effect-size
+    bar; the binomial tail still has to. Adds ``expected``, ``share``, ``surprise`` and ``kept``.
     """
     if "activity" not in sizes.columns:
         sizes = sizes.with_columns(pl.lit(0.0).alias("activity"))
@@ -186,7 +187,8 @@ def judge_targets(
     n = table["crowd"].to_numpy().astype(np.float64)
     chance = table["_p"].to_numpy()
     share = k / np.maximum(n, 1.0)
-    bar = np.minimum(chance, dominant_share / max(min_ratio, 1e-9))
+    reachable = chance + (1.0 - chance) * excess_share
+    bar = np.minimum(chance, reachable / max(min_ratio, 1e-9))
     surprise = gated(binomial_surprise(k, n, chance), share, bar, min_ratio, min_share)
     kept = (k >= min_members) & (surprise >= min_surprise)
     return table.drop("size", "activity", "_p").with_columns(

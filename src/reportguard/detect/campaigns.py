@@ -174,7 +174,7 @@ class CampaignDetector:
         target_min_share: float = 0.3,
         target_min_ratio: float = 10.0,
         target_min_surprise: float = 6.0,
-        target_dominant_share: float = 0.8,
+        target_excess_share: float = 0.6,
         target_pad_seconds: int = 3600,
         target_core_share: float = 0.8,
         target_pad_share: float = 0.25,
@@ -190,7 +190,7 @@ class CampaignDetector:
         self.target_min_share = target_min_share
         self.target_min_ratio = target_min_ratio
         self.target_min_surprise = target_min_surprise
-        self.target_dominant_share = target_dominant_share
+        self.target_excess_share = target_excess_share
         self.target_pad_seconds = target_pad_seconds
         self.target_core_share = target_core_share
         self.target_pad_share = target_pad_share
@@ -214,7 +214,7 @@ class CampaignDetector:
             target_min_share=self.target_min_share,
             target_min_ratio=self.target_min_ratio,
             target_min_surprise=self.target_min_surprise,
-            target_dominant_share=self.target_dominant_share,
+            target_excess_share=self.target_excess_share,
             target_pad_seconds=self.target_pad_seconds,
             target_core_share=self.target_core_share,
             target_pad_share=self.target_pad_share,
@@ -407,7 +407,7 @@ class CampaignDetector:
             min_share=self.target_min_share,
             min_ratio=self.target_min_ratio,
             min_surprise=self.target_min_surprise,
-            dominant_share=self.target_dominant_share,
+            excess_share=self.target_excess_share,
         ).filter(pl.col("kept"))
         by_group: dict[int, dict[str, dict[str, Any]]] = defaultdict(dict)
         for row in judged.iter_rows(named=True):

@@ -113,6 +113,7 @@ class Triage(_Strict):
     max_voice: float = Field(3.0, gt=0)
     witness: float = Field(0.2, ge=0)
     claim_minutes: int = Field(15, ge=1)
+    raid_pad_minutes: int = Field(60, ge=0)
 
 
 class Notices(_Strict):

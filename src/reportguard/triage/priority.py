@@ -128,8 +128,12 @@ def score_cases(
     if "target_id" in counted.columns:
         # An account reporting itself is no witness to anything: kept, never a voice.
         counted = counted.filter(pl.col("reporter_id") != pl.col("target_id"))
-    counted = counted.with_columns(
-        pl.when(pl.col("status") == "active").then(pl.col("campaign_id")).alias("campaign_link")
+    counted = _raid_links(
+        counted.with_columns(
+            pl.when(pl.col("status") == "active").then(pl.col("campaign_id")).alias("campaign_link")
+        ),
+        frame,
+        pad=policy.triage.raid_pad_minutes * 60,
     )
     voices = _voices(counted)
     cases, explained = _combine(
@@ -163,6 +167,50 @@ def score_cases(
             entry["excluded_reports"] = int(row["excluded"])
             entry["sentences"] = _sentences(row, entry, policy)
     return cases.select(CASE_COLUMNS.keys()), explained
+
+
+def _raid_links(counted: pl.DataFrame, frame: pl.DataFrame, *, pad: int) -> pl.DataFrame:
+    """Reports filed during a campaign's raid on the same account count with the campaign.
+
+    A raid's window on an account is the span of the campaign's reports there, widened by
+    ``pad`` seconds. Someone who reported in that window without any trait of the campaign may be
+    an independent witness or a member who left no trace; in the middle of a raid the two cannot
+    be told apart, so they are one voice with the campaign (an active one) or one voice among
+    themselves (a confirmed one, whose own reports count for nothing). ``in_raid`` marks them.
+    """
+    if "t" not in frame.columns:
+        return counted.with_columns(in_raid=pl.lit(False))
+    windows = (
+        frame.filter(pl.col("status").is_in(["active", "confirmed"]))
+        .group_by("case", "campaign_id", "status")
+        .agg(lo=pl.col("t").min() - pad, hi=pl.col("t").max() + pad)
+    )
+    if windows.is_empty():
+        return counted.with_columns(in_raid=pl.lit(False))
+    loose = counted.filter(pl.col("campaign_id").is_null()).select("report_id", "case", "t")
+    inside = (
+        loose.join(windows, on="case")
+        .filter(pl.col("t").is_between(pl.col("lo"), pl.col("hi")))
+        .sort("campaign_id")
+        .unique("report_id", keep="first")
+        .select(
+            "report_id",
+            # the same hub as the active campaign's own reports; a confirmed one's leftovers
+            # are joined among themselves (negative id: a hub of their own)
+            pl.when(pl.col("status") == "active")
+            .then(pl.col("campaign_id"))
+            .otherwise(-pl.col("campaign_id"))
+            .alias("raid_link"),
+        )
+    )
+    return (
+        counted.join(inside, on="report_id", how="left")
+        .with_columns(
+            pl.coalesce("campaign_link", "raid_link").alias("campaign_link"),
+            pl.col("raid_link").is_not_null().alias("in_raid"),
+        )
+        .drop("raid_link")
+    )
 
 
 def _voices(frame: pl.DataFrame) -> pl.DataFrame:
@@ -347,7 +395,12 @@ def _scale(total: str, raw: str) -> pl.Expr:
 def _explain_voices(
     frame: pl.DataFrame, voice: pl.DataFrame, cases: pl.DataFrame, rate: float, cap: float
 ) -> dict[str, dict[str, Any]]:
-    links = frame.group_by("case", "voice").agg(n_reports=pl.len())
+    links = frame.group_by("case", "voice").agg(
+        n_reports=pl.len(),
+        in_raid=pl.col("reporter_id").filter(pl.col("in_raid")).n_unique()
+        if "in_raid" in frame.columns
+        else pl.lit(0),
+    )
     for column in (*LINKS, "campaign_link"):
         shared = (
             frame.filter(pl.col(column).is_not_null())
@@ -421,9 +474,16 @@ def _voice_why(row: dict[str, Any]) -> str:
     joined = [name for column, name in LINKS.items() if row[column]]
     if row["campaign_link"]:
         joined.insert(0, "detected campaign")
+    raid = row.get("in_raid") or 0
+    during = (
+        f" ({raid} of them without a trait of it, but reporting during its raid on this account)"
+        if raid
+        else ""
+    )
     return (
         f"{row['size']} reporters counted as one voice: they share a "
         + ", ".join(joined)
+        + during
         + f"; mean credibility {row['cred']:.2f}, {record}; {moves}"
     )
 
