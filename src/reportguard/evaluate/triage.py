@@ -30,7 +30,7 @@ from reportguard.reporters.credibility import (
     empty_records,
     records_from_verdicts,
 )
-from reportguard.triage.calibration import fit_platt
+from reportguard.triage.calibration import fit_calibration
 from reportguard.triage.priority import score_cases, stray_rate
 
 KS = (10, 50, 100)
@@ -209,6 +209,6 @@ def _refitted(cases: pl.DataFrame, violating: list[bool]) -> tuple[float, list[d
     truth = np.array(violating, dtype=bool)
     if half.sum() < 50 or (~half).sum() < 50:
         return math.nan, []
-    fit = fit_platt(evidence[half], truth[half])
+    fit = fit_calibration(evidence[half], truth[half])
     held = ~half
     return reliability(fit.probability(evidence[held]).tolist(), truth[held].tolist())

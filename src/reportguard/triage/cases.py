@@ -35,7 +35,7 @@ from reportguard.store.models import (
     Report,
 )
 from reportguard.store.sql import IN_LIST_SIZE, chunked, epoch_expr
-from reportguard.triage.calibration import IDENTITY, Calibration, fit_platt
+from reportguard.triage.calibration import IDENTITY, Calibration, fit_calibration
 from reportguard.triage.disputes import DAY, dispute_sentence, mutual_partners, route_disputes
 from reportguard.triage.priority import score_cases, stray_rate
 
@@ -239,7 +239,7 @@ def decided_calibration(session: Session, *, minimum: int = 50) -> Calibration:
     y = np.array([v for _, v in pairs])
     if min(int(y.sum()), int((~y).sum())) < 10:
         return IDENTITY
-    return fit_platt(x, y)
+    return fit_calibration(x, y)
 
 
 def campaign_links(session: Session, case_ids: list[int] | None = None) -> pl.DataFrame:
