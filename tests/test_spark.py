@@ -147,7 +147,7 @@ EXACT = {
     "RepeatGroup": ["repeat_shared", "repeat_surprise"],
     "Arrival": ["arrival_known", "on_profile", "arrival_baseline", "arrival_surprise"],
     "ContentSpread": ["spread_reports", "spread_item_reports", "spread_share", "spread"],
-    "fusion": ["evidence", "explained", "flagged"],
+    "fusion": ["evidence", "explained", "flagged", "suspect"],
 }
 
 
@@ -175,6 +175,33 @@ def test_each_signal_measures_the_same_on_every_wave(small_both: Both, signal: s
             )
         else:
             assert theirs.cast(mine.dtype).to_list() == mine.to_list(), column
+
+
+def test_the_same_reports_are_suspected_below_a_campaigns_bar(small_both: Both) -> None:
+    """With the campaign bar raised out of reach, the planted campaigns' waves fall below it:
+    both engines suspect the same reports, each under its burst's key (a lockstep ring, which
+    needs no wave, stays a campaign in both)."""
+    from reportguard.spark.engine import SparkCampaignDetector
+    from reportguard.spark.log import read_log
+    from reportguard.spark.run import LogLocation
+    from reportguard.spark.session import spark_session
+
+    high = CampaignDetector.default(min_evidence=1000.0)
+    local = high.run(ReportFrame.from_simulation(small_both.folder)).suspects
+    assert local["suspect"].n_unique() >= 5
+    location = LogLocation.resolve(str(small_both.folder))
+    log = read_log(spark_session(), location.reports, location.accounts)
+    on_spark = SparkCampaignDetector(high).run(log)
+    assert [c.key for c in on_spark.campaigns] == [
+        c.key for c in high.run(ReportFrame.from_simulation(small_both.folder)).campaigns
+    ]  # a lockstep ring, no wave
+    spark = {
+        (r["report_id"], r["suspect"])
+        for r in on_spark.report_scores.filter("suspect IS NOT NULL")
+        .select("report_id", "suspect")
+        .collect()
+    }
+    assert spark == set(local.iter_rows())
 
 
 def test_text_fires_on_the_same_waves(small_both: Both) -> None:

@@ -719,3 +719,49 @@ def test_a_self_report_is_kept_but_never_a_voice(engine: Engine) -> None:
     assert (cases["selfie"].n_reports, cases["selfie"].n_voices) == (4, 1)
     assert (cases["alone"].n_reports, cases["alone"].n_voices) == (1, 0)
     assert cases["alone"].priority < cases["selfie"].priority
+
+
+def test_a_burst_below_a_campaigns_bar_is_one_voice_in_its_case(engine: Engine) -> None:
+    """Fourteen established accounts report one account from its profile within half an hour:
+    coordination evidence that is real but, with the bar set high here, no campaign. Detection
+    stores each report's score with the burst's key; triage then hears the fourteen as one voice
+    (the case is not shielded: nobody is accused), while fourteen unrelated reporters of another
+    account over two weeks stay fourteen witnesses."""
+    import random
+
+    from reportguard.detect.campaigns import CampaignDetector
+    from reportguard.pipeline.batch import detect
+    from reportguard.store.models import ReportScore
+
+    rng = random.Random(3)
+    platform = Platform(engine)
+    people = [platform.account(f"p{i}", age_days=400 + i) for i in range(320)]
+    surfaces = ["feed", "feed", "comments", "search", "profile"]
+    for _ in range(900):  # the platform's own reporting, where posts are seen
+        reporter, target = rng.sample(people, 2)
+        at = T0 + timedelta(minutes=rng.randrange(20 * 1440))
+        platform.report(reporter, target, at=at, surface=rng.choice(surfaces), text=None)
+    for i, member in enumerate(people[:14]):
+        platform.report(member, "quiet", at=T0 + timedelta(days=9, minutes=2 * i),
+                        surface="profile", text=None)  # fmt: skip
+    for i, witness in enumerate(people[100:114]):
+        platform.report(witness, "seen", at=T0 + timedelta(days=i), surface="feed", text=None)
+    platform.store()
+    found = detect(engine, policy=POLICY, detector=CampaignDetector.default(min_evidence=100.0))
+    assert found.campaigns == []
+    with Session(engine) as session:
+        scored = session.scalar(sa.select(sa.func.count()).select_from(ReportScore))
+        keys = session.scalars(sa.select(ReportScore.suspect).distinct()).all()
+    assert scored == 900 + 14 + 14  # every report got its number
+    assert [k for k in keys if k is not None] == [k for k in keys if k and k.startswith("quiet@")]
+    refresh_cases(engine, policy=POLICY, now=T0 + timedelta(days=21))
+    with Session(engine) as session:
+        cases = {
+            c.target_id: c
+            for c in session.scalars(sa.select(Case).where(Case.target_id.in_(["quiet", "seen"])))
+        }
+    assert cases["seen"].n_voices == 14
+    assert cases["quiet"].n_voices <= 2  # the burst (and at most one who reported apart)
+    assert not cases["quiet"].shielded
+    whys = [v["why"] for v in cases["quiet"].explanation["voices"]]
+    assert any("signs of coordination" in why for why in whys)

@@ -47,6 +47,7 @@ BOUND_COLUMNS = pl.Schema(
     }
 )
 Crowds = Callable[[pl.DataFrame], pl.DataFrame]
+SUSPECT_SCHEMA = {"report_id": pl.Utf8, "suspect": pl.Utf8}
 
 
 @dataclass
@@ -144,6 +145,9 @@ class Detection:
     seconds: float = 0.0
     # One row per report (detect.report_scores), when the caller asked for them.
     report_scores: pl.DataFrame | None = None
+    # (report_id, suspect): reports that carry a trait of a burst whose coordination evidence
+    # was real but below a campaign's bar, keyed by the burst; triage hears each as one voice.
+    suspects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SUSPECT_SCHEMA))
 
     @property
     def examined(self) -> int:
@@ -168,6 +172,7 @@ class CampaignDetector:
         burst: BurstDetector | None = None,
         signals: list[Any] | None = None,
         min_evidence: float = 12.0,
+        suspect_evidence: float = 6.0,
         merge_overlap: float = 0.3,
         bystander_p: float = 0.001,
         target_min_members: int = 3,
@@ -184,6 +189,7 @@ class CampaignDetector:
         self.burst = burst
         self.signals = signals
         self.min_evidence = min_evidence
+        self.suspect_evidence = suspect_evidence
         self.merge_overlap = merge_overlap
         self.bystander_p = bystander_p
         self.target_min_members = target_min_members
@@ -208,6 +214,7 @@ class CampaignDetector:
             burst=self.burst.clone() if self.burst is not None else None,
             signals=[s.clone() for s in self.signals] if self.signals is not None else None,
             min_evidence=self.min_evidence,
+            suspect_evidence=self.suspect_evidence,
             merge_overlap=self.merge_overlap,
             bystander_p=self.bystander_p,
             target_min_members=self.target_min_members,
@@ -263,6 +270,20 @@ class CampaignDetector:
         members = self._members(
             table, wave_reports, signals, frame, bucket_seconds=burst.bucket_minutes * 60
         )
+        suspected = self._members(
+            table,
+            wave_reports,
+            signals,
+            frame,
+            bucket_seconds=burst.bucket_minutes * 60,
+            which="suspect",
+        )
+        suspects = suspected.select(
+            "report_id",
+            pl.concat_str(
+                [pl.col("target_id"), pl.col("start").cast(pl.Utf8)], separator="@"
+            ).alias("suspect"),
+        ).unique("report_id", keep="first", maintain_order=True)
         campaigns = self._fuse(table, members, [burst, *signals])
         campaigns += self.lockstep_rings(signals, campaigns)
         known = pl.concat(
@@ -287,7 +308,9 @@ class CampaignDetector:
             activity=self._activity,
             elsewhere=self._elsewhere,
         )
-        return Detection(campaigns, table, time.perf_counter() - started)
+        in_campaigns = pl.Series([r for c in campaigns for r in c.report_ids], dtype=pl.Utf8)
+        suspects = suspects.filter(~pl.col("report_id").is_in(in_campaigns.implode()))
+        return Detection(campaigns, table, time.perf_counter() - started, suspects=suspects)
 
     def _elsewhere(self, groups: dict[int, list[str]], min_members: int) -> pl.DataFrame:
         """Each group's reports, in the fitted log, on targets ``min_members`` members reported."""
@@ -322,7 +345,11 @@ class CampaignDetector:
                 pl.sum_horizontal([*explained, pl.lit(0.0)]).alias("explained"),
             )
             .with_columns(
-                (pl.col("evidence") - pl.col("explained") >= self.min_evidence).alias("flagged")
+                (pl.col("evidence") - pl.col("explained") >= self.min_evidence).alias("flagged"),
+                (
+                    (pl.col("evidence") - pl.col("explained") >= self.suspect_evidence)
+                    & (pl.col("evidence") - pl.col("explained") < self.min_evidence)
+                ).alias("suspect"),
             )
         )
 
@@ -528,14 +555,16 @@ class CampaignDetector:
         frame: ReportFrame,
         *,
         bucket_seconds: int,
+        which: str = "flagged",
     ) -> pl.DataFrame:
-        """The reports of flagged waves that carry a trait of the coordination found there.
+        """The reports of flagged waves (or of the waves in column ``which``) that carry a trait
+        of the coordination found there.
 
         A bystander who reported the same target at the same time on their own carries none of
         the traits (young or batch-created account, shared address, the wave's referrer, its
         near-duplicate text, membership of the group's other waves) and is left out.
         """
-        flagged = table.filter(pl.col("flagged"))
+        flagged = table.filter(pl.col(which))
         inside = wave_reports.join(flagged.select("wave"), on="wave")
         if inside.is_empty():
             return inside

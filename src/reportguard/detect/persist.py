@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -24,6 +25,7 @@ from reportguard.store.models import (
     CampaignReport,
     CampaignTarget,
     Report,
+    ReportScore,
 )
 from reportguard.store.sql import chunked
 
@@ -64,6 +66,39 @@ def store_campaigns(
             if policy is not None and row.status == "active":
                 protection_notices(session, policy, row, sorted(found.targets), now=now)
     return len(campaigns)
+
+
+def store_report_scores(engine: Engine, scores: pl.DataFrame, *, chunk: int = 20_000) -> int:
+    """Replace the stored scores of the reports in ``scores`` (``detect.report_scores``); returns
+    how many were written. One transaction: a crash leaves the previous scores whole."""
+    if scores.is_empty():
+        return 0
+    now = datetime.now(UTC)
+    table = ReportScore.__table__
+    assert isinstance(table, sa.Table)
+    written = 0
+    with engine.begin() as conn:
+        ids = scores["report_id"].to_list()
+        pks: list[tuple[int, str]] = []
+        for i in range(0, len(ids), chunk):
+            part = ids[i : i + chunk]
+            pks.extend(
+                conn.execute(
+                    sa.select(Report.id, Report.report_id).where(Report.report_id.in_(part))
+                ).all()
+            )
+        keyed = pl.DataFrame(
+            pks, schema={"report_pk": pl.Int64, "report_id": pl.Utf8}, orient="row"
+        )
+        rows = keyed.join(scores, on="report_id").select("report_pk", "stream", "score", "suspect")
+        found = rows["report_pk"].to_list()
+        for i in range(0, len(found), chunk):
+            conn.execute(sa.delete(table).where(table.c.report_pk.in_(found[i : i + chunk])))
+        for piece in rows.iter_slices(chunk):
+            values = [{**row, "scored_at": now} for row in piece.iter_rows(named=True)]
+            conn.execute(sa.insert(table), values)
+            written += len(values)
+    return written
 
 
 def _report_pks(session: Session, report_ids: list[str]) -> list[int]:

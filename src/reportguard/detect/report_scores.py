@@ -31,6 +31,7 @@ REPORT_SCORE_SCHEMA = {
     "stream": pl.Float64,
     "campaign": pl.Utf8,
     "campaign_evidence": pl.Float64,
+    "suspect": pl.Utf8,
 }
 MAX_CAMPAIGN_EVIDENCE = 100.0  # a score of 1.0 would be infinite evidence
 
@@ -51,8 +52,10 @@ def score_reports(
     campaigns: Iterable[FoundCampaign],
     *,
     scorer: StreamScorer | None = None,
+    suspects: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Per report of ``frame``: ``score`` = ``campaign_evidence`` + the ``stream`` rank share.
+    """Per report of ``frame``: ``score`` = ``campaign_evidence`` + the ``stream`` rank share,
+    and ``suspect``, the burst key from ``suspects`` (``Detection.suspects``) where it has one.
 
     Reports are scored in time order (ties by report_id), the order they arrived in; a report in
     several campaigns takes the strongest.
@@ -81,6 +84,13 @@ def score_reports(
         .with_columns(
             score=pl.col("campaign_evidence")
             + (pl.col("stream").rank("average") - 1) / max(len(reports), 1)
+        )
+        .join(
+            suspects.select("report_id", "suspect")
+            if suspects is not None
+            else pl.DataFrame(schema={"report_id": pl.Utf8, "suspect": pl.Utf8}),
+            on="report_id",
+            how="left",
         )
         .select(list(REPORT_SCORE_SCHEMA))
     )

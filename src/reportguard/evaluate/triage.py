@@ -143,7 +143,9 @@ def evaluate_triage(
         if len(past)
         else empty_records()
     )
-    queue = open_queue(frame, split=split, policy=policy, records=records, now=end)
+    queue = open_queue(frame, split=split, policy=policy, records=records, now=end).join(
+        detection.suspects, on="report_id", how="left"
+    )
     # The perfect moderators decided every case of the past: its share of violating targets.
     past_targets = past["target_id"].unique()
     case_rate = (

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from reportguard.config import TimeBounds
 from reportguard.detect.campaigns import CampaignDetector, Detection
 from reportguard.detect.frame import ReportFrame
-from reportguard.detect.persist import store_campaigns
+from reportguard.detect.persist import store_campaigns, store_report_scores
 from reportguard.detect.report_scores import score_reports
 from reportguard.ingest.formats.base import Adapter
 from reportguard.ingest.hashing import IdentifierHasher
@@ -95,10 +95,11 @@ def detect(
     tell(f"detecting in {len(frame):,} reports")
     detection = (detector or CampaignDetector.default()).run(frame)
     tell("scoring every report")
-    detection.report_scores = score_reports(frame, detection.campaigns)
+    detection.report_scores = score_reports(frame, detection.campaigns, suspects=detection.suspects)
     if store:
         tell("storing campaigns")
         store_campaigns(engine, detection.campaigns, policy=policy)
+        store_report_scores(engine, detection.report_scores)
     return detection
 
 

@@ -111,6 +111,11 @@ class SparkCampaignDetector:
             table.withColumn("evidence", evidence)
             .withColumn("explained", explained)
             .withColumn("flagged", F.col("evidence") - F.col("explained") >= engine.min_evidence)
+            .withColumn(
+                "suspect",
+                (F.col("evidence") - F.col("explained") >= engine.suspect_evidence)
+                & ~F.col("flagged"),
+            )
             .localCheckpoint()
         )
         counts = table.agg(
@@ -119,22 +124,42 @@ class SparkCampaignDetector:
         members = self._members(
             engine, table, wave_reports, fitted, log, bucket_seconds=burst.bucket_minutes * 60
         ).localCheckpoint()
+        suspects = (
+            self._members(
+                engine,
+                table,
+                wave_reports,
+                fitted,
+                log,
+                bucket_seconds=burst.bucket_minutes * 60,
+                which="suspect",
+            )
+            .select("report_id", F.col("wave").alias("suspect"))
+            .dropDuplicates(["report_id"])
+        )
         campaigns = self._fuse(engine, table, members, [burst, *signals])
         rings = self._rings(fitted, log)
         campaigns += CampaignDetector.lockstep_rings(rings, campaigns)
         flagged_rows = {r["wave"]: r.asDict() for r in table.filter(F.col("flagged")).collect()}
+        # The ring-finding signals as the ring step read them (their groups on the driver), so a
+        # campaign of a ring alone is explained in the ring's own words, as in-process.
+        with_rings = {type(r): r for r in rings}
         campaigns = engine.bound(
             campaigns,
             self._bound_reports(members, rings),
             lambda spans: self._crowds(log, spans),
             flagged_rows,
-            [burst, *signals],
+            [burst, *(with_rings.get(type(s), s) for s in signals)],
             active_reporters=active,
             activity=lambda groups: self._activity(log, groups),
             elsewhere=lambda groups, least: self._elsewhere(log, groups, least),
         )
         campaign_reports = self._campaign_reports(log, campaigns)
-        scores = self._report_scores(table, wave_reports, campaign_reports)
+        scores = self._report_scores(table, wave_reports, campaign_reports).join(
+            suspects.join(campaign_reports.select("report_id"), "report_id", "left_anti"),
+            "report_id",
+            "left",
+        )
         wave_reports.unpersist()
         return SparkDetection(
             campaigns=campaigns,
@@ -155,6 +180,7 @@ class SparkCampaignDetector:
         log: SparkLog,
         *,
         bucket_seconds: int,
+        which: str = "flagged",
     ) -> DataFrame:
         """As ``CampaignDetector._members``: flagged waves' reports that carry a trait, and the
         reports inside a wave's raid core when far more reporters there lack one than the
@@ -162,7 +188,7 @@ class SparkCampaignDetector:
         import pandas as pd
         from pyspark.sql import functions as F
 
-        flagged = table.filter(F.col("flagged"))
+        flagged = table.filter(F.col(which))
         inside = wave_reports.join(flagged.select("wave"), "wave").localCheckpoint()
         marks = [implementation(s.detector).traits(s, inside, flagged, log) for s in signals]
         marked = marks[0]

@@ -3,18 +3,20 @@
 Mirrors :class:`reportguard.detect.signals.lockstep.Lockstep`. Reports are bucketed into hour
 windows (each also counted in the next), so the co-report join is an equi-join on (target,
 window): linear in the reports, quadratic only inside a crowd, and crowds above ``max_crowd``
-are left to the burst detector. Linked pairs form groups by connected components, computed on
-the cluster.
+are left to the burst detector. Pairs are kept only when they meet far more than their
+activity explains (the backbone, its expectation computed on the cluster); the few pairs left
+come to the driver, where Leiden forms the groups exactly as in-process
+(:func:`reportguard.detect.graph.communities`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from reportguard.detect.graph import communities
 from reportguard.detect.signals.lockstep import Lockstep
 from reportguard.spark import udf
 from reportguard.spark.burst import bucket_of
-from reportguard.spark.components import components
 from reportguard.spark.fitted import SparkFitted
 
 if TYPE_CHECKING:
@@ -52,13 +54,40 @@ def fit(detector: Lockstep, log: SparkLog) -> SparkFitted:
             (F.col("targets") >= detector.min_targets) & (F.col("weight") >= detector.min_weight)
         )
     )
-    groups = components(links.select(F.col("r").alias("a"), F.col("r_b").alias("b")))
-    sizes = groups.groupBy("component").agg(F.count("*").alias("size"))
-    members = (
-        groups.join(sizes.filter(F.col("size") >= detector.min_group), "component")
-        .select(F.col("node").alias("reporter_id"), F.col("component").alias("group"))
-        .localCheckpoint()
+    # The backbone: a pair's meetings against d_a * d_b * q (as detect.graph.backbone).
+    degree = cells.groupBy("r").agg(F.count("*").alias("d"))
+    sizes_row = (
+        cells.groupBy("g", "w")
+        .agg(F.count("*").alias("n"))
+        .agg(F.sum(F.col("n") * (F.col("n") - 1)).alias("pairs"), F.sum("n").alias("entries"))
+        .first()
     )
+    entries = float(sizes_row["entries"] or 0) if sizes_row else 0.0
+    q = float(sizes_row["pairs"] or 0) / max(entries * (entries - 1), 1.0) if sizes_row else 0.0
+    expected = F.greatest(F.col("d") * F.col("d_b") * F.lit(q), F.lit(1e-12))
+    kept = (
+        links.join(degree, "r")
+        .join(degree.select(F.col("r").alias("r_b"), F.col("d").alias("d_b")), "r_b")
+        .withColumn("expected", expected)
+        .filter(
+            (F.col("targets") / F.col("expected") >= detector.pair_min_ratio)
+            & (udf.poisson(F.col("targets"), F.col("expected")) >= detector.pair_min_surprise)
+        )
+        .select("r", "r_b", "weight")
+        .orderBy("r", "r_b")
+        .collect()
+    )
+    rows = [
+        (name, group)
+        for group, names in enumerate(
+            communities((row["r"], row["r_b"], row["weight"]) for row in kept)
+        )
+        if len(names) >= detector.min_group
+        for name in names
+    ]
+    members = log.reports.sparkSession.createDataFrame(
+        rows, "reporter_id string, group long"
+    ).localCheckpoint()
     detector.active_reporters_ = log.active_reporters()
     return SparkFitted(detector, {"members": members, "members_count": members.count()})
 

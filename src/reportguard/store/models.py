@@ -201,6 +201,23 @@ class CampaignReport(Base):
     )
 
 
+class ReportScore(Base):
+    """Every report's own number from the last detection over it (``detect.report_scores``):
+    its stream surprise, its score, and, when it came in a burst that showed signs of
+    coordination below a campaign's bar, that burst's key (``suspect``), which triage reads as
+    one voice."""
+
+    __tablename__ = "report_scores"
+
+    report_pk: Mapped[int] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    stream: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    suspect: Mapped[str | None] = mapped_column(String(300), index=True)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 # --- triage / review ------------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from reportguard.store.models import (
     CaseReport,
     Decision,
     Report,
+    ReportScore,
 )
 from reportguard.store.sql import IN_LIST_SIZE, chunked, epoch_expr
 from reportguard.triage.calibration import IDENTITY, Calibration, fit_calibration
@@ -135,12 +136,14 @@ def open_case_reports(
             r.created_at,
             a.created_at.label("account_created"),
             target.c.followers.label("target_followers"),
+            ReportScore.__table__.c.suspect,
         )
         .select_from(
             CaseReport.__table__.join(Case.__table__, c.id == cr.case_id)
             .join(Report.__table__, r.id == cr.report_pk)
             .outerjoin(Account.__table__, a.account_id == r.reporter_id)
             .outerjoin(target, target.c.account_id == r.target_id)
+            .outerjoin(ReportScore.__table__, ReportScore.__table__.c.report_pk == r.id)
         )
         .where(c.status == "open")
     )
@@ -154,6 +157,7 @@ def open_case_reports(
         "text",
         "ip_hash",
         "device_hash",
+        "suspect",
     )
     frame = pl.read_database(
         query,

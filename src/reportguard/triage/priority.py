@@ -44,7 +44,12 @@ from reportguard.reporters.credibility import CredibilityModel
 from reportguard.triage.calibration import IDENTITY, Calibration
 
 MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
-LINKS = {"ip_hash": "network address", "device_hash": "device", "text_key": "text"}
+LINKS = {
+    "ip_hash": "network address",
+    "device_hash": "device",
+    "text_key": "text",
+    "suspect": "burst with signs of coordination (below a campaign's bar)",
+}
 CASE_COLUMNS = {
     "case": pl.Utf8,
     "priority": pl.Float64,
@@ -104,6 +109,8 @@ def score_cases(
     if reports.is_empty():
         return pl.DataFrame(schema=CASE_COLUMNS), {}
     frame = reports.with_columns(text_key(pl.col("text")).alias("text_key"))
+    if "suspect" not in frame.columns:
+        frame = frame.with_columns(suspect=pl.lit(None, dtype=pl.Utf8))
     if campaigns is not None and not campaigns.is_empty():
         frame = frame.join(
             campaigns.select("report_id", "campaign_id", "status").unique("report_id"),
