@@ -433,3 +433,62 @@ def test_heavy_reporters_are_no_campaign_and_no_member_of_one() -> None:
     found = CampaignDetector.default().run(s.frame()).campaigns
     assert [c.targets for c in found] == [["u1400"]]
     assert set(found[0].members) == set(crew)
+
+
+# -- a report log without a database ---------------------------------------------------------
+
+
+def test_detect_reads_a_report_log_without_a_database(
+    small_simulation: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reportguard detect --reports FOLDER` finds what detection on the imported reports finds,
+    writes the results as JSON and Parquet, and keeps no raw address in them."""
+    import json
+
+    from tests.test_cli import run
+
+    expected = CampaignDetector.default().run(ReportFrame.from_simulation(small_simulation))
+    parquet = tmp_path / "log"
+    parquet.mkdir()
+    raw = pl.read_ndjson(small_simulation / "reports.jsonl", infer_schema_length=None)
+    raw.write_parquet(parquet / "reports.parquet")
+    pl.read_ndjson(small_simulation / "accounts.jsonl").write_parquet(parquet / "accounts.parquet")
+    for log in (small_simulation, parquet):
+        out = tmp_path / f"out-{log.name}"
+        code, _, err = run(
+            capsys, "detect", "--reports", str(log), "--no-store", "--json",
+            str(tmp_path / "found.json"), "--output", str(out),
+        )  # fmt: skip
+        assert code == 0, err
+        found = json.loads((tmp_path / "found.json").read_text())["campaigns"]
+        assert [sorted(c["members"]) for c in found] == [
+            sorted(c.members) for c in expected.campaigns
+        ]
+        scores = pl.read_parquet(out / "report_scores.parquet")
+        assert len(scores) == len(raw)
+        assert pl.read_parquet(out / "campaigns.parquet")["campaign_key"].to_list() == [
+            c["key"] for c in found
+        ]
+        address = raw["ip"].drop_nulls()[0]
+        for path in out.iterdir():
+            assert address.encode() not in path.read_bytes()
+
+
+def test_a_report_log_with_a_broken_row_or_column_is_refused_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_cli import run
+
+    good = {"report_id": "r1", "reporter_id": "a", "target_id": "b", "created_at": "2026-01-01"}
+    log = tmp_path / "reports.parquet"
+    pl.DataFrame([good, {**good, "report_id": "r2", "created_at": "soon"}]).write_parquet(log)
+    code, _, err = run(capsys, "detect", "--reports", str(log), "--no-store")
+    assert code != 0
+    assert "row 2: created_at: not a time: 'soon'" in err
+    pl.DataFrame([{k: v for k, v in good.items() if k != "target_id"}]).write_parquet(log)
+    code, _, err = run(capsys, "detect", "--reports", str(log), "--no-store")
+    assert code != 0
+    assert "the report log has no column target_id" in err
+    code, _, err = run(capsys, "detect", "--reports", str(tmp_path / "nothing"), "--no-store")
+    assert code != 0
+    assert "no such file or folder" in err

@@ -51,16 +51,17 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
     reports: Annotated[
         str | None,
         typer.Option(
-            help="Spark: the report log (Parquet file or folder, any URI Spark reads; a "
-            "simulate --format parquet folder names its accounts too)."
+            help="A report log to read instead of the database: a Parquet or JSON Lines file or "
+            "folder (local), or any URI Spark reads (spark); a simulate folder names its "
+            "accounts too."
         ),
     ] = None,
     accounts: Annotated[
-        str | None, typer.Option(help="Spark: the account snapshots (Parquet).")
+        str | None, typer.Option(help="The log's account snapshots (Parquet or JSON Lines).")
     ] = None,
     output: Annotated[
         str | None,
-        typer.Option(help="Spark: write campaigns, report scores and signals as Parquet here."),
+        typer.Option(help="Write campaigns, their reports and report scores as Parquet here."),
     ] = None,
     master: Annotated[
         str | None,
@@ -80,10 +81,13 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
             ctx, reports, accounts, output, master, spark_conf or [], json_out, store, show
         )
         return
-    if reports or accounts or output or master or spark_conf:
-        raise ReportGuardError(
-            "--reports, --accounts, --output, --master and --spark-conf are for --engine spark"
-        )
+    if master or spark_conf:
+        raise ReportGuardError("--master and --spark-conf are for --engine spark")
+    if reports is not None:
+        _detect_log(ctx, Path(reports), accounts, output, json_out, store, show)
+        return
+    if accounts or output:
+        raise ReportGuardError("--accounts and --output go with --reports (a report log)")
     from reportguard.pipeline import batch
 
     window = epoch_option(since, "--since"), epoch_option(until, "--until")
@@ -114,6 +118,48 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
     numbers = campaign_numbers(engine, [c.key for c in detection.campaigns]) if store else {}
     engine.dispose()
     print_campaigns(console, detection, limit=show, numbers=numbers)
+    if json_out is not None:
+        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        console.print(f"wrote {json_out}")
+
+
+def _detect_log(  # noqa: PLR0917 - the detect command's log options, passed on
+    ctx: typer.Context,
+    reports: Path,
+    accounts: str | None,
+    output: str | None,
+    json_out: Path | None,
+    store: bool,
+    show: int,
+) -> None:
+    """``detect --reports PATH``: the in-process engine straight on a report log."""
+    from reportguard.detect.persist import campaign_numbers, store_campaigns
+    from reportguard.detect.summary import detection_json, print_campaigns
+    from reportguard.pipeline.batch import detect_log
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=None)
+        detection = detect_log(
+            reports,
+            accounts=Path(accounts) if accounts else None,
+            output=Path(output) if output else None,
+            step=lambda message: progress.update(task, description=message),
+        )
+        numbers: dict[str, int] = {}
+        if store:
+            progress.update(task, description="storing campaigns")
+            engine = open_db(ctx, create=True)  # a log's campaigns may start a database
+            store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
+            numbers = campaign_numbers(engine, [c.key for c in detection.campaigns])
+            engine.dispose()
+    print_campaigns(console, detection, limit=show, numbers=numbers)
+    if output is not None:
+        console.print(f"wrote campaigns, campaign_reports and report_scores under {output}")
     if json_out is not None:
         json_out.write_text(json.dumps(detection_json(detection), indent=1))
         console.print(f"wrote {json_out}")

@@ -75,6 +75,67 @@ def read_outcomes(engine: Engine, *, policy: Policy) -> HistorySummary:
     return read_history(engine, model=CredibilityModel(policy.credibility))
 
 
+def detect_log(
+    reports: Path,
+    *,
+    accounts: Path | None = None,
+    detector: CampaignDetector | None = None,
+    output: Path | None = None,
+    step: Callable[[str], None] | None = None,
+) -> Detection:
+    """Detect campaigns straight on a report log (Parquet or JSON Lines), without a database;
+    with ``output``, write campaigns, their reports and every report's score there as Parquet."""
+    from reportguard.detect.log import LogFiles, read_log
+
+    tell = step or (lambda _what: None)
+    tell(f"reading {reports}")
+    frame = read_log(LogFiles.resolve(reports, accounts))
+    tell(f"detecting in {len(frame):,} reports")
+    detection = (detector or CampaignDetector.default()).run(frame)
+    tell("scoring every report")
+    detection.report_scores = score_reports(frame, detection.campaigns, suspects=detection.suspects)
+    if output is not None:
+        tell(f"writing {output}")
+        write_results(detection, output)
+    return detection
+
+
+def write_results(detection: Detection, folder: Path) -> None:
+    """campaigns.parquet, campaign_reports.parquet and report_scores.parquet in ``folder``
+    (the same tables the Spark engine writes)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    campaigns = pl.DataFrame(
+        [
+            {
+                "campaign_key": c.key,
+                "score": c.score,
+                "members": c.members,
+                "targets": c.targets,
+                "first_report_at": c.first_report_at,
+                "last_report_at": c.last_report_at,
+            }
+            for c in detection.campaigns
+        ],
+        schema={
+            "campaign_key": pl.Utf8,
+            "score": pl.Float64,
+            "members": pl.List(pl.Utf8),
+            "targets": pl.List(pl.Utf8),
+            "first_report_at": pl.Datetime("us", "UTC"),
+            "last_report_at": pl.Datetime("us", "UTC"),
+        },
+    )
+    reports = pl.DataFrame(
+        [(c.key, r) for c in detection.campaigns for r in c.report_ids],
+        schema={"campaign_key": pl.Utf8, "report_id": pl.Utf8},
+        orient="row",
+    )
+    campaigns.write_parquet(folder / "campaigns.parquet")
+    reports.write_parquet(folder / "campaign_reports.parquet")
+    if detection.report_scores is not None:
+        detection.report_scores.write_parquet(folder / "report_scores.parquet")
+
+
 def detect(
     engine: Engine,
     *,

@@ -1,0 +1,179 @@
+"""A report log read straight into a :class:`ReportFrame`, without a database.
+
+A platform with a large log (Parquet files, or JSON Lines) runs detection on it directly
+(``reportguard detect --reports PATH``). Only the columns detection reads are read. Raw ``ip``
+and ``device`` columns are replaced, as they are read, by a hash salted for this run alone
+(detection needs equality, nothing else), so no raw address reaches the results; a log that
+already holds ``ip_hash``/``device_hash`` keeps them. A remote server's flags
+(``reporter_kind = "server"``) are left out, as in the database path. A row without an id or a
+time that does not read stops the run with that row named: detection over a log that silently
+lost rows would be wrong without a trace.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from reportguard.detect.frame import ACCOUNT_COLUMNS, ReportFrame
+from reportguard.errors import InputFileError
+
+REQUIRED = ("report_id", "reporter_id", "target_id", "created_at")
+TEXT = ("content_id", "reason", "text", "referrer", "surface")
+
+
+@dataclass(frozen=True)
+class LogFiles:
+    """The report log and (optionally) the account snapshots, as files."""
+
+    reports: list[Path]
+    accounts: list[Path]
+
+    @classmethod
+    def resolve(cls, reports: Path, accounts: Path | None = None) -> LogFiles:
+        """A folder of Parquet or JSON Lines parts, or one file; a ``reportguard simulate``
+        folder names its accounts file too."""
+        if not reports.exists():
+            raise InputFileError(f"{reports}: no such file or folder")
+        found_accounts: list[Path] = []
+        if reports.is_dir():
+            named = [reports / f"reports.{ext}" for ext in ("parquet", "jsonl", "jsonl.gz")]
+            parts = [p for p in named if p.exists()] or sorted(
+                p for p in reports.iterdir() if _readable(p) and not p.name.startswith("accounts")
+            )
+            if accounts is None:
+                found_accounts = [
+                    p
+                    for ext in ("parquet", "jsonl", "jsonl.gz")
+                    if (p := reports / f"accounts.{ext}").exists()
+                ][:1]
+        else:
+            parts = [reports]
+        if not parts:
+            raise InputFileError(f"{reports}: no Parquet or JSON Lines file of reports in it")
+        if accounts is not None:
+            if not accounts.exists():
+                raise InputFileError(f"{accounts}: no such file")
+            found_accounts = [accounts]
+        return cls(parts, found_accounts)
+
+
+def _readable(path: Path) -> bool:
+    return path.is_file() and path.name.endswith((".parquet", ".jsonl", ".jsonl.gz", ".ndjson"))
+
+
+def read_log(files: LogFiles) -> ReportFrame:
+    """The log's reports and accounts as a :class:`ReportFrame` (times as epoch seconds)."""
+    salt = secrets.token_hex(16)
+    reports = pl.concat(
+        [_reports(_scan(p), p, salt) for p in files.reports], how="diagonal_relaxed"
+    )
+    _check(reports, files.reports[0])
+    accounts = (
+        pl.concat([_accounts(_scan(p)) for p in files.accounts], how="diagonal_relaxed")
+        if files.accounts
+        else pl.DataFrame(schema=ACCOUNT_COLUMNS)
+    )
+    return ReportFrame(reports=reports, accounts=accounts)
+
+
+def _scan(path: Path) -> pl.LazyFrame:
+    try:
+        if path.name.endswith(".parquet"):
+            return pl.scan_parquet(path)
+        return pl.scan_ndjson(path, infer_schema_length=None)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc})") from None
+
+
+def _names(frame: pl.LazyFrame, path: Path) -> set[str]:
+    try:
+        return set(frame.collect_schema().names())
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc})") from None
+
+
+def _epoch(name: str, kind: pl.DataType) -> pl.Expr:
+    """Epoch seconds from a timestamp, an ISO 8601 text or a number of seconds."""
+    column = pl.col(name)
+    if kind.is_numeric():
+        return column.cast(pl.Int64, strict=False)
+    if kind == pl.Utf8:
+        column = column.str.to_datetime(time_zone="UTC", strict=False)
+    return column.dt.epoch("s")
+
+
+def _hashed(names: set[str], name: str, salt: str) -> pl.Expr:
+    if f"{name}_hash" in names:
+        return pl.col(f"{name}_hash").cast(pl.Utf8)
+    if name in names:
+        value = pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+        hashed = (pl.lit(f"{salt}:{name}:") + value).hash(seed=7).cast(pl.Utf8)
+        return pl.when(value.is_null() | (value == "")).then(None).otherwise(hashed)
+    return pl.lit(None, dtype=pl.Utf8)
+
+
+def _reports(frame: pl.LazyFrame, path: Path, salt: str) -> pl.DataFrame:
+    names = _names(frame, path)
+    missing = [c for c in REQUIRED if c not in names]
+    if missing:
+        raise InputFileError(f"{path}: the report log has no column {', '.join(missing)}")
+    if "reporter_kind" in names:
+        frame = frame.filter(pl.col("reporter_kind").cast(pl.Utf8).fill_null("") != "server")
+    schema = frame.collect_schema()
+    columns = [pl.col(c).cast(pl.Utf8) for c in ("report_id", "reporter_id", "target_id")]
+    columns += [
+        (pl.col(c).cast(pl.Utf8) if c in names else pl.lit(None, dtype=pl.Utf8)).alias(c)
+        for c in TEXT
+    ]
+    columns += [
+        _epoch("created_at", schema["created_at"]).alias("t"),
+        pl.col("created_at").cast(pl.Utf8).alias("_created"),
+        _hashed(names, "ip", salt).alias("ip_hash"),
+        _hashed(names, "device", salt).alias("device_hash"),
+    ]
+    try:
+        return frame.select(columns).with_row_index("_row", offset=1).collect()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc})") from None
+
+
+def _check(reports: pl.DataFrame, path: Path) -> None:
+    bad = reports.filter(
+        pl.any_horizontal(
+            pl.col("report_id").is_null(),
+            pl.col("reporter_id").is_null(),
+            pl.col("target_id").is_null(),
+            pl.col("t").is_null(),
+        )
+    ).head(1)
+    if len(bad):
+        row = bad.row(0, named=True)
+        field = next(
+            (c for c in ("report_id", "reporter_id", "target_id") if row[c] is None), "created_at"
+        )
+        shown = row["_created"] if field == "created_at" else None
+        raise InputFileError(
+            f"{path}: row {row['_row']:,}: {field}: "
+            + ("missing" if shown is None else f"not a time: {shown!r}")
+        )
+
+
+def _accounts(frame: pl.LazyFrame) -> pl.DataFrame:
+    schema = frame.collect_schema()
+    names = set(schema.names())
+    created = (
+        _epoch("created_at", schema["created_at"])
+        if "created_at" in names
+        else pl.lit(None, dtype=pl.Int64)
+    )
+    columns = [pl.col("account_id").cast(pl.Utf8), created.alias("account_created")]
+    columns += [
+        (pl.col(c).cast(t, strict=False) if c in names else pl.lit(None, dtype=t)).alias(c)
+        for c, t in ACCOUNT_COLUMNS.items()
+        if c not in ("account_id", "account_created")
+    ]
+    return frame.select(columns).collect()
