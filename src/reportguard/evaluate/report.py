@@ -234,7 +234,8 @@ def print_calibration(console: Console, runs: list[Any]) -> None:
     console.print(table)
     console.print(
         "refitted: P(violation) refitted on a random half of the cases as the product does once "
-        "they are decided (Platt), scored on the other half."
+        "they are decided (Platt; isotonic steps from 200 decided cases), scored on the other "
+        "half."
     )
 
 
