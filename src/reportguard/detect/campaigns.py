@@ -248,6 +248,7 @@ class CampaignDetector:
         # Who reported whom and when, for the crowds of targets a ring found outside a scored
         # frame (an incremental score holds only some targets).
         self.reports_ = frame.reports.select("report_id", "reporter_id", "target_id", "t")
+        self.breadth_ = frame.breadth()
         return self
 
     def score(self, frame: ReportFrame) -> Detection:
@@ -355,10 +356,15 @@ class CampaignDetector:
 
     def _activity(self, groups: dict[int, list[str]]) -> dict[int, float]:
         """Each group's share of the fitted log's distinct (reporter, target) pairs."""
-        pairs = self.reports_.select("reporter_id", "target_id").unique()
-        total = max(len(pairs), 1)
-        breadth = dict(pairs.group_by("reporter_id").len().iter_rows())
-        return {g: sum(breadth.get(m, 0) for m in members) / total for g, members in groups.items()}
+        total = max(int(self.breadth_["breadth"].sum()), 1)
+        tags = pl.DataFrame(
+            [(g, m) for g, members in groups.items() for m in members],
+            schema={"group": pl.Int64, "reporter_id": pl.Utf8},
+            orient="row",
+        )
+        sums = tags.join(self.breadth_, on="reporter_id").group_by("group").agg(pl.sum("breadth"))
+        found = dict(sums.iter_rows())
+        return {g: found.get(g, 0) / total for g in groups}
 
     def _crowds(self, spans: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
         """Crowds from the scored frame for its own targets (each with its whole history), from

@@ -80,6 +80,22 @@ class ReportFrame:
     def end(self) -> int:
         return int(self.reports["t"].max() or 0)  # type: ignore[arg-type]
 
+    def breadth(self) -> pl.DataFrame:
+        """How many distinct accounts each reporter reported (``reporter_id``, ``breadth``),
+        computed once per frame: several signals and the boundary step read it."""
+        cached: pl.DataFrame | None = getattr(self, "_breadth", None)
+        if cached is None:
+            pairs = self.reports.select("reporter_id", "target_id").unique()
+            cached = pairs.group_by("reporter_id").agg(pl.len().cast(pl.Int64).alias("breadth"))
+            self._breadth = cached
+            self._targets = pairs["target_id"].n_unique()
+        return cached
+
+    def distinct_targets(self) -> int:
+        """How many distinct accounts were reported."""
+        self.breadth()
+        return int(self._targets)
+
     def with_reporters(self) -> pl.DataFrame:
         """Reports joined with their reporter's account snapshot (nulls where none is known)."""
         return self.reports.join(

@@ -66,10 +66,11 @@ class Lockstep(Detector):
 
     def fit(self, frame: ReportFrame) -> Self:
         width = self.window_minutes * 60
-        # Dense integer codes instead of id strings: the pairing touches every report twice.
+        # Integer codes instead of id strings (a dictionary encoding, in no particular order):
+        # the pairing touches every report twice.
         coded = frame.reports.select(
-            pl.col("reporter_id").rank("dense").cast(pl.UInt32).alias("r"),
-            pl.col("target_id").rank("dense").cast(pl.UInt32).alias("g"),
+            pl.col("reporter_id").cast(pl.Categorical).to_physical().alias("r"),
+            pl.col("target_id").cast(pl.Categorical).to_physical().alias("g"),
             (pl.col("t") // width).cast(pl.Int32).alias("w"),
             "reporter_id",
         )
@@ -98,18 +99,25 @@ class Lockstep(Detector):
             min_ratio=self.pair_min_ratio,
             min_surprise=self.pair_min_surprise,
         )
-        weighted = links.select("r", "r_b", "weight").sort("r", "r_b").iter_rows()
-        code_groups = communities(weighted)
-        coded_rows = [
+        # Communities over the reporters' own ids, each pair in id order: the same graph, node
+        # for node, as the Spark engine builds, so both find the same groups.
+        named = (
+            links.select("r", "r_b", "weight")
+            .join(names, on="r")
+            .join(names.rename({"r": "r_b", "reporter_id": "reporter_b"}), on="r_b")
+            .select(
+                pl.min_horizontal("reporter_id", "reporter_b").alias("a"),
+                pl.max_horizontal("reporter_id", "reporter_b").alias("b"),
+                "weight",
+            )
+            .sort("a", "b")
+        )
+        rows = sorted(
             (m, g)
-            for g, members in enumerate(code_groups)
+            for g, members in enumerate(communities(named.iter_rows()))
             if len(members) >= self.min_group
             for m in members
-        ]
-        named = pl.DataFrame(
-            coded_rows, schema={"r": pl.UInt32, "group": pl.Int64}, orient="row"
-        ).join(names, on="r")
-        rows = sorted(zip(named["reporter_id"].to_list(), named["group"].to_list(), strict=True))
+        )
         self.members_ = pl.DataFrame(
             rows, schema={"reporter_id": pl.Utf8, "group": pl.Int64}, orient="row"
         )

@@ -38,10 +38,9 @@ class RepeatGroup(Detector):
 
     def fit(self, frame: ReportFrame) -> Self:
         self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
-        pairs = frame.reports.select("reporter_id", "target_id").unique()
-        self.targets_ = max(1, pairs["target_id"].n_unique())
+        self.targets_ = max(1, frame.distinct_targets())
         # How many accounts each reporter ever reported: what their breadth alone explains.
-        self.breadth_ = pairs.group_by("reporter_id").agg(pl.len().alias("breadth"))
+        self.breadth_ = frame.breadth()
         return self
 
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
