@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -74,7 +73,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
 ) -> None:
     """Find coordinated reporting campaigns among the stored reports, and explain each one."""
     from reportguard.detect.persist import campaign_numbers
-    from reportguard.detect.summary import detection_json, print_campaigns
+    from reportguard.detect.summary import print_campaigns, write_detection_json
 
     if engine_name is DetectEngine.spark:
         _detect_on_spark(
@@ -119,7 +118,7 @@ def detect(  # noqa: PLR0917 - Typer maps parameters to options
     engine.dispose()
     print_campaigns(console, detection, limit=show, numbers=numbers)
     if json_out is not None:
-        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        write_detection_json(detection, json_out)
         console.print(f"wrote {json_out}")
 
 
@@ -134,7 +133,7 @@ def _detect_log(  # noqa: PLR0917 - the detect command's log options, passed on
 ) -> None:
     """``detect --reports PATH``: the in-process engine straight on a report log."""
     from reportguard.detect.persist import campaign_numbers, store_campaigns
-    from reportguard.detect.summary import detection_json, print_campaigns
+    from reportguard.detect.summary import print_campaigns, write_detection_json
     from reportguard.pipeline.batch import detect_log
 
     with Progress(
@@ -161,7 +160,7 @@ def _detect_log(  # noqa: PLR0917 - the detect command's log options, passed on
     if output is not None:
         console.print(f"wrote campaigns, campaign_reports and report_scores under {output}")
     if json_out is not None:
-        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        write_detection_json(detection, json_out)
         console.print(f"wrote {json_out}")
 
 
@@ -178,7 +177,7 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
 ) -> None:
     """``detect --engine spark``: the same detection over a Parquet log on Apache Spark."""
     from reportguard.detect.persist import campaign_numbers, store_campaigns
-    from reportguard.detect.summary import detection_json, print_campaigns
+    from reportguard.detect.summary import print_campaigns, write_detection_json
     from reportguard.spark.run import LogLocation, detect_on_spark
     from reportguard.spark.session import parse_conf
 
@@ -210,5 +209,5 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
     if output is not None:
         console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
     if json_out is not None:
-        json_out.write_text(json.dumps(detection_json(detection), indent=1))
+        write_detection_json(detection, json_out)
         console.print(f"wrote {json_out}")

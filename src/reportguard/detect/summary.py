@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
@@ -76,17 +78,38 @@ def _name(key: str, numbers: Mapping[str, int]) -> str:
 
 def detection_json(detection: DetectionSummary) -> dict[str, Any]:
     """The detection result format that `reportguard evaluate --result` reads, plus evidence."""
-    out: dict[str, Any] = {
+    out = _head(detection)
+    scores = getattr(detection, "report_scores", None)
+    if isinstance(scores, pl.DataFrame):
+        out["report_scores"] = json.loads(_rounded(scores).write_json())
+    return out
+
+
+def write_detection_json(detection: DetectionSummary, path: Path) -> None:
+    """:func:`detection_json` written to ``path``, the report scores serialised by Polars
+    straight into the file: ten million of them as Python dicts would take gigabytes."""
+    text = json.dumps(_head(detection), indent=1)
+    scores = getattr(detection, "report_scores", None)
+    with path.open("w", encoding="utf-8") as handle:
+        if not isinstance(scores, pl.DataFrame):
+            handle.write(text)
+            return
+        handle.write(text[: text.rindex("}")].rstrip() + ',\n "report_scores": ')
+        handle.flush()
+        _rounded(scores).write_json(handle)
+        handle.write("\n}\n")
+
+
+def _head(detection: DetectionSummary) -> dict[str, Any]:
+    return {
         "detector": "reportguard",
         "seconds": round(detection.seconds, 3),
         "campaigns": [c.as_dict() for c in detection.campaigns],
     }
-    scores = getattr(detection, "report_scores", None)
-    if isinstance(scores, pl.DataFrame):
-        out["report_scores"] = scores.with_columns(
-            pl.col(["score", "stream", "campaign_evidence"]).round(4)
-        ).to_dicts()
-    return out
+
+
+def _rounded(scores: pl.DataFrame) -> pl.DataFrame:
+    return scores.with_columns(pl.col(["score", "stream", "campaign_evidence"]).round(4))
 
 
 def _count(n: int, noun: str) -> str:
