@@ -18,8 +18,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -79,6 +81,16 @@ def site(platform_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         for name, role in (("alice", "moderator"), ("bob", "moderator"), ("root", "admin"))
     }
     app = create_app(settings, engine=engine, live_detection=False)
+    shots = Path(os.environ.get("REPORTGUARD_SCREENSHOTS") or folder / "screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    with _serving(app) as url:
+        yield Site(url, engine, keys, shots)
+    engine.dispose()
+
+
+@contextmanager
+def _serving(app: Any) -> Iterator[str]:
+    """A real uvicorn server for ``app`` on a free local port, for as long as the block runs."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -89,12 +101,11 @@ def site(platform_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     while not server.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    shots = Path(os.environ.get("REPORTGUARD_SCREENSHOTS") or folder / "screenshots")
-    shots.mkdir(parents=True, exist_ok=True)
-    yield Site(f"http://127.0.0.1:{port}", engine, keys, shots)
-    server.should_exit = True
-    thread.join(10)
-    engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -261,19 +272,8 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     settings = Settings(database_url=str(folder / "reportguard.db"), secret_key=TEST_KEY)
     engine = create_engine(settings.resolved_database_url())
     app = create_app(settings, engine=engine, live_detection=False)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", engine, tokens, folder)
-    server.should_exit = True
-    thread.join(10)
+    with _serving(app) as url:
+        yield Site(url, engine, tokens, folder)
     engine.dispose()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -132,8 +132,6 @@ def _detect_log(  # noqa: PLR0917 - the detect command's log options, passed on
     show: int,
 ) -> None:
     """``detect --reports PATH``: the in-process engine straight on a report log."""
-    from reportguard.detect.persist import campaign_numbers, store_campaigns
-    from reportguard.detect.summary import print_campaigns, write_detection_json
     from reportguard.pipeline.batch import detect_log
 
     with Progress(
@@ -149,19 +147,11 @@ def _detect_log(  # noqa: PLR0917 - the detect command's log options, passed on
             output=Path(output) if output else None,
             step=lambda message: progress.update(task, description=message),
         )
-        numbers: dict[str, int] = {}
         if store:
             progress.update(task, description="storing campaigns")
-            engine = open_db(ctx, create=True)  # a log's campaigns may start a database
-            store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
-            numbers = campaign_numbers(engine, [c.key for c in detection.campaigns])
-            engine.dispose()
-    print_campaigns(console, detection, limit=show, numbers=numbers)
+    _report_log_detection(ctx, detection, store=store, show=show, json_out=json_out)
     if output is not None:
         console.print(f"wrote campaigns, campaign_reports and report_scores under {output}")
-    if json_out is not None:
-        write_detection_json(detection, json_out)
-        console.print(f"wrote {json_out}")
 
 
 def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, passed on
@@ -176,8 +166,6 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
     show: int,
 ) -> None:
     """``detect --engine spark``: the same detection over a Parquet log on Apache Spark."""
-    from reportguard.detect.persist import campaign_numbers, store_campaigns
-    from reportguard.detect.summary import print_campaigns, write_detection_json
     from reportguard.spark.run import LogLocation, detect_on_spark
     from reportguard.spark.session import parse_conf
 
@@ -191,7 +179,6 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
         transient=True,
     ) as progress:
         task = progress.add_task("starting", total=None)
-        numbers: dict[str, int] = {}
         detection = detect_on_spark(
             LogLocation.resolve(reports, accounts),
             output=output,
@@ -201,13 +188,25 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
         )
         if store:
             progress.update(task, description="storing campaigns")
-            engine = open_db(ctx, create=True)  # a log's campaigns may start a database
-            store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
-            numbers = campaign_numbers(engine, [c.key for c in detection.campaigns])
-            engine.dispose()
-    print_campaigns(console, detection, limit=show, numbers=numbers)
+    _report_log_detection(ctx, detection, store=store, show=show, json_out=json_out)
     if output is not None:
         console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
+
+
+def _report_log_detection(
+    ctx: typer.Context, detection: Any, *, store: bool, show: int, json_out: Path | None
+) -> None:
+    """Store (with ``store``) and print what detection found in a log, and write its JSON."""
+    from reportguard.detect.persist import campaign_numbers, store_campaigns
+    from reportguard.detect.summary import print_campaigns, write_detection_json
+
+    numbers: dict[str, int] = {}
+    if store:
+        engine = open_db(ctx, create=True)  # a log's campaigns may start a database
+        store_campaigns(engine, detection.campaigns, policy=settings_of(ctx).policy())
+        numbers = campaign_numbers(engine, [c.key for c in detection.campaigns])
+        engine.dispose()
+    print_campaigns(console, detection, limit=show, numbers=numbers)
     if json_out is not None:
         write_detection_json(detection, json_out)
         console.print(f"wrote {json_out}")
