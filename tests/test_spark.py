@@ -424,9 +424,14 @@ def test_a_record_with_an_unreadable_time_is_named(spark: Any, tmp_path: Path) -
 def test_spark_options_need_the_spark_engine(
     sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "--db", sqlite_url, "detect", "--reports", str(tmp_path))
+    code, _, err = run(capsys, "--db", sqlite_url, "detect", "--master", "local[2]")
     assert code == 1
     assert "are for --engine spark" in err
+    # A log is no longer Spark's alone (the local engine reads one too), but an empty folder is
+    # no log.
+    code, _, err = run(capsys, "--db", sqlite_url, "detect", "--reports", str(tmp_path))
+    assert code != 0
+    assert "no Parquet or JSON Lines file of reports in it" in err
 
 
 def test_the_spark_engine_needs_a_log(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
