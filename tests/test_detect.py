@@ -492,3 +492,24 @@ def test_a_report_log_with_a_broken_row_or_column_is_refused_by_name(
     code, _, err = run(capsys, "detect", "--reports", str(tmp_path / "nothing"), "--no-store")
     assert code != 0
     assert "no such file or folder" in err
+
+
+def test_a_ring_whose_second_raid_is_too_small_for_a_wave_is_found_by_it() -> None:
+    """Fourteen old accounts report one person within an hour, from where everyone reports; four
+    days later seven of them report a second person over an afternoon: seven reports, no burst.
+    The second raid is what gives them away, and it is a target of the campaign."""
+    s = Stream()
+    crew = [f"u{i}" for i in range(700, 714)]
+    second = s.account("quiet", age_days=900)
+    for j, member in enumerate(crew):
+        s.report(member, "u42", T0 + 6 * DAY + j * 240, ip=f"ip-{member}", surface=s.where())
+    for j, member in enumerate(crew[:7]):
+        s.report(member, second, T0 + 10 * DAY + j * 1500, ip=f"ip-{member}", surface=s.where())
+    detection = CampaignDetector.default().run(s.frame())
+    assert detection.waves.filter(pl.col("target_id") == second).is_empty()  # no burst there
+    wave = detection.waves.filter(pl.col("target_id") == "u42")
+    assert (wave["repeat_target"][0], wave["repeat_shared"][0]) == (second, 7)
+    (campaign,) = detection.campaigns
+    assert campaign.targets == sorted(["u42", second])
+    assert set(campaign.members) == set(crew)
+    assert any(e["signal"] == "repeat_group" for e in campaign.evidence)

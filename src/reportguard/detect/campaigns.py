@@ -87,6 +87,29 @@ Activity = Callable[[dict[int, list[str]]], dict[int, float]]
 Elsewhere = Callable[[dict[int, list[str]], int], pl.DataFrame]
 
 
+class PhaseClock:
+    """Seconds spent in each named phase of a run, and the process's peak memory after it: the
+    breakdown a profile of a large log starts from (``benchmarks/detect_phases.py``)."""
+
+    def __init__(self) -> None:
+        self.phases: dict[str, tuple[float, int]] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        seconds = self.phases.get(name, (0.0, 0))[0] + now - self._last
+        self.phases[name] = (seconds, _peak_mib())
+        self._last = time.perf_counter()
+
+
+def _peak_mib() -> int:
+    try:
+        import resource
+    except ImportError:  # not on Windows: no peak to report
+        return 0
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+
+
 def campaign_key(targets: list[str], first: int) -> str:
     """A campaign's stable key: its sorted targets and first report time (epoch seconds), so a
     re-run over the same reports, in either engine, finds the same keys."""
@@ -148,6 +171,8 @@ class Detection:
     # (report_id, suspect): reports that carry a trait of a burst whose coordination evidence
     # was real but below a campaign's bar, keyed by the burst; triage hears each as one voice.
     suspects: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=SUSPECT_SCHEMA))
+    # Phase name -> (seconds, peak MiB after it), fitting then scoring (``PhaseClock``).
+    phases: dict[str, tuple[float, int]] = field(default_factory=dict)
 
     @property
     def examined(self) -> int:
@@ -234,6 +259,7 @@ class CampaignDetector:
         started = time.perf_counter()
         detection = self.fit(frame).score(frame)
         detection.seconds = time.perf_counter() - started
+        detection.phases = {**self.fit_phases_, **detection.phases}
         return detection
 
     def fit(self, frame: ReportFrame) -> CampaignDetector:
@@ -242,13 +268,20 @@ class CampaignDetector:
         What is learned lives in ``burst_``, ``signals_`` and ``active_reporters_``; the
         parameters (``burst``, ``signals``) stay unfitted, so a refit starts from them.
         """
+        clock = PhaseClock()
+        self.breadth_ = frame.breadth()
+        clock.lap("fit: breadth")
         self.burst_ = (self.burst or BurstDetector()).clone().fit(frame)
-        self.signals_ = [s.clone().fit(frame) for s in (self.signals or [])]
+        clock.lap("fit: burst")
+        self.signals_ = []
+        for signal in self.signals or []:
+            self.signals_.append(signal.clone().fit(frame))
+            clock.lap(f"fit: {signal.name}")
         self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
         # Who reported whom and when, for the crowds of targets a ring found outside a scored
         # frame (an incremental score holds only some targets).
         self.reports_ = frame.reports.select("report_id", "reporter_id", "target_id", "t")
-        self.breadth_ = frame.breadth()
+        self.fit_phases_ = clock.phases
         return self
 
     def score(self, frame: ReportFrame) -> Detection:
@@ -258,15 +291,18 @@ class CampaignDetector:
         snapshot): their waves and campaigns are then the same as in the whole log.
         """
         started = time.perf_counter()
+        clock = PhaseClock()
         burst, signals = self.burst_, self.signals_
         waves = burst.find_waves(frame)
         wave_reports = burst.wave_reports(frame, waves)
+        clock.lap("score: waves")
         if waves.is_empty():
-            return Detection([], waves, time.perf_counter() - started)
+            return Detection([], waves, time.perf_counter() - started, phases=clock.phases)
         table = waves
         for signal in signals:
             part = signal.waves(wave_reports, frame)
             table = table.join(_new_columns(table, part, signal.name), on="wave", how="left")
+            clock.lap(f"score: {signal.name}")
         table = self._weigh(table, signals)
         members = self._members(
             table, wave_reports, signals, frame, bucket_seconds=burst.bucket_minutes * 60
@@ -285,8 +321,10 @@ class CampaignDetector:
                 [pl.col("target_id"), pl.col("start").cast(pl.Utf8)], separator="@"
             ).alias("suspect"),
         ).unique("report_id", keep="first", maintain_order=True)
+        clock.lap("score: members")
         campaigns = self._fuse(table, members, [burst, *signals])
         campaigns += self.lockstep_rings(signals, campaigns)
+        clock.lap("score: fusion")
         known = pl.concat(
             [
                 members.select(*BOUND_COLUMNS).cast(BOUND_COLUMNS),
@@ -311,7 +349,14 @@ class CampaignDetector:
         )
         in_campaigns = pl.Series([r for c in campaigns for r in c.report_ids], dtype=pl.Utf8)
         suspects = suspects.filter(~pl.col("report_id").is_in(in_campaigns.implode()))
-        return Detection(campaigns, table, time.perf_counter() - started, suspects=suspects)
+        clock.lap("score: boundaries")
+        return Detection(
+            campaigns,
+            table,
+            time.perf_counter() - started,
+            suspects=suspects,
+            phases=clock.phases,
+        )
 
     def _elsewhere(self, groups: dict[int, list[str]], min_members: int) -> pl.DataFrame:
         """Each group's reports, in the fitted log, on targets ``min_members`` members reported."""

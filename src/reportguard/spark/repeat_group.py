@@ -1,7 +1,8 @@
-"""Repeat group on Spark: a wave's reporters together again in a wave on another target.
+"""Repeat group on Spark: a wave's reporters together again on one other account.
 
 Mirrors :class:`reportguard.detect.signals.repeat_group.RepeatGroup`, ties broken the same way
-(the other wave sharing most, then the earliest).
+(the most surprising other account, then the one sharing most, then the smallest id), with the
+same Bonferroni correction for the number of accounts compared.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def fit(detector: RepeatGroup, log: SparkLog) -> SparkFitted:
     pairs = log.reports.select("reporter_id", "target_id").distinct()
     detector.targets_ = max(1, pairs.select("target_id").distinct().count())
     breadth = pairs.groupBy("reporter_id").agg(F.count("*").alias("breadth"))
-    return SparkFitted(detector, {"breadth": breadth})
+    return SparkFitted(detector, {"breadth": breadth, "pairs": pairs})
 
 
 def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFrame:
@@ -33,51 +34,67 @@ def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFr
     from pyspark.sql import functions as F
 
     detector: RepeatGroup = fitted.detector
-    members = wave_reports.select("wave", "target_id", "reporter_id", "start").distinct()
-    other = members.select(
-        F.col("wave").alias("wave_other"),
-        F.col("target_id").alias("target_other"),
-        "reporter_id",
-        F.col("start").alias("start_other"),
+    pairs = fitted.tables["pairs"]
+    members = wave_reports.select("wave", "target_id", "reporter_id").distinct()
+    sizes = members.groupBy("wave").agg(F.count("*").alias("n"))
+    elsewhere = pairs.join(members.select("reporter_id").distinct(), "reporter_id").select(
+        "reporter_id", F.col("target_id").alias("target_other")
     )
     shared = (
-        members.join(other, "reporter_id")
+        members.join(elsewhere, "reporter_id")
         .filter(F.col("target_id") != F.col("target_other"))
-        .groupBy("wave", "wave_other", "start_other", "target_other")
+        .groupBy("wave", "target_other")
         .agg(F.count("*").alias("shared"))
     )
-    ranked = Window.partitionBy("wave").orderBy(
-        F.col("shared").desc(), "start_other", "target_other"
-    )
-    best = (
-        shared.withColumn("rank", F.row_number().over(ranked))
-        .filter(F.col("rank") == 1)
-        .select("wave", "wave_other", "shared")
-    )
-    sizes = members.groupBy("wave").agg(F.count("*").alias("n"))
-    out = (
-        sizes.join(best, "wave", "left")
-        .join(
-            sizes.select(F.col("wave").alias("wave_other"), F.col("n").alias("n_other")),
-            "wave_other",
-            "left",
+    compared = shared.groupBy("wave").agg(F.count("*").alias("compared"))
+    candidates = shared.filter(F.col("shared") >= 2)
+    crowd = (
+        pairs.join(
+            candidates.select(F.col("target_other").alias("target_id")).distinct(), "target_id"
         )
-        .fillna(0, subset=["shared", "n_other"])
+        .groupBy("target_id")
+        .agg(F.count("*").alias("n_other"))
+        .withColumnRenamed("target_id", "target_other")
     )
     active = detector.active_reporters_
-    p = F.least(F.greatest(F.col("n_other") / active, F.lit(1e-9)), F.lit(1.0))
-    share = F.col("shared") / F.greatest(F.col("n"), F.lit(1))
+    p = F.least(
+        F.greatest(F.coalesce(F.col("n_other"), F.lit(0)) / active, F.lit(1e-9)), F.lit(1.0)
+    )
+    judged = (
+        candidates.join(sizes, "wave")
+        .join(crowd, "target_other", "left")
+        .withColumn(
+            "surprise",
+            udf.gated(
+                udf.binomial(F.col("shared"), F.col("n"), p),
+                F.col("shared") / F.greatest(F.col("n"), F.lit(1)),
+                p,
+                detector.min_ratio,
+                detector.min_share,
+            ),
+        )
+    )
+    ranked = Window.partitionBy("wave").orderBy(
+        F.col("surprise").desc(), F.col("shared").desc(), "target_other"
+    )
+    best = (
+        judged.withColumn("rank", F.row_number().over(ranked))
+        .filter(F.col("rank") == 1)
+        .select("wave", "target_other", "shared", "surprise")
+    )
+    out = (
+        sizes.join(best, "wave", "left")
+        .join(compared, "wave", "left")
+        .fillna(0, subset=["shared"])
+        .fillna(0.0, subset=["surprise"])
+        .fillna(1, subset=["compared"])
+    )
+    corrected = F.greatest(F.col("surprise") - F.log10(F.col("compared")), F.lit(0.0))
     return out.select(
         "wave",
-        F.col("wave_other").alias("repeat_wave"),
+        F.col("target_other").alias("repeat_target"),
         F.col("shared").alias("repeat_shared"),
-        udf.gated(
-            udf.binomial(F.col("shared"), F.col("n"), p),
-            share,
-            p,
-            detector.min_ratio,
-            detector.min_share,
-        ).alias("repeat_surprise"),
+        F.when(F.col("surprise") > 0, corrected).otherwise(F.lit(0.0)).alias("repeat_surprise"),
     )
 
 

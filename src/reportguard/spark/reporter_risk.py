@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reportguard.detect.signals.reporter_risk import DAY, ReporterRisk
+from reportguard.detect.signals.reporter_risk import DAY, ReporterRisk, young_horizon
 from reportguard.spark import udf
 from reportguard.spark.fitted import SparkFitted
 
@@ -35,7 +35,17 @@ def fit(detector: ReporterRisk, log: SparkLog) -> SparkFitted:
         # Only a sentence quotes it: an approximate median (rank error 1e-4) spares the exact
         # one's buffer of every report's age in one task, which ran out of a 4 GB heap at 10M.
         F.percentile_approx(age, 0.5, 10_000).alias("median_age"),
+        # The young horizon is cut to whole hours, which absorbs the approximation.
+        F.percentile_approx(age, detector.max_young_share, 10_000).alias("young_quantile"),
     ).first()
+    detector.young_days_ = young_horizon(
+        detector.young_days,
+        float(row["young"] or 0.0),  # type: ignore[index]
+        row["young_quantile"],  # type: ignore[index]
+        detector.max_young_share,
+    )
+    if detector.young_days_ != detector.young_days:
+        row = known.agg(F.avg((age < detector.young_days_).cast("double")).alias("young")).first()
     detector.young_share_ = float(row["young"] or 0.0)  # type: ignore[index]
     detector.median_age_days_ = float(row["median_age"] or 0.0)  # type: ignore[index]
     known_accounts = log.accounts.filter(F.col("account_created").isNotNull()).count()
@@ -57,7 +67,7 @@ def waves(fitted: SparkFitted, wave_reports: DataFrame, log: SparkLog) -> DataFr
     young = per_reporter.groupBy("wave").agg(
         F.count("*").alias("reporters"),
         F.sum(
-            ((F.col("t") - F.col("account_created")) < detector.young_days * DAY).cast("long")
+            ((F.col("t") - F.col("account_created")) < detector.young_days_ * DAY).cast("long")
         ).alias("young"),
         F.count("account_created").alias("known"),
     )
@@ -149,7 +159,7 @@ def traits(fitted: SparkFitted, inside: DataFrame, table: DataFrame, log: SparkL
         .join(table.select("wave", "young_surprise", "cluster_surprise", "cluster_start"), "wave")
     )
     young = (F.col("young_surprise") > 0) & (
-        F.col("t") - F.col("account_created") < detector.young_days * DAY
+        F.col("t") - F.col("account_created") < detector.young_days_ * DAY
     )
     clustered = (
         (F.col("cluster_surprise") > 0)

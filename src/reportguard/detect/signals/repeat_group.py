@@ -1,9 +1,13 @@
-"""Repeat group: a wave's reporters turn up together again, in a wave against another target.
+"""Repeat group: a wave's reporters turn up together again on another target.
 
 Strangers who react to the same viral post rarely meet again on a different account; a ring that
-moves from target to target does, wave after wave. For each wave, the other wave sharing most of
-its reporters is found, and the share is compared with what chance predicts: that other wave's
-reporters as a share of every active reporter on the platform.
+moves from target to target does. For each wave, the other account that most of its reporters
+also reported (at any time, in a wave of its own or not) is compared with what chance predicts:
+that account's reporters as a share of every active reporter on the platform. A ring's second
+raid is often too small or too slow to be a wave by itself (eight reports over an afternoon), so
+it is looked for among all the accounts its members reported, not among waves alone. Taking the
+best of many accounts is itself a chance to be lucky: the surprise is reduced by log10 of how
+many accounts were compared (a Bonferroni correction).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from reportguard.detect.signals.base import Detector
 
 
 class RepeatGroup(Detector):
-    """How many of a wave's reporters reported together again in a wave on another target.
+    """How many of a wave's reporters reported together again on one other account.
 
     >>> RepeatGroup(min_share=0.5)
     RepeatGroup(min_share=0.5)
@@ -41,35 +45,75 @@ class RepeatGroup(Detector):
         self.targets_ = max(1, frame.distinct_targets())
         # How many accounts each reporter ever reported: what their breadth alone explains.
         self.breadth_ = frame.breadth()
+        # Who reported whom over the whole fitted log (shares the frame's columns, no copy): an
+        # incremental score sees only some targets, a ring's other target may not be among them.
+        self.reports_ = frame.reports.select("reporter_id", "target_id")
         return self
 
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
         members = wave_reports.select("wave", "target_id", "reporter_id").unique()
-        pairs = members.join(members, on="reporter_id", suffix="_other").filter(
-            pl.col("target_id") != pl.col("target_id_other")
-        )
-        shared = pairs.group_by("wave", "wave_other").agg(pl.len().alias("shared"))
         sizes = members.group_by("wave").agg(pl.len().alias("n"))
+        elsewhere = (
+            self.reports_.filter(pl.col("reporter_id").is_in(members["reporter_id"].implode()))
+            .unique()
+            .rename({"target_id": "target_other"})
+        )
+        shared = (
+            members.join(elsewhere, on="reporter_id")
+            .filter(pl.col("target_id") != pl.col("target_other"))
+            .group_by("wave", "target_other")
+            .agg(pl.len().alias("shared"))
+        )
+        compared = shared.group_by("wave").agg(pl.len().alias("compared"))
+        # Only a target two reporters share can be evidence; the rest are counted, not judged.
+        shared = shared.filter(pl.col("shared") >= 2)
+        crowd = (
+            self.reports_.filter(pl.col("target_id").is_in(shared["target_other"].implode()))
+            .unique()
+            .group_by("target_id")
+            .agg(pl.len().alias("n_other"))
+            .rename({"target_id": "target_other"})
+        )
+        judged = shared.join(sizes, on="wave").join(crowd, on="target_other", how="left")
+        n = judged["n"].to_numpy()
+        hits = judged["shared"].to_numpy()
+        p = np.clip(judged["n_other"].fill_null(0).to_numpy() / self.active_reporters_, 1e-9, 1.0)
+        surprise = gated(
+            binomial_surprise(hits, n, p),
+            hits / np.maximum(n, 1),
+            p,
+            self.min_ratio,
+            self.min_share,
+        )
         best = (
-            shared.sort(["wave", "shared", "wave_other"], descending=[False, True, False])
+            judged.with_columns(pl.Series("surprise", surprise))
+            .sort(
+                ["wave", "surprise", "shared", "target_other"],
+                descending=[False, True, True, False],
+            )
             .group_by("wave", maintain_order=True)
             .first()
         )
         out = (
-            sizes.join(best, on="wave", how="left")
-            .join(sizes.rename({"wave": "wave_other", "n": "n_other"}), on="wave_other", how="left")
-            .with_columns(pl.col("shared").fill_null(0), pl.col("n_other").fill_null(0))
+            sizes.join(
+                best.select("wave", "target_other", "shared", "surprise"), on="wave", how="left"
+            )
+            .join(compared, on="wave", how="left")
+            .with_columns(
+                pl.col("shared").fill_null(0),
+                pl.col("surprise").fill_null(0.0),
+                pl.col("compared").fill_null(1),
+            )
         )
-        n = out["n"].to_numpy()
-        hits = out["shared"].to_numpy()
-        p = np.clip(out["n_other"].to_numpy() / self.active_reporters_, 1e-9, 1.0)
-        share = hits / np.maximum(n, 1)
-        surprise = gated(binomial_surprise(hits, n, p), share, p, self.min_ratio, self.min_share)
+        corrected = np.maximum(
+            out["surprise"].to_numpy() - np.log10(out["compared"].to_numpy().astype(np.float64)),
+            0.0,
+        )
         return out.select(
             "wave",
-            pl.col("wave_other").alias("repeat_wave"),
+            pl.col("target_other").alias("repeat_target"),
             pl.col("shared").alias("repeat_shared"),
-        ).with_columns(pl.Series("repeat_surprise", surprise))
+        ).with_columns(pl.Series("repeat_surprise", np.where(out["surprise"] > 0, corrected, 0.0)))
 
     def traits(
         self, wave_reports: pl.DataFrame, waves: pl.DataFrame, frame: ReportFrame
@@ -100,7 +144,7 @@ class RepeatGroup(Detector):
             (
                 "repeat_group",
                 surprise,
-                f"{row['repeat_shared']} of these reporters also reported together in another "
-                "wave against a different target",
+                f"{row['repeat_shared']} of these reporters also reported one other account "
+                f"({row['repeat_target']}), far more than chance predicts for it",
             )
         ]

@@ -4,6 +4,12 @@ Throwaway accounts are cheap: a ring creates them in batches shortly before use.
 compares a wave with the platform's own reporters: the share of reports filed by accounts younger
 than ``young_days``, and the share of the wave's reporters created inside the densest
 ``cluster_days`` span, against the share of all accounts created in that same span.
+
+"Young" is relative to the platform. On a platform that is itself a few months old, a fifth of
+all reports may come from accounts under 30 days old, and no wave can then be four times the
+platform's share. Where more than ``max_young_share`` of reports come from accounts younger than
+``young_days``, the horizon shrinks to the age below which only that share of reports fall (in
+whole hours, at least one), so a batch made days before a raid still stands out.
 """
 
 from __future__ import annotations
@@ -39,17 +45,26 @@ class ReporterRisk(Detector):
         cluster_days: int = 3,
         min_ratio: float = 4.0,
         min_share: float = 0.3,
+        max_young_share: float = 0.05,
     ) -> None:
         self.young_days = young_days
         self.cluster_days = cluster_days
         self.min_ratio = min_ratio
         self.min_share = min_share
+        self.max_young_share = max_young_share
 
     def fit(self, frame: ReportFrame) -> Self:
         joined = frame.with_reporters()
         age = (pl.col("t") - pl.col("account_created")) / DAY
         known = joined.filter(pl.col("account_created").is_not_null())
-        self.young_share_ = float(known.select((age < self.young_days).mean()).item() or 0.0)
+        young_share = float(known.select((age < self.young_days).mean()).item() or 0.0)
+        quantile = known.select(age.quantile(self.max_young_share, "lower")).item()
+        self.young_days_ = young_horizon(
+            self.young_days, young_share, quantile, self.max_young_share
+        )
+        if self.young_days_ != self.young_days:
+            young_share = float(known.select((age < self.young_days_).mean()).item() or 0.0)
+        self.young_share_ = young_share
         created = frame.accounts["account_created"].drop_nulls().sort().to_numpy()
         self.created_ = created
         self.median_age_days_ = float(known.select(age.median()).item() or 0.0)
@@ -76,7 +91,7 @@ class ReporterRisk(Detector):
         )
         young = (
             per_reporter.with_columns(
-                ((pl.col("t") - pl.col("account_created")) < self.young_days * DAY).alias("young")
+                ((pl.col("t") - pl.col("account_created")) < self.young_days_ * DAY).alias("young")
             )
             .group_by("wave")
             .agg(
@@ -147,7 +162,7 @@ class ReporterRisk(Detector):
             )
         )
         young = (pl.col("young_surprise") > 0) & (
-            pl.col("t") - pl.col("account_created") < self.young_days * DAY
+            pl.col("t") - pl.col("account_created") < self.young_days_ * DAY
         )
         clustered = (pl.col("cluster_surprise") > 0) & pl.col("account_created").is_between(
             pl.col("cluster_start"),
@@ -165,7 +180,7 @@ class ReporterRisk(Detector):
                     "young_accounts",
                     float(row["young_surprise"]),
                     f"{row['young']} of {row['known']} reporters' accounts were under "
-                    f"{self.young_days} days old when they reported; across the platform "
+                    f"{_age(self.young_days_)} old when they reported; across the platform "
                     f"{self.young_share_:.1%} of reports come from such accounts",
                 )
             )
@@ -182,3 +197,31 @@ class ReporterRisk(Detector):
                 )
             )
         return out
+
+
+def young_horizon(
+    young_days: float, young_share: float, quantile: float | None, max_young_share: float
+) -> float:
+    """The age in days below which a reporter counts as young on this platform.
+
+    ``young_days`` unless more than ``max_young_share`` of reports come from accounts that young;
+    then the ``max_young_share`` quantile of reporters' ages, down to the whole hour (at least
+    one), so both engines agree although Spark's quantile is approximate.
+
+    >>> young_horizon(30, 0.01, 200.0, 0.05)
+    30
+    >>> young_horizon(30, 0.2, 15.61, 0.05)
+    15.583333333333334
+    >>> young_horizon(30, 0.5, 0.01, 0.05)
+    0.041666666666666664
+    """
+    if young_share <= max_young_share or quantile is None:
+        return young_days
+    hours = max(1.0, np.floor(float(quantile) * 24))
+    return float(min(young_days, hours / 24))
+
+
+def _age(days: float) -> str:
+    if days >= 2:
+        return f"{days:g} days"
+    return f"{days * 24:.0f} hours"
