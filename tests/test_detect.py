@@ -492,6 +492,13 @@ def test_a_report_log_with_a_broken_row_or_column_is_refused_by_name(
     code, _, err = run(capsys, "detect", "--reports", str(tmp_path / "nothing"), "--no-store")
     assert code != 0
     assert "no such file or folder" in err
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    pl.DataFrame([good] * 3).write_parquet(folder / "part-0.parquet")
+    pl.DataFrame([good, {**good, "created_at": None}]).write_parquet(folder / "part-1.parquet")
+    code, _, err = run(capsys, "detect", "--reports", str(folder), "--no-store")
+    assert code != 0
+    assert "part-1.parquet: row 2: created_at: missing" in err  # the file the row is in
 
 
 def test_a_ring_whose_second_raid_is_too_small_for_a_wave_is_found_by_it() -> None:
@@ -513,3 +520,27 @@ def test_a_ring_whose_second_raid_is_too_small_for_a_wave_is_found_by_it() -> No
     assert campaign.targets == sorted(["u42", second])
     assert set(campaign.members) == set(crew)
     assert any(e["signal"] == "repeat_group" for e in campaign.evidence)
+
+
+def test_a_report_log_reads_times_in_every_iso_form(tmp_path: Path) -> None:
+    """Most exports write UTC with a Z, read by the fast path; an offset or a space is read on
+    its own row, and a time that is no time is refused with its row."""
+    from reportguard.detect.log import LogFiles, read_log
+    from reportguard.errors import InputFileError
+
+    times = ["2026-01-01T00:00:00Z", "2026-01-01T03:00:00.250Z", "2026-01-01T05:00:00+02:00"]
+    rows = [
+        {"report_id": f"r{i}", "reporter_id": "a", "target_id": "b", "created_at": when}
+        for i, when in enumerate(times)
+    ]
+    log = tmp_path / "reports.parquet"
+    pl.DataFrame(rows).write_parquet(log)
+    frame = read_log(LogFiles.resolve(log))
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    assert frame.reports["t"].to_list() == [start, start + 3 * 3600, start + 3 * 3600]
+    assert "_created" not in frame.reports.columns
+    pl.DataFrame([*rows, {**rows[0], "report_id": "r9", "created_at": "yesterday"}]).write_parquet(
+        log
+    )
+    with pytest.raises(InputFileError, match="row 4: created_at: not a time: 'yesterday'"):
+        read_log(LogFiles.resolve(log))

@@ -40,6 +40,17 @@ ACCOUNT_COLUMNS = {
 }
 
 
+def _in_order(reports: pl.DataFrame) -> bool:
+    """Whether ``reports`` are sorted by time, then report_id (exports usually are)."""
+    t, rid = pl.col("t"), pl.col("report_id")
+    later = (t > t.shift()) | ((t == t.shift()) & (rid >= rid.shift()))
+    return bool(
+        reports.select(
+            later.fill_null(True).all() & t.null_count().eq(0) & rid.null_count().eq(0)
+        ).item()
+    )
+
+
 @dataclass
 class ReportFrame:
     """Reports sorted by time, plus the account snapshots known for reporters and targets.
@@ -60,9 +71,9 @@ class ReportFrame:
             self.reports = self.reports.with_columns(
                 [pl.lit(None, dtype=CONTEXT_COLUMNS[c]).alias(c) for c in absent]
             )
-        self.reports = self.reports.select(
-            [pl.col(c).cast(t) for c, t in FRAME_COLUMNS.items()]
-        ).sort("t", "report_id")
+        self.reports = self.reports.select([pl.col(c).cast(t) for c, t in FRAME_COLUMNS.items()])
+        if not _in_order(self.reports):  # sorting 10M reports copies them all: only if needed
+            self.reports = self.reports.sort("t", "report_id")
         if self.accounts.is_empty():
             self.accounts = pl.DataFrame(schema=ACCOUNT_COLUMNS)
         self.accounts = self.accounts.select(

@@ -57,11 +57,13 @@ def backbone(
     *,
     min_ratio: float = 10.0,
     min_surprise: float = 3.0,
+    crowds: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The pairs whose meetings their activity does not explain.
 
     ``meetings`` has one row per pair (``r``, ``r_b``) with ``targets``, the distinct targets
-    they met on; ``cells`` one row per (``r``, ``g``, ``w``) a reporter appears in. Adds
+    they met on; ``cells`` one row per (``r``, ``g``, ``w``) a reporter appears in, and
+    ``crowds`` its count per (``g``, ``w``) as ``n`` when the caller has it already. Adds
     ``expected``, ``ratio`` and ``pair_surprise`` (-log10 of the Poisson tail) and keeps the
     pairs over both bars.
     """
@@ -71,8 +73,12 @@ def backbone(
             pl.lit(0.0).alias("ratio"),
             pl.lit(0.0).alias("pair_surprise"),
         )
-    degree = cells.group_by("r").agg(pl.len().alias("d"))
-    sizes = cells.group_by("g", "w").agg(pl.len().alias("n"))["n"].to_numpy().astype(np.float64)
+    # Only the reporters of some pair need their degree.
+    met = pl.concat([meetings["r"], meetings["r_b"]]).unique().implode()
+    degree = cells.filter(pl.col("r").is_in(met)).group_by("r").agg(pl.len().alias("d"))
+    if crowds is None:
+        crowds = cells.group_by("g", "w").agg(pl.len().alias("n"))
+    sizes = crowds["n"].to_numpy().astype(np.float64)
     total = float(sizes.sum())
     # The chance that two entries from different reporters fall in the same cell.
     q = float((sizes * (sizes - 1)).sum() / max(total * (total - 1), 1.0))

