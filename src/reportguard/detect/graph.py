@@ -74,8 +74,8 @@ def backbone(
             pl.lit(0.0).alias("pair_surprise"),
         )
     # Only the reporters of some pair need their degree.
-    met = pl.concat([meetings["r"], meetings["r_b"]]).unique().implode()
-    degree = cells.filter(pl.col("r").is_in(met)).group_by("r").agg(pl.len().alias("d"))
+    paired = pl.concat([meetings["r"], meetings["r_b"]]).unique().implode()
+    degree = cells.filter(pl.col("r").is_in(paired)).group_by("r").agg(pl.len().alias("d"))
     if crowds is None:
         crowds = cells.group_by("g", "w").agg(pl.len().alias("n"))
     sizes = crowds["n"].to_numpy().astype(np.float64)
