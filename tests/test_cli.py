@@ -178,7 +178,8 @@ def test_simulate_ingest_evaluate_end_to_end(
     )
     assert code == 0, text
     assert "campaign" in text
-    assert "reporters' accounts were under 30 days old" in text  # evidence as sentences
+    # evidence as sentences; "young" is relative to this small platform's own ages
+    assert re.search(r"reporters' accounts were under [\d.]+ (days|hours) old", text)
     db = str(tmp_path / "rg.db")
     found = json.loads((tmp_path / "found.json").read_text())["campaigns"]
     key = found[0]["key"]

@@ -204,6 +204,26 @@ def test_the_same_reports_are_suspected_below_a_campaigns_bar(small_both: Both) 
     assert spark == set(local.iter_rows())
 
 
+def test_a_young_platforms_horizon_is_the_same_in_both_engines(small_both: Both) -> None:
+    """Where more than ``max_young_share`` of reporters are young, the horizon shrinks to a
+    quantile of their ages, in whole hours: Spark's approximate quantile gives the same one."""
+    from reportguard.detect.signals.reporter_risk import ReporterRisk
+    from reportguard.spark import reporter_risk as on_spark
+    from reportguard.spark.log import read_log
+    from reportguard.spark.run import LogLocation
+    from reportguard.spark.session import spark_session
+
+    detector = ReporterRisk(max_young_share=0.01)  # small's reporters: 4% under 30 days
+    local = detector.clone().fit(ReportFrame.from_simulation(small_both.folder))
+    location = LogLocation.resolve(str(small_both.folder))
+    log = read_log(spark_session(), location.reports, location.accounts)
+    remote = on_spark.fit(detector.clone(), log).detector
+    assert local.young_days_ < 30  # the rule took effect
+    assert remote.young_days_ == local.young_days_
+    assert abs(remote.young_share_ - local.young_share_) < 1e-9
+    assert abs(remote.median_age_days_ - local.median_age_days_) < 1.0
+
+
 def test_text_fires_on_the_same_waves(small_both: Both) -> None:
     local, spark = _by_wave(small_both)
     fired = (local["text_surprise"] > 0).to_list()

@@ -30,22 +30,27 @@ def fit(detector: ReporterRisk, log: SparkLog) -> SparkFitted:
     joined = log.reports.select("reporter_id", "t").join(_created(log), "reporter_id", "left")
     age = (F.col("t") - F.col("account_created")) / DAY
     known = joined.filter(F.col("account_created").isNotNull())
-    row = known.agg(
+    # Whether the platform is young is read per reporter, at their first report (as in process).
+    first = known.groupBy("reporter_id").agg(
+        F.min("t").alias("t"), F.min("account_created").alias("account_created")
+    )
+    horizon = first.agg(
         F.avg((age < detector.young_days).cast("double")).alias("young"),
-        # Only a sentence quotes it: an approximate median (rank error 1e-4) spares the exact
-        # one's buffer of every report's age in one task, which ran out of a 4 GB heap at 10M.
-        F.percentile_approx(age, 0.5, 10_000).alias("median_age"),
         # The young horizon is cut to whole hours, which absorbs the approximation.
         F.percentile_approx(age, detector.max_young_share, 10_000).alias("young_quantile"),
     ).first()
     detector.young_days_ = young_horizon(
         detector.young_days,
-        float(row["young"] or 0.0),  # type: ignore[index]
-        row["young_quantile"],  # type: ignore[index]
+        float(horizon["young"] or 0.0),  # type: ignore[index]
+        horizon["young_quantile"],  # type: ignore[index]
         detector.max_young_share,
     )
-    if detector.young_days_ != detector.young_days:
-        row = known.agg(F.avg((age < detector.young_days_).cast("double")).alias("young")).first()
+    row = known.agg(
+        F.avg((age < detector.young_days_).cast("double")).alias("young"),
+        # Only a sentence quotes it: an approximate median (rank error 1e-4) spares the exact
+        # one's buffer of every report's age in one task, which ran out of a 4 GB heap at 10M.
+        F.percentile_approx(age, 0.5, 10_000).alias("median_age"),
+    ).first()
     detector.young_share_ = float(row["young"] or 0.0)  # type: ignore[index]
     detector.median_age_days_ = float(row["median_age"] or 0.0)  # type: ignore[index]
     known_accounts = log.accounts.filter(F.col("account_created").isNotNull()).count()

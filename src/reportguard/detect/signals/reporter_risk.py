@@ -6,10 +6,11 @@ than ``young_days``, and the share of the wave's reporters created inside the de
 ``cluster_days`` span, against the share of all accounts created in that same span.
 
 "Young" is relative to the platform. On a platform that is itself a few months old, a fifth of
-all reports may come from accounts under 30 days old, and no wave can then be four times the
-platform's share. Where more than ``max_young_share`` of reports come from accounts younger than
-``young_days``, the horizon shrinks to the age below which only that share of reports fall (in
-whole hours, at least one), so a batch made days before a raid still stands out.
+all reporters may be under 30 days old, and no wave can then be four times the platform's share.
+Where more than ``max_young_share`` of reporters were younger than ``young_days`` at their first
+report, the horizon shrinks to the age below which only that share of them fall (in whole hours,
+at least one), so a batch made days before a raid still stands out. It is read per reporter, not
+per report, so a brigade's own volume does not move it.
 """
 
 from __future__ import annotations
@@ -57,14 +58,18 @@ class ReporterRisk(Detector):
         joined = frame.with_reporters()
         age = (pl.col("t") - pl.col("account_created")) / DAY
         known = joined.filter(pl.col("account_created").is_not_null())
-        young_share = float(known.select((age < self.young_days).mean()).item() or 0.0)
-        quantile = known.select(age.quantile(self.max_young_share, "lower")).item()
-        self.young_days_ = young_horizon(
-            self.young_days, young_share, quantile, self.max_young_share
+        # Whether the platform itself is young is read per reporter (age at the first report),
+        # so a brigade's own volume of reports cannot move the horizon.
+        first = known.group_by("reporter_id").agg(
+            pl.col("t").min(), pl.col("account_created").min()
         )
-        if self.young_days_ != self.young_days:
-            young_share = float(known.select((age < self.young_days_).mean()).item() or 0.0)
-        self.young_share_ = young_share
+        self.young_days_ = young_horizon(
+            self.young_days,
+            float(first.select((age < self.young_days).mean()).item() or 0.0),
+            first.select(age.quantile(self.max_young_share, "lower")).item(),
+            self.max_young_share,
+        )
+        self.young_share_ = float(known.select((age < self.young_days_).mean()).item() or 0.0)
         created = frame.accounts["account_created"].drop_nulls().sort().to_numpy()
         self.created_ = created
         self.median_age_days_ = float(known.select(age.median()).item() or 0.0)
