@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -134,21 +136,13 @@ def _detect_log(  # noqa: PLR0917 - the detect command's log options, passed on
     """``detect --reports PATH``: the in-process engine straight on a report log."""
     from reportguard.pipeline.batch import detect_log
 
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("starting", total=None)
+    with _spinner() as step:
         detection = detect_log(
             reports,
             accounts=Path(accounts) if accounts else None,
             output=Path(output) if output else None,
-            step=lambda message: progress.update(task, description=message),
+            step=step,
         )
-        if store:
-            progress.update(task, description="storing campaigns")
     _report_log_detection(ctx, detection, store=store, show=show, json_out=json_out)
     if output is not None:
         console.print(f"wrote campaigns, campaign_reports and report_scores under {output}")
@@ -172,6 +166,22 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
     if reports is None:
         raise ReportGuardError("--engine spark reads a Parquet report log: give --reports URI")
     settings = parse_conf(conf)
+    with _spinner() as step:
+        detection = detect_on_spark(
+            LogLocation.resolve(reports, accounts),
+            output=output,
+            master=master,
+            conf=settings,
+            step=step,
+        )
+    _report_log_detection(ctx, detection, store=store, show=show, json_out=json_out)
+    if output is not None:
+        console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
+
+
+@contextmanager
+def _spinner() -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr that shows the step a log's detection is at (steps have no count)."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         TimeElapsedColumn(),
@@ -179,18 +189,7 @@ def _detect_on_spark(  # noqa: PLR0917 - the detect command's Spark options, pas
         transient=True,
     ) as progress:
         task = progress.add_task("starting", total=None)
-        detection = detect_on_spark(
-            LogLocation.resolve(reports, accounts),
-            output=output,
-            master=master,
-            conf=settings,
-            step=lambda message: progress.update(task, description=message),
-        )
-        if store:
-            progress.update(task, description="storing campaigns")
-    _report_log_detection(ctx, detection, store=store, show=show, json_out=json_out)
-    if output is not None:
-        console.print(f"wrote campaigns, campaign_reports, report_scores and waves under {output}")
+        yield lambda message: progress.update(task, description=message)
 
 
 def _report_log_detection(
