@@ -246,6 +246,97 @@ def test_independent_witnesses_add_evidence_with_diminishing_returns_worked_out(
     )
 
 
+def _timed(case: str, n: int, *, every: int, posts: list[str | None], surface: str) -> pl.DataFrame:
+    """``n`` strangers reporting ``case`` ``every`` seconds apart, cycling through ``posts``."""
+    return _strangers([(case, n, "harassment", False)]).with_columns(
+        t=pl.int_range(0, n, dtype=pl.Int64) * every,
+        content_id=pl.Series([posts[i % len(posts)] for i in range(n)], dtype=pl.Utf8),
+        surface=pl.lit(surface),
+    )
+
+
+def test_a_burst_spread_over_an_accounts_posts_is_one_witness_worked_out() -> None:
+    """Thirty strangers (base weight 0.25 each), four ways, against five strangers days apart.
+
+    - Within one hour, each on another post, from the profile: one event, one witness:
+      ln(1 + 0.25 / 0.75) = 0.2877.
+    - Within one hour, 20 of them on the one post that was going round, from the feed, the other
+      10 on older posts from the profile: the 20 are independent, the 10 one event:
+      ln(1 + 5.25 / 0.75) = ln 8 = 2.0794.
+    - Within one hour, each on another post, all from the feed, on a platform where 60% of
+      voices come through the profile: a post going round that the reports do not single out
+      (thirty without a profile visit has chance 0.4^30): thirty witnesses, ln 11 = 2.3979.
+    - One a day: thirty witnesses, ln(1 + 7.5 / 0.75) = ln 11 = 2.3979.
+    - Five, one a day: ln(1 + 1.25 / 0.75) = 0.9808; the one-hour burst ranks below them.
+    """
+    other = [f"old{i}" for i in range(10)]
+    drawn = _timed("drawn", 30, every=60, posts=["hot", "hot", *other[:1]], surface="feed")
+    reports = pl.concat(
+        [
+            _timed("burst", 30, every=60, posts=[f"b{i}" for i in range(30)], surface="profile"),
+            drawn.with_columns(
+                surface=pl.when(pl.col("content_id") == "hot")
+                .then(pl.lit("feed"))
+                .otherwise(pl.lit("profile"))
+            ),
+            _timed("shared", 30, every=60, posts=[f"s{i}" for i in range(30)], surface="feed"),
+            _timed("apart", 30, every=86_400, posts=other, surface="profile"),
+            _timed("five", 5, every=86_400, posts=other, surface="profile"),
+        ],
+        how="diagonal_relaxed",
+    )
+    cases, explained = score_cases(reports, policy=POLICY, base_rate=0.25, explain=True)
+    witnesses = dict(zip(cases["case"], cases["witnesses"], strict=True))
+    assert witnesses["burst"] == pytest.approx(math.log(1 + 0.25 / 0.75), abs=1e-9)
+    assert witnesses["drawn"] == pytest.approx(math.log(8.0), abs=1e-9)
+    assert witnesses["shared"] == pytest.approx(math.log(11.0), abs=1e-9)
+    assert witnesses["apart"] == pytest.approx(math.log(11.0), abs=1e-9)
+    assert witnesses["five"] == pytest.approx(math.log(1 + 1.25 / 0.75), abs=1e-9)
+    assert cases["case"].to_list() == ["apart", "shared", "drawn", "five", "burst"]
+    # The explanation says so, and still adds up.
+    burst = explained["burst"]
+    assert "30 voices arrived in 1 burst" in " ".join(burst["sentences"])
+    # Ten rows are listed and twenty more counted; each holds a thirtieth of the one witness.
+    assert burst["more_voices"] == 20
+    assert sum(v["weight"] for v in burst["voices"]) == pytest.approx(
+        witnesses["burst"] * 10 / 30, abs=1e-3
+    )
+    assert all("a burst that counts as one witness" in v["why"] for v in burst["voices"])
+    assert "burst" not in " ".join(explained["apart"]["sentences"])
+    # Turned off, the burst is thirty witnesses again.
+    off = POLICY.model_copy(
+        update={"triage": POLICY.triage.model_copy(update={"burst_minutes": 0})}
+    )
+    cases, _ = score_cases(reports, policy=off, base_rate=0.25)
+    witnesses = dict(zip(cases["case"], cases["witnesses"], strict=True))
+    assert witnesses["burst"] == pytest.approx(math.log(11.0), abs=1e-9)
+
+
+def test_a_called_crowd_ranks_below_fewer_witnesses_end_to_end(engine: Engine) -> None:
+    """Twenty established accounts report one account within forty minutes, each on another of
+    its posts, from its profile, with no other trace: one event. Six who came across another
+    account over six days are six witnesses and rank above; a post going round draws twenty
+    reports in the same forty minutes and stays twenty witnesses."""
+    platform = Platform(engine)
+    for i in range(20):
+        reporter = platform.account(f"called{i}", age_days=500 + i)
+        platform.report(reporter, "quiet", at=T0 + timedelta(minutes=2 * i), surface="profile",
+                        content_id=f"quiet-post{i}", text=None)  # fmt: skip
+        reporter = platform.account(f"viewer{i}", age_days=500 + i)
+        platform.report(reporter, "hot", at=T0 + timedelta(minutes=2 * i), surface="feed",
+                        content_id="hot-post", text=None)  # fmt: skip
+    for i in range(6):
+        reporter = platform.account(f"seen{i}", age_days=300 + i)
+        platform.report(reporter, "seen", at=T0 - timedelta(days=i), surface="feed",
+                        content_id=f"seen-post{i}", text=None)  # fmt: skip
+    platform.store()
+    refresh_cases(engine, policy=POLICY, now=T0 + timedelta(hours=1))
+    assert _ranking(engine) == ["hot", "seen", "quiet"]
+    quiet = next(c for c in queue(engine, limit=10) if c.target_id == "quiet")
+    assert quiet.n_voices == 20
+    assert "20 voices arrived in 1 burst" in " ".join(quiet.explanation["sentences"])
+
+
 def test_a_wave_of_independent_witnesses_outranks_a_grave_reason_from_two_strangers() -> None:
     """The new user's complaint: 1-2 'violence' reports from unknowns ranked above a spammer
     reported by 351 independent accounts. Severity 5 adds ln 5 = 1.61; two witnesses add

@@ -15,6 +15,18 @@ what its reporters' credibility says, split into two parts:
   ``crowd_cap`` (``cap * sum / (sum + crowd_half)``), so no number of new accounts outweighs a
   few credible reporters.
 
+Independent people come across an account at their own times. Voices that reached one account
+within the same ``burst_minutes`` and spread over its posts (or named none) were called there
+together, or came together for some reason the reports do not show: the burst is one event and
+counts as one witness, however many voices it holds. Voices drawn by one post going round (most of
+that span's voices name it, and they did not come through the profile) stay independent: a post
+that spreads is seen by many at once. So do a case's burst voices that keep away from the
+profile far more than the platform's own voices do (people report a post where they saw it; a
+called crowd goes to the account), and every voice on a platform whose reports mostly name no
+post. A campaign's voices are joined already; this is for the
+bursts no detector could tell from chance, so that they never outrank the same number of
+independent witnesses.
+
 Witnesses count beyond what the target's reach explains. An account seen by many draws stray
 reports by chance (disagreement, mistakes, fans of a rival), in proportion to its audience:
 with the platform's ``stray_rate`` (open reports per follower) an account with ``followers`` is
@@ -38,12 +50,16 @@ import numpy as np
 import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.stats import binom
 
 from reportguard.policy.schema import Policy
 from reportguard.reporters.credibility import CredibilityModel
 from reportguard.triage.calibration import IDENTITY, Calibration
 
 MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
+POST_SHARE = 0.5  # a burst with at least this share on one post is drawn by that post (spread)
+NAMED_SHARE = 0.5  # below this share of reports naming a post, posts cannot explain a burst
+SPREAD_P = 0.001  # bursts this unlikely to avoid the profile so much, at the platform's mix, spread
 LINKS = {
     "ip_hash": "network address",
     "device_hash": "device",
@@ -142,7 +158,7 @@ def score_cases(
         frame,
         pad=policy.triage.raid_pad_minutes * 60,
     )
-    voices = _voices(counted)
+    voices = _bursts(_voices(counted), minutes=policy.triage.burst_minutes)
     cases, explained = _combine(
         voices,
         policy=policy,
@@ -247,6 +263,80 @@ def _voices(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(voice=pl.Series(labels[frame["node"].to_numpy()], dtype=pl.Int64))
 
 
+def _bursts(frame: pl.DataFrame, *, minutes: int) -> pl.DataFrame:
+    """Label each voice with the burst it arrived in, or null when it came on its own.
+
+    A voice arrives with its first report; a case's voices fall in spans of ``minutes``. Within a
+    span, the voices naming the post that holds at least ``POST_SHARE`` of the span's voices, not
+    filed on the profile, were drawn by that post: they stay independent. The others, if two or
+    more, are the span's burst. On a platform whose reports mostly name no post, a post going
+    round cannot be told from a called crowd: nobody is put in a burst.
+
+    >>> reports = pl.DataFrame({
+    ...     "case": ["a"] * 5, "voice": [0, 1, 2, 3, 4], "reporter_id": list("pqrst"),
+    ...     "t": [0, 600, 1200, 1800, 90_000],
+    ...     "content_id": ["p1", "p2", "p3", "p3", "p1"], "surface": ["profile"] * 5,
+    ... })
+    >>> _bursts(reports, minutes=60)["burst"].to_list()
+    ['a@0', 'a@0', 'a@0', 'a@0', None]
+    >>> _bursts(reports.with_columns(content_id=pl.lit("p1"), surface=pl.lit("feed")),
+    ...         minutes=60)["burst"].to_list()
+    [None, None, None, None, None]
+    >>> unnamed = reports.with_columns(content_id=pl.lit(None, pl.Utf8))
+    >>> _bursts(unnamed, minutes=60)["burst"].to_list()
+    [None, None, None, None, None]
+    """
+    if (
+        minutes <= 0
+        or frame.is_empty()
+        or "t" not in frame.columns
+        or "content_id" not in frame.columns
+        or frame["content_id"].is_not_null().mean() < NAMED_SHARE  # type: ignore[operator]
+    ):
+        return frame.with_columns(burst=pl.lit(None, dtype=pl.Utf8))
+    surface = pl.col("surface") if "surface" in frame.columns else pl.lit(None, dtype=pl.Utf8)
+    voices = (
+        frame.select("case", "voice", "t", "content_id", surface.alias("surface"))
+        .sort("t")
+        .unique(["case", "voice"], keep="first")
+        .with_columns(span=pl.col("t") // (minutes * 60))
+    )
+    in_span = pl.len().over("case", "span")
+    on_post = pl.len().over("case", "span", "content_id")
+    voices = voices.with_columns(n_span=in_span, n_post=on_post)
+    voices = voices.with_columns(
+        n_top=pl.when(pl.col("content_id").is_not_null()).then(pl.col("n_post")).otherwise(0)
+    ).with_columns(n_top=pl.col("n_top").max().over("case", "span"))
+    drawn = (
+        pl.col("content_id").is_not_null()
+        & (pl.col("n_post") == pl.col("n_top"))
+        & (pl.col("n_top") >= POST_SHARE * pl.col("n_span"))
+        & (pl.col("surface").fill_null("") != "profile")
+    )
+    label = pl.concat_str([pl.col("case"), pl.col("span").cast(pl.Utf8)], separator="@")
+    voices = voices.with_columns(
+        burst=pl.when(~drawn & (pl.col("n_span") >= 2)).then(label),
+        on_profile=pl.col("surface") == "profile",
+    )
+    # A case whose burst voices come far less often through the profile than the platform's own
+    # reports do arrived where content is shared, like a post going round whose post the
+    # reports do not single out: those voices stay independent.
+    known = voices.filter(pl.col("surface").is_not_null())
+    if len(known):
+        share = float(known["on_profile"].mean())  # type: ignore[arg-type]
+        tally = (
+            known.filter(pl.col("burst").is_not_null())
+            .group_by("case")
+            .agg(n=pl.len(), k=pl.col("on_profile").sum())
+        )
+        tail = binom.cdf(tally["k"].to_numpy(), tally["n"].to_numpy(), share)
+        spread = tally.filter(pl.Series(tail < SPREAD_P))["case"]
+        voices = voices.with_columns(
+            burst=pl.when(pl.col("case").is_in(spread.implode())).then(None).otherwise("burst")
+        )
+    return frame.join(voices.select("case", "voice", "burst"), on=["case", "voice"], how="left")
+
+
 def _combine(
     frame: pl.DataFrame,
     *,
@@ -288,6 +378,7 @@ def _combine(
         record=pl.col("record").first(),
         new=pl.col("new_account").fill_null(False).all(),
     )
+    bursts = frame.group_by("case", "voice").agg(burst=pl.col("burst").first())
     voice = reporters.group_by("case", "voice").agg(
         size=pl.len(),
         cred=pl.col("cred").mean(),
@@ -299,9 +390,15 @@ def _combine(
     # How far a record lets us trust the credibility: none without one, fully with a long one.
     proven = pl.col("record") / (pl.col("record") + strength)
     logit = (pl.col("calibrated") / (1 - pl.col("calibrated"))).log()
-    voice = voice.with_columns(
+    voice = voice.join(bursts, on=["case", "voice"], how="left").with_columns(
         earned=(proven * witness + logit - _logit(rate)).clip(-bound, bound),
         base=(1 - proven) * pl.min_horizontal(pl.col("cred"), pl.lit(prior)),
+    )
+    # A burst is one witness: the largest base weight among its voices, shared among them.
+    event = [pl.col("case"), pl.coalesce("burst", pl.col("voice").cast(pl.Utf8)), pl.col("fresh")]
+    voice = voice.with_columns(
+        base=pl.col("base").max().over(event) / pl.len().over(event),
+        in_burst=pl.len().over(event) > 1,
     )
     base = pl.col("base")
     per_case = voice.group_by("case").agg(
@@ -309,6 +406,8 @@ def _combine(
         witnesses_raw=base.filter(~pl.col("fresh")).sum(),
         fresh_raw=base.filter(pl.col("fresh")).sum(),
         n_voices=pl.len(),
+        burst_voices=pl.col("in_burst").sum(),
+        bursts=pl.col("burst").filter(pl.col("in_burst")).n_unique(),
         unproven=(pl.col("record") < 0.5).sum(),
         n_fresh=(pl.col("fresh") & (pl.col("record") < 0.5)).sum(),
     )
@@ -433,6 +532,8 @@ def _explain_voices(
             "crowd": round(row["crowd"], 4),
             "crowd_raw": round(row["crowd_raw"], 4),
             "unproven_voices": int(row["unproven"]),
+            "burst_voices": int(row["burst_voices"]),
+            "bursts": int(row["bursts"]),
             "fresh_voices": int(row["n_fresh"]),
             "proven_priority": round(row["proven_priority"], 4),
             "followers": row["followers"],
@@ -476,8 +577,9 @@ def _voice_why(row: dict[str, Any]) -> str:
         moves = "does not move the case"
     else:
         moves = f"{'raises' if weight > 0 else 'lowers'} the case by {abs(weight):.2f}"
+    burst = "; arrived in a burst that counts as one witness" if row.get("in_burst") else ""
     if row["size"] == 1:
-        return f"one reporter, credibility {row['cred']:.2f}, {record}; {moves}"
+        return f"one reporter, credibility {row['cred']:.2f}, {record}{burst}; {moves}"
     joined = [name for column, name in LINKS.items() if row[column]]
     if row["campaign_link"]:
         joined.insert(0, "detected campaign")
@@ -491,7 +593,7 @@ def _voice_why(row: dict[str, Any]) -> str:
         f"{row['size']} reporters counted as one voice: they share a "
         + ", ".join(joined)
         + during
-        + f"; mean credibility {row['cred']:.2f}, {record}; {moves}"
+        + f"; mean credibility {row['cred']:.2f}, {record}{burst}; {moves}"
     )
 
 
@@ -518,6 +620,14 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
             f"{_count(witnesses, 'established account')} without a record of decided reports "
             f"{'adds' if witnesses == 1 else 'add'} {entry['witnesses']:.2f} as independent "
             "witnesses (each further one adds less)."
+        )
+    if entry.get("bursts", 0):
+        minutes = policy.triage.burst_minutes
+        sentences.append(
+            f"{_count(entry['burst_voices'], 'voice')} arrived in "
+            f"{_count(entry['bursts'], 'burst')} (within the same {minutes} minutes, spread over "
+            "the account's posts rather than drawn by one post going round); each burst counts "
+            "as one witness."
         )
     if entry.get("expected_stray_voices", 0) >= 0.5:
         sentences.append(
