@@ -72,6 +72,8 @@ def reportguard(data: Path) -> DetectionResult:
 # Per world: (column, where in the evaluation, higher is better).
 WORLD_METRICS = (
     ("member F1", ("members", "f1"), True),
+    ("traceless", ("members_traced", "traceless_brigades"), False),
+    ("member F1 traced", ("members_traced", "f1"), True),
     ("target prec.", ("targets", "precision"), True),
     ("brigaded found", ("targets", "brigaded_found_share"), True),
     ("violators listed", ("targets", "violators_listed"), False),
@@ -114,7 +116,8 @@ def worlds(console: Console, first: int, count: int) -> None:
 def _cell(value: float | None, name: str) -> str:
     if value is None:
         return "-"
-    return f"{value:g}" if name.endswith("listed") or name == "brigades" else f"{value:.3f}"
+    counts = name.endswith("listed") or name in ("brigades", "traceless")
+    return f"{value:g}" if counts else f"{value:.3f}"
 
 
 def main() -> None:

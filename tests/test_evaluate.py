@@ -196,3 +196,35 @@ def test_result_files_round_trip_and_bad_ones_are_named(tmp_path: Path) -> None:
         DetectionResult.load(tmp_path / "bad.json")
     with pytest.raises(InputFileError, match="no ground truth"):
         Truth(tmp_path)
+
+
+def test_traced_member_f1_leaves_out_only_brigades_without_a_trace(tmp_path: Path) -> None:
+    """Campaign 1 (m0..m3, nobody found) made traceless: its members count neither as found
+    nor as missed. Predicted 14 (s0..s7, o0..o5), actual 14 - 4 = 10, 8 right: precision 8/14,
+    recall 8/10. Give the same brigade a second target, or a link, and it counts again."""
+    truth = _hand_made(tmp_path)
+    result = DetectionResult(
+        detector="hand",
+        campaigns=[
+            DetectedCampaign(members=[f"s{i}" for i in range(8)], targets=["v0"]),
+            DetectedCampaign(members=[f"o{i}" for i in range(6)], targets=["b0"]),
+        ],
+    )
+    assert evaluate(truth, result)["members_traced"]["traceless_brigades"] == 0  # no spec
+    silent = {
+        "composition": "community",
+        "text": "empty",
+        "referral": False,
+        "proxy_pool": 0,
+        "shared_devices": 0,
+        "surfaces": {"feed": 0.5, "profile": 0.5},
+        "targets": 1,
+    }
+    truth.campaigns[1]["spec"] = silent
+    traced = evaluate(truth, result)["members_traced"]
+    assert (traced["tp"], traced["predicted"], traced["actual"]) == (8, 14, 10)
+    assert traced["traceless_brigades"] == 1
+    assert traced["recall"] == 0.8
+    for trace in ({"targets": 2}, {"referral": True}, {"surfaces": None}, {"text": "template"}):
+        truth.campaigns[1]["spec"] = silent | trace
+        assert evaluate(truth, result)["members_traced"]["actual"] == 14, trace

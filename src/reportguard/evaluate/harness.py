@@ -133,6 +133,25 @@ class Truth:
         for number, t in attack.select("campaign", "created_at").sort("created_at").iter_rows():
             self.attack_times[int(number)].append(int(t))
 
+    def traceless(self, campaign: dict[str, Any]) -> bool:
+        """A brigade that leaves no trace in reports (the detection issue's point 6).
+
+        Real accounts, their own words or none, their own devices and addresses, no link, the
+        surfaces everyone files from, one target: nothing in the reports tells its members from
+        people who came across the account. Detection is not scored on finding them; triage is
+        held to the harm bound for them instead.
+        """
+        spec = campaign.get("spec") or {}
+        return (
+            spec.get("composition") == "community"
+            and spec.get("text") in ("empty", "rewrite")
+            and not spec.get("referral")
+            and not spec.get("proxy_pool")
+            and not spec.get("shared_devices")
+            and spec.get("surfaces") is not None
+            and spec.get("targets") == 1
+        )
+
     def group(self, campaign: dict[str, Any]) -> str:
         if campaign["camouflaged"]:
             return "camouflaged"
@@ -227,6 +246,11 @@ def evaluate(truth: Truth, result: DetectionResult) -> dict[str, Any]:
             continue
         by_group[group] = prf(predicted, actual).as_dict() | {"campaigns": len(numbers)}
     report["members_by_group"] = by_group
+    # The same without the brigades that leave no trace: neither found nor missed.
+    hidden = [c["campaign"] for c in truth.campaigns if truth.traceless(c)]
+    invisible = set().union(*(truth.active_members[n] for n in hidden)) if hidden else set()
+    report["members_traced"] = prf(predicted_members - invisible, all_active - invisible).as_dict()
+    report["members_traced"]["traceless_brigades"] = len(hidden)
 
     report["reports"] = prf(_derived_report_ids(truth, result), truth.attack_report_ids).as_dict()
 

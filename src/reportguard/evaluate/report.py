@@ -23,6 +23,7 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
     columns = [
         ("detector", "left"),
         ("member F1", "right"),
+        ("traced", "right"),
         ("sockpuppet", "right"),
         ("real-acct", "right"),
         ("camoufl.", "right"),
@@ -43,6 +44,7 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
         table.add_row(
             s["detector"],
             _f(s["members"]["f1"]),
+            _f(s["members_traced"]["f1"]),
             _f(groups["sockpuppet"]["f1"]),
             _f(groups["real-account"]["f1"]),
             _f(groups["camouflaged"]["f1"]),
@@ -58,7 +60,10 @@ def print_table(console: Console, scores: list[dict[str, Any]]) -> None:
     console.print(table)
     console.print(
         "member F1: reporters of planted campaigns found, overall and by kind (sockpuppet, "
-        "real-account, camouflaged); report F1: campaign reports found; brigaded found: victims "
+        "real-account, camouflaged); traced: the same without brigades that leave no trace (real "
+        "accounts, own words, no link, own devices, everyone's surfaces, one target), which no "
+        "detector can see in reports and triage must bound instead; report F1: campaign "
+        "reports found; brigaded found: victims "
         "named by a detected campaign; target prec.: share of the targets campaigns list that "
         "were brigaded; violators / innocents listed: violating (not brigaded) and innocent "
         "unbrigaded targets a campaign lists (each would be shielded and told it was brigaded); "
