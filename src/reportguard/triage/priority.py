@@ -50,16 +50,13 @@ import numpy as np
 import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.stats import binom
 
 from reportguard.policy.schema import Policy
 from reportguard.reporters.credibility import CredibilityModel
+from reportguard.triage.bursts import assign_bursts
 from reportguard.triage.calibration import IDENTITY, Calibration
 
 MIN_TEXT = 20  # shorter texts are stock phrases that independent people write alike
-POST_SHARE = 0.5  # a burst with at least this share on one post is drawn by that post (spread)
-NAMED_SHARE = 0.5  # below this share of reports naming a post, posts cannot explain a burst
-SPREAD_P = 0.001  # bursts this unlikely to avoid the profile so much, at the platform's mix, spread
 LINKS = {
     "ip_hash": "network address",
     "device_hash": "device",
@@ -158,7 +155,7 @@ def score_cases(
         frame,
         pad=policy.triage.raid_pad_minutes * 60,
     )
-    voices = _bursts(_voices(counted), minutes=policy.triage.burst_minutes)
+    voices = assign_bursts(_voices(counted), minutes=policy.triage.burst_minutes)
     cases, explained = _combine(
         voices,
         policy=policy,
@@ -261,80 +258,6 @@ def _voices(frame: pl.DataFrame) -> pl.DataFrame:
         graph = coo_matrix((np.ones(len(rows)), (rows, hub_id)), shape=(size, size))
         _, labels = connected_components(graph, directed=False)
     return frame.with_columns(voice=pl.Series(labels[frame["node"].to_numpy()], dtype=pl.Int64))
-
-
-def _bursts(frame: pl.DataFrame, *, minutes: int) -> pl.DataFrame:
-    """Label each voice with the burst it arrived in, or null when it came on its own.
-
-    A voice arrives with its first report; a case's voices fall in spans of ``minutes``. Within a
-    span, the voices naming the post that holds at least ``POST_SHARE`` of the span's voices, not
-    filed on the profile, were drawn by that post: they stay independent. The others, if two or
-    more, are the span's burst. On a platform whose reports mostly name no post, a post going
-    round cannot be told from a called crowd: nobody is put in a burst.
-
-    >>> reports = pl.DataFrame({
-    ...     "case": ["a"] * 5, "voice": [0, 1, 2, 3, 4], "reporter_id": list("pqrst"),
-    ...     "t": [0, 600, 1200, 1800, 90_000],
-    ...     "content_id": ["p1", "p2", "p3", "p3", "p1"], "surface": ["profile"] * 5,
-    ... })
-    >>> _bursts(reports, minutes=60)["burst"].to_list()
-    ['a@0', 'a@0', 'a@0', 'a@0', None]
-    >>> _bursts(reports.with_columns(content_id=pl.lit("p1"), surface=pl.lit("feed")),
-    ...         minutes=60)["burst"].to_list()
-    [None, None, None, None, None]
-    >>> unnamed = reports.with_columns(content_id=pl.lit(None, pl.Utf8))
-    >>> _bursts(unnamed, minutes=60)["burst"].to_list()
-    [None, None, None, None, None]
-    """
-    if (
-        minutes <= 0
-        or frame.is_empty()
-        or "t" not in frame.columns
-        or "content_id" not in frame.columns
-        or frame["content_id"].is_not_null().mean() < NAMED_SHARE  # type: ignore[operator]
-    ):
-        return frame.with_columns(burst=pl.lit(None, dtype=pl.Utf8))
-    surface = pl.col("surface") if "surface" in frame.columns else pl.lit(None, dtype=pl.Utf8)
-    voices = (
-        frame.select("case", "voice", "t", "content_id", surface.alias("surface"))
-        .sort("t")
-        .unique(["case", "voice"], keep="first")
-        .with_columns(span=pl.col("t") // (minutes * 60))
-    )
-    in_span = pl.len().over("case", "span")
-    on_post = pl.len().over("case", "span", "content_id")
-    voices = voices.with_columns(n_span=in_span, n_post=on_post)
-    voices = voices.with_columns(
-        n_top=pl.when(pl.col("content_id").is_not_null()).then(pl.col("n_post")).otherwise(0)
-    ).with_columns(n_top=pl.col("n_top").max().over("case", "span"))
-    drawn = (
-        pl.col("content_id").is_not_null()
-        & (pl.col("n_post") == pl.col("n_top"))
-        & (pl.col("n_top") >= POST_SHARE * pl.col("n_span"))
-        & (pl.col("surface").fill_null("") != "profile")
-    )
-    label = pl.concat_str([pl.col("case"), pl.col("span").cast(pl.Utf8)], separator="@")
-    voices = voices.with_columns(
-        burst=pl.when(~drawn & (pl.col("n_span") >= 2)).then(label),
-        on_profile=pl.col("surface") == "profile",
-    )
-    # A case whose burst voices come far less often through the profile than the platform's own
-    # reports do arrived where content is shared, like a post going round whose post the
-    # reports do not single out: those voices stay independent.
-    known = voices.filter(pl.col("surface").is_not_null())
-    if len(known):
-        share = float(known["on_profile"].mean())  # type: ignore[arg-type]
-        tally = (
-            known.filter(pl.col("burst").is_not_null())
-            .group_by("case")
-            .agg(n=pl.len(), k=pl.col("on_profile").sum())
-        )
-        tail = binom.cdf(tally["k"].to_numpy(), tally["n"].to_numpy(), share)
-        spread = tally.filter(pl.Series(tail < SPREAD_P))["case"]
-        voices = voices.with_columns(
-            burst=pl.when(pl.col("case").is_in(spread.implode())).then(None).otherwise("burst")
-        )
-    return frame.join(voices.select("case", "voice", "burst"), on=["case", "voice"], how="left")
 
 
 def _combine(
