@@ -8,7 +8,9 @@ as a backbone of the co-report graph split into communities, is in :mod:`reportg
   is far more concentrated among that target's reporters, over the same span, than its share of
   all reporters predicts: the same effect-size-and-tail test as every signal (``evidence.gated``
   over a binomial tail). A member's reports elsewhere never add a target by themselves; a target
-  inside a viral crowd, where a few members happened to report too, is left out.
+  inside a viral crowd, where a few members happened to report too, is left out, and the crowd
+  of a wave a post going round explains is the whole wave, however close together the members
+  came (:func:`widen_to_spreads`).
 """
 
 from __future__ import annotations
@@ -122,6 +124,60 @@ def target_spans(
             "hi": pl.Int64,
         },
         orient="row",
+    )
+
+
+def widen_to_spreads(
+    spans: pl.DataFrame, member_reports: pl.DataFrame, spreads: pl.DataFrame | None
+) -> pl.DataFrame:
+    """Spans that meet a wave a post going round explains, widened to the whole wave.
+
+    Everyone a spreading post drew is one crowd: members who reported the account in the middle
+    of it, close together, are judged among all its reporters, not among the few of their own
+    half hour. A ring whose members also join organic waves would otherwise list a real violator
+    as its victim. ``spreads`` has ``target_id``, ``start`` and ``end`` of waves the ``spread``
+    context explains and nothing flagged; ``members`` is recounted over the widened window from
+    ``member_reports`` (``group``, ``reporter_id``, ``target_id``, ``t``).
+
+    >>> spans = pl.DataFrame({"group": [0, 0], "target_id": ["v", "w"], "members": [5, 4],
+    ...     "start": [100, 100], "end": [200, 200], "lo": [0, 0], "hi": [300, 300]})
+    >>> members = pl.DataFrame({"group": [0] * 9, "target_id": ["v"] * 6 + ["w"] * 3,
+    ...     "reporter_id": list("abcdefabc"), "t": [100, 120, 150, 180, 200, 5000, 100, 110, 120]})
+    >>> spreads = pl.DataFrame({"target_id": ["v"], "start": [50], "end": [9000]})
+    >>> widen_to_spreads(spans, members, spreads).rows()
+    [(0, 'v', 6, 0, 9000, 0, 9000), (0, 'w', 4, 100, 200, 0, 300)]
+    """
+    if spreads is None or spreads.is_empty() or spans.is_empty():
+        return spans
+    met = (
+        spans.join(spreads.select("target_id", w_lo="start", w_hi="end"), on="target_id")
+        .filter((pl.col("w_lo") <= pl.col("hi")) & (pl.col("w_hi") >= pl.col("lo")))
+        .group_by("group", "target_id")
+        .agg(
+            pl.min_horizontal(pl.col("lo"), pl.col("w_lo")).min().alias("new_lo"),
+            pl.max_horizontal(pl.col("hi"), pl.col("w_hi")).max().alias("new_hi"),
+        )
+    )
+    if met.is_empty():
+        return spans
+    inside = (
+        member_reports.select("group", "target_id", "reporter_id", "t")
+        .join(met, on=["group", "target_id"])
+        .filter(pl.col("t").is_between(pl.col("new_lo"), pl.col("new_hi")))
+        .group_by("group", "target_id")
+        .agg(pl.col("reporter_id").n_unique().cast(pl.UInt32).alias("new_members"))
+    )
+    met = met.join(inside, on=["group", "target_id"], how="left")
+    return (
+        spans.join(met, on=["group", "target_id"], how="left")
+        .with_columns(
+            pl.coalesce("new_members", "members").alias("members"),
+            pl.coalesce("new_lo", "start").alias("start"),
+            pl.coalesce("new_hi", "end").alias("end"),
+            pl.coalesce("new_lo", "lo").alias("lo"),
+            pl.coalesce("new_hi", "hi").alias("hi"),
+        )
+        .select(spans.columns)
     )
 
 

@@ -28,6 +28,7 @@ from reportguard.detect.boundaries import (
     split_by_support,
     target_sentence,
     target_spans,
+    widen_to_spreads,
 )
 from reportguard.detect.evidence import CAP, poisson_tail
 from reportguard.detect.frame import ReportFrame
@@ -156,6 +157,16 @@ def _extend(campaign: FoundCampaign, reports: pl.DataFrame) -> None:
             "sentence": f"the same reporters also reported {extra['target_id'].n_unique()} more "
             "targets together, each time within the same hour",
         }
+    )
+
+
+def spread_waves(table: pl.DataFrame) -> pl.DataFrame:
+    """The waves a post going round explains and nothing flags (``target_id``, ``start``,
+    ``end``): the crowds a campaign's target spans are widened to in :meth:`bound`."""
+    if "spread" not in table.columns:
+        return pl.DataFrame(schema={"target_id": pl.Utf8, "start": pl.Int64, "end": pl.Int64})
+    return table.filter(pl.col("spread").fill_null(False) & ~pl.col("flagged")).select(
+        "target_id", pl.col("start").cast(pl.Int64), pl.col("end").cast(pl.Int64)
     )
 
 
@@ -346,6 +357,7 @@ class CampaignDetector:
             active_reporters=self.active_reporters_,
             activity=self._activity,
             elsewhere=self._elsewhere,
+            spreads=spread_waves(table),
         )
         in_campaigns = pl.Series([r for c in campaigns for r in c.report_ids], dtype=pl.Utf8)
         suspects = suspects.filter(~pl.col("report_id").is_in(in_campaigns.implode()))
@@ -435,6 +447,7 @@ class CampaignDetector:
         active_reporters: int,
         activity: Activity | None = None,
         elsewhere: Elsewhere | None = None,
+        spreads: pl.DataFrame | None = None,
     ) -> list[FoundCampaign]:
         """Keep each campaign to the targets it has evidence for, and split what that leaves.
 
@@ -448,6 +461,9 @@ class CampaignDetector:
         target) pairs, the chance share for heavy reporters. ``elsewhere`` gives the members'
         reports on other targets several of them reported, without a wave there (a brigade's
         second victim that drew too few reports to burst): each is judged by the same test.
+        ``spreads`` are the unflagged waves a post going round explains (``target_id``,
+        ``start``, ``end``): a span that meets one is judged among the whole wave's reporters
+        (:func:`~reportguard.detect.boundaries.widen_to_spreads`).
         """
         if not campaigns:
             return []
@@ -469,16 +485,15 @@ class CampaignDetector:
             },
             schema={"group": pl.Int64, "size": pl.Int64, "activity": pl.Float64},
         )
+        spans = target_spans(
+            tagged,
+            core_share=self.target_core_share,
+            pad_share=self.target_pad_share,
+            min_pad=self.target_min_pad,
+            max_pad=self.target_pad_seconds,
+        )
         judged = judge_targets(
-            crowd(
-                target_spans(
-                    tagged,
-                    core_share=self.target_core_share,
-                    pad_share=self.target_pad_share,
-                    min_pad=self.target_min_pad,
-                    max_pad=self.target_pad_seconds,
-                )
-            ),
+            crowd(widen_to_spreads(spans, tagged, spreads)),
             sizes,
             active_reporters=active_reporters,
             min_members=self.target_min_members,

@@ -25,6 +25,7 @@ from reportguard.detect.campaigns import (
     FoundCampaign,
     campaign_key,
     campaign_score,
+    spread_waves,
 )
 from reportguard.detect.signals import (
     BurstDetector,
@@ -153,6 +154,7 @@ class SparkCampaignDetector:
             active_reporters=active,
             activity=lambda groups: self._activity(log, groups),
             elsewhere=lambda groups, least: self._elsewhere(log, groups, least),
+            spreads=self._spreads(table),
         )
         campaign_reports = self._campaign_reports(log, campaigns)
         scores = self._report_scores(table, wave_reports, campaign_reports).join(
@@ -333,6 +335,24 @@ class SparkCampaignDetector:
             [waves.cast(BOUND_COLUMNS), *(r.cast(BOUND_COLUMNS) for r in ringed)]
         )
         return known.unique("report_id", keep="first", maintain_order=True)
+
+    @staticmethod
+    def _spreads(table: DataFrame) -> pl.DataFrame:
+        """As the in-process ``spread_waves``: unflagged waves a post going round explains."""
+        from pyspark.sql import functions as F
+
+        if "spread" not in table.columns:
+            return spread_waves(pl.DataFrame())
+        rows = (
+            table.filter(F.coalesce(F.col("spread"), F.lit(False)) & ~F.col("flagged"))
+            .select("target_id", "start", "end")
+            .collect()
+        )
+        return pl.DataFrame(
+            [(r["target_id"], int(r["start"]), int(r["end"])) for r in rows],
+            schema={"target_id": pl.Utf8, "start": pl.Int64, "end": pl.Int64},
+            orient="row",
+        )
 
     @staticmethod
     def _crowds(log: SparkLog, spans: pl.DataFrame) -> pl.DataFrame:
