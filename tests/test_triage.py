@@ -258,16 +258,16 @@ def _timed(case: str, n: int, *, every: int, posts: list[str | None], surface: s
 def test_a_burst_spread_over_an_accounts_posts_is_one_witness_worked_out() -> None:
     """Thirty strangers (base weight 0.25 each), four ways, against five strangers days apart.
 
-    - Within one hour, each on another post, from the profile: one event, one witness:
+    - Within half an hour, each on another post, from the profile: one event, one witness:
       ln(1 + 0.25 / 0.75) = 0.2877.
-    - Within one hour, 20 of them on the one post that was going round, from the feed, the other
+    - Within half an hour, 20 of them on the one post that was going round, from the feed, the other
       10 on older posts from the profile: the 20 are independent, the 10 one event:
       ln(1 + 5.25 / 0.75) = ln 8 = 2.0794.
-    - Within one hour, each on another post, all from the feed, on a platform where 60% of
+    - Within half an hour, each on another post, all from the feed, on a platform where 60% of
       voices come through the profile: a post going round that the reports do not single out
       (thirty without a profile visit has chance 0.4^30): thirty witnesses, ln 11 = 2.3979.
     - One a day: thirty witnesses, ln(1 + 7.5 / 0.75) = ln 11 = 2.3979.
-    - Five, one a day: ln(1 + 1.25 / 0.75) = 0.9808; the one-hour burst ranks below them.
+    - Five, one a day: ln(1 + 1.25 / 0.75) = 0.9808; the half-hour burst ranks below them.
     """
     other = [f"old{i}" for i in range(10)]
     drawn = _timed("drawn", 30, every=60, posts=["hot", "hot", *other[:1]], surface="feed")

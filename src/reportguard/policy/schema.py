@@ -114,7 +114,7 @@ class Triage(_Strict):
     witness: float = Field(0.2, ge=0)
     claim_minutes: int = Field(15, ge=1)
     raid_pad_minutes: int = Field(60, ge=0)
-    burst_minutes: int = Field(60, ge=0)
+    burst_minutes: int = Field(360, ge=0)
 
 
 class Notices(_Strict):

@@ -546,9 +546,10 @@ def _sentences(row: dict[str, Any], entry: dict[str, Any], policy: Policy) -> li
         )
     if entry.get("bursts", 0):
         minutes = policy.triage.burst_minutes
+        span = f"{minutes / 60:g} hours" if minutes % 60 == 0 else f"{minutes} minutes"
         sentences.append(
             f"{_count(entry['burst_voices'], 'voice')} arrived in "
-            f"{_count(entry['bursts'], 'burst')} (within the same {minutes} minutes, spread over "
+            f"{_count(entry['bursts'], 'burst')} (within the same {span}, spread over "
             "the account's posts rather than drawn by one post going round); each burst counts "
             "as one witness."
         )
