@@ -366,7 +366,8 @@ def test_incremental_detection_reads_where_reports_were_filed() -> None:
     assert len(settled) == 1
 
 
-def test_a_ring_that_also_joins_a_viral_wave_does_not_list_the_violator() -> None:
+def _scam_ring() -> tuple[Stream, list[str], list[str]]:
+    """Fifteen new accounts behind two proxies raid four accounts, three days apart."""
     s = Stream()
     ring = [s.account(f"sock{i}", age_days=3, followers=0) for i in range(15)]
     victims = ["u2001", "u2002", "u2003", "u2004"]
@@ -374,6 +375,11 @@ def test_a_ring_that_also_joins_a_viral_wave_does_not_list_the_violator() -> Non
         for j, member in enumerate(ring):
             s.report(member, victim, T0 + (3 + 3 * k) * DAY + j * 30,
                      text="report this scammer now", ip=f"proxy-{j % 2}")  # fmt: skip
+    return s, ring, victims
+
+
+def test_a_ring_that_also_joins_a_viral_wave_does_not_list_the_violator() -> None:
+    s, ring, victims = _scam_ring()
     _viral_wave(s, "u9", start=T0 + 9 * DAY, size=400)
     for j, member in enumerate(ring[:5]):  # members are platform users too
         s.report(member, "u9", T0 + 9 * DAY + 6 * 3600 + j * 300, content="u9-p0", surface="feed")
@@ -386,13 +392,7 @@ def test_ring_members_joining_a_slow_viral_wave_together_do_not_list_the_violato
     """The post goes round for two weeks, a few reports an hour; six of the ring's members
     report it within 25 minutes, where they saw it. In that half hour they are most of the
     post's reporters, but the post drew all 300: judged among them, six is what chance gives."""
-    s = Stream()
-    ring = [s.account(f"sock{i}", age_days=3, followers=0) for i in range(15)]
-    victims = ["u2001", "u2002", "u2003", "u2004"]
-    for k, victim in enumerate(victims):
-        for j, member in enumerate(ring):
-            s.report(member, victim, T0 + (3 + 3 * k) * DAY + j * 30,
-                     text="report this scammer now", ip=f"proxy-{j % 2}")  # fmt: skip
+    s, ring, victims = _scam_ring()
     start = T0 + 2 * DAY
     for i in range(300):
         reporter = f"u{s.rng.randrange(3000)}"
