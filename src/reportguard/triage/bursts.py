@@ -21,7 +21,9 @@ SPREAD_P = 0.001  # bursts this unlikely to avoid the profile so much, at the pl
 
 
 def assign_bursts(frame: pl.DataFrame, *, minutes: int) -> pl.DataFrame:
-    """Label each voice with the burst it arrived in, or null when it came on its own.
+    """Each voice (``case``, ``voice``) with the burst it arrived in, null when it came alone.
+
+    ``frame`` holds every report with its ``voice``; one row per voice comes back, in order.
 
     A voice arrives with its first report; a case's voices fall in spans of ``minutes``. Within a
     span, the voices naming the post that holds at least ``POST_SHARE`` of the span's voices, not
@@ -50,7 +52,12 @@ def assign_bursts(frame: pl.DataFrame, *, minutes: int) -> pl.DataFrame:
         or "content_id" not in frame.columns
         or frame["content_id"].is_not_null().mean() < NAMED_SHARE  # type: ignore[operator]
     ):
-        return frame.with_columns(burst=pl.lit(None, dtype=pl.Utf8))
+        return (
+            frame.select("case", "voice")
+            .unique()
+            .sort("case", "voice")
+            .with_columns(burst=pl.lit(None, dtype=pl.Utf8))
+        )
     surface = pl.col("surface") if "surface" in frame.columns else pl.lit(None, dtype=pl.Utf8)
     voices = (
         frame.select("case", "voice", "t", "content_id", surface.alias("surface"))
@@ -91,4 +98,4 @@ def assign_bursts(frame: pl.DataFrame, *, minutes: int) -> pl.DataFrame:
         voices = voices.with_columns(
             burst=pl.when(pl.col("case").is_in(spread.implode())).then(None).otherwise("burst")
         )
-    return frame.join(voices.select("case", "voice", "burst"), on=["case", "voice"], how="left")
+    return voices.select("case", "voice", "burst").sort("case", "voice")

@@ -15,17 +15,10 @@ what its reporters' credibility says, split into two parts:
   ``crowd_cap`` (``cap * sum / (sum + crowd_half)``), so no number of new accounts outweighs a
   few credible reporters.
 
-Independent people come across an account at their own times. Voices that reached one account
-within the same ``burst_minutes`` and spread over its posts (or named none) were called there
-together, or came together for some reason the reports do not show: the burst is one event and
-counts as one witness, however many voices it holds. Voices drawn by one post going round (most of
-that span's voices name it, and they did not come through the profile) stay independent: a post
-that spreads is seen by many at once. So do a case's burst voices that keep away from the
-profile far more than the platform's own voices do (people report a post where they saw it; a
-called crowd goes to the account), and every voice on a platform whose reports mostly name no
-post. A campaign's voices are joined already; this is for the
-bursts no detector could tell from chance, so that they never outrank the same number of
-independent witnesses.
+Voices that reached one account together, within ``burst_minutes`` and spread over its posts,
+with nothing to explain it (:mod:`reportguard.triage.bursts`), are one event and count as one
+witness, however many they are. A campaign's voices are joined already; this is for the bursts
+no detector could tell from chance, so that they never outrank as many independent witnesses.
 
 Witnesses count beyond what the target's reach explains. An account seen by many draws stray
 reports by chance (disagreement, mistakes, fans of a rival), in proportion to its audience:
@@ -155,9 +148,10 @@ def score_cases(
         frame,
         pad=policy.triage.raid_pad_minutes * 60,
     )
-    voices = assign_bursts(_voices(counted), minutes=policy.triage.burst_minutes)
+    voices = _voices(counted)
     cases, explained = _combine(
         voices,
+        assign_bursts(voices, minutes=policy.triage.burst_minutes),
         policy=policy,
         base_rate=base_rate,
         case_rate=case_rate,
@@ -262,6 +256,7 @@ def _voices(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _combine(
     frame: pl.DataFrame,
+    bursts: pl.DataFrame,
     *,
     policy: Policy,
     base_rate: float,
@@ -301,7 +296,6 @@ def _combine(
         record=pl.col("record").first(),
         new=pl.col("new_account").fill_null(False).all(),
     )
-    bursts = frame.group_by("case", "voice").agg(burst=pl.col("burst").first())
     voice = reporters.group_by("case", "voice").agg(
         size=pl.len(),
         cred=pl.col("cred").mean(),
