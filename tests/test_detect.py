@@ -569,3 +569,37 @@ def test_a_report_log_reads_times_in_every_iso_form(tmp_path: Path) -> None:
     )
     with pytest.raises(InputFileError, match="row 4: created_at: not a time: 'yesterday'"):
         read_log(LogFiles.resolve(log))
+
+
+def test_a_json_lines_log_is_read_by_its_fields_whatever_line_they_first_appear_on(
+    tmp_path: Path,
+) -> None:
+    """JSON Lines are read as the text of the fields detection uses: a field first written on
+    the last line is still read, numbers of seconds are times, a row's own address hash is
+    kept and a raw address is hashed, and a field on no line is a missing column."""
+    import json
+
+    from reportguard.detect.log import LogFiles, read_log
+    from reportguard.errors import InputFileError
+
+    start = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
+    rows: list[dict[str, object]] = [
+        {"report_id": 1, "reporter_id": 7, "target_id": "b", "created_at": start, "ip": "10.0.0.1"},
+        {"report_id": "r2", "reporter_id": "a", "target_id": "b", "created_at": f"{start + 60}.5"},
+        {"report_id": "r3", "reporter_id": "a", "target_id": "b", "ip_hash": "h1",
+         "created_at": "2026-01-01T00:02:00Z", "surface": "profile", "extra": {"nested": [1]}},
+    ]  # fmt: skip
+    log = tmp_path / "reports.jsonl"
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    reports = read_log(LogFiles.resolve(log)).reports
+    assert reports["report_id"].to_list() == ["1", "r2", "r3"]
+    assert reports["reporter_id"].to_list() == ["7", "a", "a"]
+    assert reports["t"].to_list() == [start, start + 60, start + 120]
+    assert reports["surface"].to_list() == [None, None, "profile"]
+    ip = reports["ip_hash"].to_list()
+    assert ip[0] not in (None, "10.0.0.1")
+    assert ip[1:] == [None, "h1"]
+    log.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "target_id"}) + "\n"
+                           for r in rows))  # fmt: skip
+    with pytest.raises(InputFileError, match="the report log has no column target_id"):
+        read_log(LogFiles.resolve(log))
