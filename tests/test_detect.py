@@ -208,6 +208,51 @@ def test_small_ring_below_any_burst_is_found_by_lockstep() -> None:
     assert any(e["signal"] == "lockstep" for e in campaign.evidence)
 
 
+def test_lockstep_finds_the_same_links_whether_or_not_its_entries_fit_one_number(
+    small_simulation: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lockstep packs (reporter, target, window) into one integer where it fits and keeps two
+    columns where it does not (a log of many accounts over many years): the same links, the
+    same groups, either way."""
+    from reportguard.detect.signals import lockstep
+
+    frame = ReportFrame.from_simulation(small_simulation)
+    packed = lockstep.Lockstep().fit(frame)
+    monkeypatch.setattr(lockstep, "PACK_LIMIT", 0)
+    apart = lockstep.Lockstep().fit(ReportFrame.from_simulation(small_simulation))
+    assert packed.links_ > 0
+    assert packed.links_ == apart.links_
+    assert packed.members_.sort("reporter_id").equals(apart.members_.sort("reporter_id"))
+
+
+def test_account_codes_number_each_id_and_survive_a_hash_collision(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ids are numbered by a hash of their text; should two ids share a hash, the numbering
+    falls back to the text itself rather than merge two accounts."""
+    from reportguard.detect.frame import dense_codes
+
+    ids = pl.Series("reporter_id", ["u7", "u3", "u7", "u9", "u3", "u1"])
+    codes, names = dense_codes(ids)
+    assert names.gather(codes).to_list() == ids.to_list()
+    assert sorted(names.to_list()) == ["u1", "u3", "u7", "u9"]
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, seed=0: pl.lit(42, dtype=pl.UInt64))
+    codes, names = dense_codes(ids)
+    assert names.gather(codes).to_list() == ids.to_list()
+    assert len(names) == 4
+    s = Stream()
+    for j in range(3):
+        s.report(f"u{j}", "u42", T0 + j * 60, ip=f"ip-{j}")
+    frame = s.frame()  # every account of the frame shares one hash
+    assert frame.distinct_reporters() == frame.reports["reporter_id"].n_unique()
+    by_text = (
+        frame.reports.select("reporter_id", "target_id").unique().group_by("reporter_id").len()
+    )
+    assert frame.breadth().sort("reporter_id")["breadth"].to_list() == (
+        by_text.sort("reporter_id")["len"].to_list()
+    )
+
+
 def test_quiet_stream_has_no_campaigns() -> None:
     detection = CampaignDetector.default().run(Stream().frame())
     assert detection.campaigns == []

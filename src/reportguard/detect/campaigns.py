@@ -288,7 +288,7 @@ class CampaignDetector:
         for signal in self.signals or []:
             self.signals_.append(signal.clone().fit(frame))
             clock.lap(f"fit: {signal.name}")
-        self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        self.active_reporters_ = max(1, frame.distinct_reporters())
         # Who reported whom and when, for the crowds of targets a ring found outside a scored
         # frame (an incremental score holds only some targets).
         self.reports_ = frame.reports.select("report_id", "reporter_id", "target_id", "t")

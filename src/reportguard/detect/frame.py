@@ -41,6 +41,44 @@ ACCOUNT_COLUMNS = {
 }
 
 
+@dataclass(frozen=True)
+class AccountCodes:
+    """Dense integer codes for the reporters and the targets of a frame, one per report.
+
+    ``reporter`` and ``target`` are each report's codes (UInt32, in the frame's row order);
+    ``reporters[code]`` and ``targets[code]`` give the ids back. Reporters and targets are coded
+    apart: the same account has unrelated codes on the two sides.
+    """
+
+    reporter: pl.Series
+    target: pl.Series
+    reporters: pl.Series
+    targets: pl.Series
+
+
+def dense_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """``(codes, names)`` with ``names[codes] == ids``: each distinct id numbered from 0.
+
+    Why not a categorical cast: numbering by a 64-bit hash of the text is three times faster on
+    ten million ids (joins and group-bys on the codes are then far faster than on the text). Two
+    ids with the same hash would share a code, so the result is checked id by id, and on a
+    collision the ids are numbered by their text instead: exact either way.
+
+    >>> codes, names = dense_codes(pl.Series(["b", "a", "b", "c"]))
+    >>> names.gather(codes).to_list()
+    ['b', 'a', 'b', 'c']
+    >>> len(names)
+    3
+    """
+    frame = ids.cast(pl.Utf8).to_frame("id").with_columns(pl.col("id").hash(seed=0x5EED).alias("h"))
+    names = frame.unique("h", keep="first").sort("h").with_row_index("code")
+    codes = frame.join(names.select("h", "code"), on="h", how="left", maintain_order="left")["code"]
+    if not (names["id"].gather(codes) == frame["id"]).all():  # about 2**-64 per pair of ids
+        names = frame.select("id").unique().sort("id").with_row_index("code")
+        codes = frame.join(names, on="id", how="left", maintain_order="left")["code"]
+    return codes.cast(pl.UInt32).rename(ids.name), names["id"].rename(ids.name)
+
+
 def _in_order(reports: pl.DataFrame) -> bool:
     """Whether ``reports`` are sorted by time, then report_id (exports usually are)."""
     t, rid = pl.col("t"), pl.col("report_id")
@@ -92,21 +130,41 @@ class ReportFrame:
     def end(self) -> int:
         return int(self.reports["t"].max() or 0)  # type: ignore[arg-type]
 
+    def codes(self) -> AccountCodes:
+        """Reporters and targets as dense integer codes, computed once per frame: the signals
+        that pair, count or group reports by account work on these instead of the id text."""
+        cached: AccountCodes | None = getattr(self, "_codes", None)
+        if cached is None:
+            reporter, reporters = dense_codes(self.reports["reporter_id"])
+            target, targets = dense_codes(self.reports["target_id"])
+            cached = AccountCodes(reporter, target, reporters, targets)
+            self._codes = cached
+        return cached
+
     def breadth(self) -> pl.DataFrame:
         """How many distinct accounts each reporter reported (``reporter_id``, ``breadth``),
         computed once per frame: several signals and the boundary step read it."""
         cached: pl.DataFrame | None = getattr(self, "_breadth", None)
         if cached is None:
-            pairs = self.reports.select("reporter_id", "target_id").unique()
-            cached = pairs.group_by("reporter_id").agg(pl.len().cast(pl.Int64).alias("breadth"))
+            codes = self.codes()
+            # One 64-bit number per (reporter, target) pair: unique and group-by on one integer.
+            pairs = pl.DataFrame({"r": codes.reporter, "g": codes.target}).select(
+                (pl.col("r").cast(pl.UInt64) * (1 << 32) + pl.col("g")).unique() // (1 << 32)
+            )
+            counts = pairs.group_by("r").agg(pl.len().cast(pl.Int64).alias("breadth"))
+            cached = pl.DataFrame(
+                {"reporter_id": codes.reporters.gather(counts["r"]), "breadth": counts["breadth"]}
+            )
             self._breadth = cached
-            self._targets = pairs["target_id"].n_unique()
         return cached
 
     def distinct_targets(self) -> int:
         """How many distinct accounts were reported."""
-        self.breadth()
-        return int(self._targets)
+        return len(self.codes().targets)
+
+    def distinct_reporters(self) -> int:
+        """How many distinct accounts filed a report."""
+        return len(self.codes().reporters)
 
     def with_reporters(self) -> pl.DataFrame:
         """Reports joined with their reporter's account snapshot (nulls where none is known)."""

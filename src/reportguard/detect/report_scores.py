@@ -23,7 +23,7 @@ import polars as pl
 
 from reportguard.detect.campaigns import FoundCampaign
 from reportguard.detect.frame import ReportFrame
-from reportguard.detect.stream_score import StreamScorer, chi2_surprise
+from reportguard.detect.stream_score import StreamScorer, chi2_surprise, node_keys
 
 REPORT_SCORE_SCHEMA = {
     "report_id": pl.Utf8,
@@ -60,12 +60,17 @@ def score_reports(
     Reports are scored in time order (ties by report_id), the order they arrived in; a report in
     several campaigns takes the strongest.
     """
-    reports = frame.reports.select("report_id", "reporter_id", "target_id", "t").sort(
-        ["t", "report_id"]
-    )
+    reports = frame.reports.select("report_id", "t")  # a frame is in (t, report_id) order
     if reports.is_empty():
         return pl.DataFrame(schema=REPORT_SCORE_SCHEMA)
-    stream = chi2_surprise((scorer or StreamScorer()).clone().score_reports(reports).to_numpy())
+    scorer = (scorer or StreamScorer()).clone()
+    # Each distinct account is keyed once, through the frame's codes, instead of per report.
+    codes = frame.codes()
+    keys = node_keys(pl.concat([codes.reporters, codes.targets]))
+    src = keys[: len(codes.reporters)][codes.reporter.to_numpy()]
+    dst = keys[len(codes.reporters) :][codes.target.to_numpy()]
+    tick = reports["t"].to_numpy() // scorer.tick_seconds
+    stream = chi2_surprise(scorer.score_stream(src, dst, tick))
     rows = [(rid, c.key, campaign_evidence(c.score)) for c in campaigns for rid in c.report_ids]
     links = (
         pl.DataFrame(

@@ -66,7 +66,12 @@ class BurstDetector(Detector):
         return self
 
     def _per_target(self, frame: ReportFrame) -> pl.DataFrame:
-        per_target = frame.reports.group_by("target_id").agg(pl.len().alias("n_total"))
+        """Each target's report count ``n_total``, followers and frame code ``code``."""
+        codes = frame.codes()
+        counted = codes.target.rename("code").value_counts(name="n_total")
+        per_target = counted.select(
+            "code", codes.targets.gather(counted["code"]).alias("target_id"), "n_total"
+        )
         followers = frame.accounts.select("account_id", "followers")
         return per_target.join(
             followers, left_on="target_id", right_on="account_id", how="left"
@@ -86,10 +91,17 @@ class BurstDetector(Detector):
         # Counted and rolled by an integer number per target (``g``), which sorts and groups
         # far faster than the id text; the ids come back once the few hot windows are known.
         per_target = per_target.filter(pl.col("n_total") >= self.min_reports).with_row_index("g")
+        number = np.full(len(frame.codes().targets), -1, dtype=np.int64)
+        number[per_target["code"].to_numpy()] = per_target["g"].to_numpy()
         counts = (
-            frame.reports.select("target_id", "t")
-            .join(per_target.select("target_id", "g"), on="target_id")
-            .select("g", (pl.col("t") // width).alias("bucket"))
+            pl.DataFrame(
+                {
+                    "g": number[frame.codes().target.to_numpy()],
+                    "bucket": frame.reports["t"] // width,
+                }
+            )
+            .filter(pl.col("g") >= 0)
+            .with_columns(pl.col("g").cast(pl.UInt32))
             .group_by("g", "bucket")
             .agg(pl.len().alias("k"))
             .sort("g", "bucket")
@@ -166,7 +178,13 @@ class BurstDetector(Detector):
     def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame) -> pl.DataFrame:
         """Each report inside one of ``waves``, with its wave's number."""
         waves = waves.select("wave", "target_id", "start", "end")
-        joined = frame.reports.join(waves, on="target_id", how="inner")
+        # Only the waves' targets' reports are joined: picked by target code, not by id text.
+        codes = frame.codes()
+        coded = pl.DataFrame({"target_id": codes.targets}).with_row_index("code")
+        picked = np.zeros(len(codes.targets), dtype=bool)
+        picked[coded.join(waves, on="target_id")["code"].to_numpy()] = True
+        inside = frame.reports.filter(pl.Series(picked[codes.target.to_numpy()]))
+        joined = inside.join(waves, on="target_id", how="inner")
         return joined.filter((pl.col("t") >= pl.col("start")) & (pl.col("t") < pl.col("end")))
 
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:

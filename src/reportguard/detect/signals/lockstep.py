@@ -28,6 +28,8 @@ from reportguard.detect.graph import backbone, communities
 from reportguard.detect.signals.base import Detector
 
 HOUR = 3600
+#: Below this, a (reporter, target, window) entry is packed into one 64-bit number.
+PACK_LIMIT = 2**62
 
 
 class Lockstep(Detector):
@@ -65,28 +67,15 @@ class Lockstep(Detector):
         self.pair_min_surprise = pair_min_surprise
 
     def fit(self, frame: ReportFrame) -> Self:
-        width = self.window_minutes * 60
-        # Integer codes instead of id strings (a dictionary encoding, in no particular order):
-        # the pairing touches every report twice.
-        coded = frame.reports.select(
-            pl.col("reporter_id").cast(pl.Categorical).to_physical().alias("r"),
-            pl.col("target_id").cast(pl.Categorical).to_physical().alias("g"),
-            (pl.col("t") // width).cast(pl.Int32).alias("w"),
-            "reporter_id",
-        )
-        names = coded.select("r", "reporter_id").unique("r")
-        cells = coded.select("r", "g", "w").unique()
-        # Each report also counts in the next window, so a pair a minute apart across a window
-        # boundary still meets.
-        cells = pl.concat([cells, cells.with_columns(pl.col("w") + 1)]).unique()
+        cells, crowd, window_count = self._cells(frame)
         everywhere = cells
-        crowd = cells.group_by("g", "w").agg(pl.len().alias("n"))
         # Crowds above max_crowd are bursts, judged as waves; pairing them is quadratic.
         cells = cells.join(
-            crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)), on=["g", "w"]
+            crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)), on="c"
         ).with_columns((1 / (2 + pl.col("n")).log(2)).cast(pl.Float32).alias("weight"))
         # A reporter who shares a window with someone on fewer than min_targets targets can be
         # in no link: leaving them out before pairing changes no link and saves most pairs.
+        cells = cells.with_columns((pl.col("c") // window_count).alias("g"))
         sharing = (
             cells.group_by("r")
             .agg(pl.col("g").n_unique().alias("k"))
@@ -94,7 +83,7 @@ class Lockstep(Detector):
             .select("r")
         )
         cells = cells.join(sharing, on="r")
-        pairs = cells.join(cells, on=["g", "w"], suffix="_b").filter(pl.col("r") < pl.col("r_b"))
+        pairs = cells.join(cells.drop("g"), on="c", suffix="_b").filter(pl.col("r") < pl.col("r_b"))
         links = (
             pairs.group_by("r", "r_b", "g")
             .agg(pl.col("weight").max())
@@ -111,10 +100,13 @@ class Lockstep(Detector):
         )
         # Communities over the reporters' own ids, each pair in id order: the same graph, node
         # for node, as the Spark engine builds, so both find the same groups.
+        reporters = frame.codes().reporters
         named = (
-            links.select("r", "r_b", "weight")
-            .join(names, on="r")
-            .join(names.rename({"r": "r_b", "reporter_id": "reporter_b"}), on="r_b")
+            links.select(
+                reporters.gather(links["r"]).alias("reporter_id"),
+                reporters.gather(links["r_b"]).alias("reporter_b"),
+                "weight",
+            )
             .select(
                 pl.min_horizontal("reporter_id", "reporter_b").alias("a"),
                 pl.max_horizontal("reporter_id", "reporter_b").alias("b"),
@@ -131,10 +123,36 @@ class Lockstep(Detector):
         self.members_ = pl.DataFrame(
             rows, schema={"reporter_id": pl.Utf8, "group": pl.Int64}, orient="row"
         )
-        self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        self.active_reporters_ = max(1, frame.distinct_reporters())
         self.links_ = len(links)
         self.groups_ = self.groups(frame)
         return self
+
+    def _cells(self, frame: ReportFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """Where each reporter was: one row per (reporter ``r``, cell ``c``), a cell being one
+        target in one window, numbered ``target * window_count + window``; each report also
+        counts in the next window, so a pair a minute apart across a window boundary still
+        meets. Returns the cells, each cell's crowd ``n`` and ``window_count``.
+
+        Reporters and targets are the frame's integer codes, and a (reporter, cell) entry one
+        64-bit number where it fits: the unique and the group-bys run on integers, not on text.
+        """
+        width = self.window_minutes * 60
+        codes = frame.codes()
+        first = frame.start // width
+        window = frame.reports["t"] // width - first
+        window_count = frame.end // width - first + 2  # the next window of the last one too
+        cell = codes.target.cast(pl.Int64) * window_count + window
+        span = len(codes.targets) * window_count
+        if max(len(codes.reporters), 1) * span < PACK_LIMIT:
+            entry = (codes.reporter.cast(pl.Int64) * span + cell).unique()
+            entry = pl.concat([entry, entry + 1]).unique()
+            cells = pl.DataFrame({"r": entry // span, "c": entry % span})
+        else:  # too many accounts and windows for one number: the same rows, two columns
+            cells = pl.DataFrame({"r": codes.reporter.cast(pl.Int64), "c": cell}).unique()
+            cells = pl.concat([cells, cells.with_columns(pl.col("c") + 1)]).unique()
+        crowd = cells.group_by("c").agg(pl.len().alias("n"))
+        return cells, crowd, window_count
 
     def rings(self) -> list[pl.DataFrame]:
         return list(self.groups_)

@@ -41,7 +41,7 @@ class RepeatGroup(Detector):
         self.member_surprise = member_surprise
 
     def fit(self, frame: ReportFrame) -> Self:
-        self.active_reporters_ = max(1, frame.reports["reporter_id"].n_unique())
+        self.active_reporters_ = max(1, frame.distinct_reporters())
         self.targets_ = max(1, frame.distinct_targets())
         # How many accounts each reporter ever reported: what their breadth alone explains.
         self.breadth_ = frame.breadth()
