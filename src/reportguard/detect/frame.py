@@ -166,12 +166,6 @@ class ReportFrame:
         """How many distinct accounts filed a report."""
         return len(self.codes().reporters)
 
-    def with_reporters(self) -> pl.DataFrame:
-        """Reports joined with their reporter's account snapshot (nulls where none is known)."""
-        return self.reports.join(
-            self.accounts, left_on="reporter_id", right_on="account_id", how="left"
-        )
-
     @classmethod
     def from_simulation(cls, directory: Path) -> ReportFrame:
         """Read a `reportguard simulate` folder, hashing nothing (the addresses are synthetic)."""

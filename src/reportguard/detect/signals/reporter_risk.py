@@ -55,9 +55,15 @@ class ReporterRisk(Detector):
         self.max_young_share = max_young_share
 
     def fit(self, frame: ReportFrame) -> Self:
-        joined = frame.with_reporters()
+        # Only the three columns read: joining whole reports would copy the log once more.
+        known = frame.reports.select("reporter_id", "t").join(
+            frame.accounts.select("account_id", "account_created").filter(
+                pl.col("account_created").is_not_null()
+            ),
+            left_on="reporter_id",
+            right_on="account_id",
+        )
         age = (pl.col("t") - pl.col("account_created")) / DAY
-        known = joined.filter(pl.col("account_created").is_not_null())
         # Whether the platform itself is young is read per reporter (age at the first report),
         # so a brigade's own volume of reports cannot move the horizon.
         first = known.group_by("reporter_id").agg(
