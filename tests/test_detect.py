@@ -648,3 +648,26 @@ def test_a_json_lines_log_is_read_by_its_fields_whatever_line_they_first_appear_
                            for r in rows))  # fmt: skip
     with pytest.raises(InputFileError, match="the report log has no column target_id"):
         read_log(LogFiles.resolve(log))
+
+
+def test_a_window_skipped_before_its_poisson_tail_could_never_reach_the_bar() -> None:
+    """The burst detector computes a window's Poisson tail only where it can reach the bar; over
+    a grid of counts and expectations, every window at or over the bar keeps its exact surprise
+    and every skipped one is below it."""
+    import numpy as np
+
+    from reportguard.detect.evidence import poisson_surprise
+    from reportguard.detect.signals.burst import _surprise_over
+
+    k, expected = (
+        a.ravel().astype(np.float64)
+        for a in np.meshgrid(np.arange(1, 400), np.r_[0.0, np.geomspace(1e-4, 300, 60)])
+    )
+    exact = poisson_surprise(k, expected)
+    for bar in (0.0, 3.0, 6.0, 20.0):
+        fast = _surprise_over(k, expected, bar)
+        over = exact >= bar
+        assert over.any()
+        assert (~over).any() or bar == 0.0
+        np.testing.assert_array_equal(fast[over], exact[over])
+        assert (fast[~over] < bar).all()

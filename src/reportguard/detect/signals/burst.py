@@ -15,6 +15,7 @@ from typing import Any, Self
 
 import numpy as np
 import polars as pl
+from scipy import special
 
 from reportguard.detect.evidence import poisson_surprise
 from reportguard.detect.frame import ReportFrame
@@ -121,7 +122,7 @@ class BurstDetector(Detector):
                 * (rolled["followers"].to_numpy() + 1.0) ** self.popularity_exponent
             )
             expected = np.maximum(outside, prior) * w
-            surprise = poisson_surprise(k, expected)
+            surprise = _surprise_over(k, expected, self.min_surprise)
             rolled = rolled.with_columns(
                 pl.Series("expected", expected),
                 pl.Series("surprise", surprise),
@@ -207,6 +208,22 @@ class BurstDetector(Detector):
                 f"{float(row['expected']):.1f} expected from its own history and popularity",
             )
         ]
+
+
+def _surprise_over(k: np.ndarray, expected: np.ndarray, bar: float) -> np.ndarray:
+    """:func:`poisson_surprise` where it can reach ``bar``, 0 where it cannot.
+
+    Why: the Poisson tail costs far more than its first term, and on a large log nearly every
+    window is ordinary. P(X >= k) >= P(X = k), so a window whose P(X = k) is above 10**-bar is
+    below the bar for certain, and its tail is not computed.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_pmf = -expected + k * np.log(expected) - special.gammaln(k + 1.0)
+    # A margin for rounding; NaN and -inf (no expectation at all) are computed.
+    can = ~(-log_pmf / np.log(10.0) < bar - 1e-6)
+    surprise = np.zeros(len(k), dtype=np.float64)
+    surprise[can] = poisson_surprise(k[can], expected[can])
+    return surprise
 
 
 def _empty_waves() -> pl.DataFrame:
