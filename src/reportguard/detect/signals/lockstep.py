@@ -72,10 +72,14 @@ class Lockstep(Detector):
         # Crowds above max_crowd are bursts, judged as waves; pairing them is quadratic.
         cells = cells.join(
             crowd.filter((pl.col("n") >= 2) & (pl.col("n") <= self.max_crowd)), on="c"
-        ).with_columns((1 / (2 + pl.col("n")).log(2)).cast(pl.Float32).alias("weight"))
+        ).select(
+            "r",
+            "c",
+            (1 / (2 + pl.col("n")).log(2)).cast(pl.Float32).alias("weight"),
+            (pl.col("c") // window_count).cast(pl.UInt32).alias("g"),
+        )
         # A reporter who shares a window with someone on fewer than min_targets targets can be
         # in no link: leaving them out before pairing changes no link and saves most pairs.
-        cells = cells.with_columns((pl.col("c") // window_count).alias("g"))
         sharing = (
             cells.group_by("r")
             .agg(pl.col("g").n_unique().alias("k"))
@@ -83,7 +87,10 @@ class Lockstep(Detector):
             .select("r")
         )
         cells = cells.join(sharing, on="r")
-        pairs = cells.join(cells.drop("g"), on="c", suffix="_b").filter(pl.col("r") < pl.col("r_b"))
+        # A cell's weight is the same for both reporters: the right side brings only who.
+        pairs = cells.join(cells.select("r", "c"), on="c", suffix="_b").filter(
+            pl.col("r") < pl.col("r_b")
+        )
         links = (
             pairs.group_by("r", "r_b", "g")
             .agg(pl.col("weight").max())
@@ -147,9 +154,9 @@ class Lockstep(Detector):
         if max(len(codes.reporters), 1) * span < PACK_LIMIT:
             entry = (codes.reporter.cast(pl.Int64) * span + cell).unique()
             entry = pl.concat([entry, entry + 1]).unique()
-            cells = pl.DataFrame({"r": entry // span, "c": entry % span})
+            cells = pl.DataFrame({"r": (entry // span).cast(pl.UInt32), "c": entry % span})
         else:  # too many accounts and windows for one number: the same rows, two columns
-            cells = pl.DataFrame({"r": codes.reporter.cast(pl.Int64), "c": cell}).unique()
+            cells = pl.DataFrame({"r": codes.reporter, "c": cell}).unique()
             cells = pl.concat([cells, cells.with_columns(pl.col("c") + 1)]).unique()
         crowd = cells.group_by("c").agg(pl.len().alias("n"))
         return cells, crowd, window_count
