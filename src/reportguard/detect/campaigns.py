@@ -291,7 +291,7 @@ class CampaignDetector:
         self.active_reporters_ = max(1, frame.distinct_reporters())
         # Who reported whom and when, for the crowds of targets a ring found outside a scored
         # frame (an incremental score holds only some targets).
-        self.reports_ = frame.reports.select("report_id", "reporter_id", "target_id", "t")
+        self.log_ = frame
         self.fit_phases_ = clock.phases
         return self
 
@@ -377,7 +377,12 @@ class CampaignDetector:
             schema={"group": pl.Int64, "reporter_id": pl.Utf8},
             orient="row",
         )
-        mine = self.reports_.join(tags, on="reporter_id")
+        log = self.log_
+        mine = (
+            log.reports.filter(log.reported_by(tags["reporter_id"]))
+            .select("report_id", "reporter_id", "target_id", "t")
+            .join(tags, on="reporter_id")
+        )
         shared = (
             mine.group_by("group", "target_id")
             .agg(pl.col("reporter_id").n_unique().alias("n"))
@@ -426,14 +431,14 @@ class CampaignDetector:
     def _crowds(self, spans: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
         """Crowds from the scored frame for its own targets (each with its whole history), from
         the fitted log for the others."""
+        columns = ["report_id", "reporter_id", "target_id", "t"]
         wanted = spans["target_id"].unique()
-        here = frame.reports.filter(pl.col("target_id").is_in(wanted.implode()))
-        present = here["target_id"].unique()
-        elsewhere = self.reports_.filter(
-            pl.col("target_id").is_in(wanted.implode())
-            & ~pl.col("target_id").is_in(present.implode())
-        )
-        log = pl.concat([here.select(elsewhere.columns), elsewhere])
+        here = frame.reports.filter(frame.reporting(wanted)).select(columns)
+        fitted = self.log_
+        elsewhere = fitted.reports.filter(
+            fitted.reporting(wanted) & ~fitted.reporting(here["target_id"])
+        ).select(columns)
+        log = pl.concat([here, elsewhere])
         return crowds(spans, log)
 
     def bound(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import orjson
 import polars as pl
 import sqlalchemy as sa
@@ -79,6 +80,19 @@ def dense_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
     return codes.cast(pl.UInt32).rename(ids.name), names["id"].rename(ids.name)
 
 
+def _mask(codes: pl.Series, names: pl.Series, ids: pl.Series) -> pl.Series:
+    """Rows whose code names one of ``ids``: the few ids are looked up among the names, and
+    the rows picked by their codes, instead of testing millions of id texts."""
+    picked = np.zeros(len(names), dtype=bool)
+    found = (
+        names.to_frame("id")
+        .with_row_index("code")
+        .join(ids.cast(pl.Utf8).unique().to_frame("id"), on="id")["code"]
+    )
+    picked[found.to_numpy()] = True
+    return pl.Series(picked[codes.to_numpy()])
+
+
 def _in_order(reports: pl.DataFrame) -> bool:
     """Whether ``reports`` are sorted by time, then report_id (exports usually are)."""
     t, rid = pl.col("t"), pl.col("report_id")
@@ -140,6 +154,16 @@ class ReportFrame:
             cached = AccountCodes(reporter, target, reporters, targets)
             self._codes = cached
         return cached
+
+    def reported_by(self, reporters: pl.Series) -> pl.Series:
+        """Which reports were filed by one of ``reporters`` (a mask over ``reports``)."""
+        codes = self.codes()
+        return _mask(codes.reporter, codes.reporters, reporters)
+
+    def reporting(self, targets: pl.Series) -> pl.Series:
+        """Which reports name one of ``targets`` (a mask over ``reports``)."""
+        codes = self.codes()
+        return _mask(codes.target, codes.targets, targets)
 
     def breadth(self) -> pl.DataFrame:
         """How many distinct accounts each reporter reported (``reporter_id``, ``breadth``),

@@ -47,14 +47,15 @@ class RepeatGroup(Detector):
         self.breadth_ = frame.breadth()
         # Who reported whom over the whole fitted log (shares the frame's columns, no copy): an
         # incremental score sees only some targets, a ring's other target may not be among them.
-        self.reports_ = frame.reports.select("reporter_id", "target_id")
+        self.fitted_ = frame
         return self
 
     def waves(self, wave_reports: pl.DataFrame, frame: ReportFrame) -> pl.DataFrame:
         members = wave_reports.select("wave", "target_id", "reporter_id").unique()
         sizes = members.group_by("wave").agg(pl.len().alias("n"))
         elsewhere = (
-            self.reports_.filter(pl.col("reporter_id").is_in(members["reporter_id"].implode()))
+            self.fitted_.reports.filter(self.fitted_.reported_by(members["reporter_id"]))
+            .select("reporter_id", "target_id")
             .unique()
             .rename({"target_id": "target_other"})
         )
@@ -68,7 +69,8 @@ class RepeatGroup(Detector):
         # Only a target two reporters share can be evidence; the rest are counted, not judged.
         shared = shared.filter(pl.col("shared") >= 2)
         crowd = (
-            self.reports_.filter(pl.col("target_id").is_in(shared["target_other"].implode()))
+            self.fitted_.reports.filter(self.fitted_.reporting(shared["target_other"]))
+            .select("reporter_id", "target_id")
             .unique()
             .group_by("target_id")
             .agg(pl.len().alias("n_other"))
