@@ -225,6 +225,18 @@ def test_lockstep_finds_the_same_links_whether_or_not_its_entries_fit_one_number
     assert packed.members_.sort("reporter_id").equals(apart.members_.sort("reporter_id"))
 
 
+def _masks_pick_the_rows_the_texts_pick(frame: ReportFrame) -> None:
+    reporters = pl.Series(["u1", "u2", "nobody", "u1"])
+    targets = pl.Series(["u42", "u0", "nobody"])
+    assert frame.reported_by(reporters).to_list() == (
+        frame.reports["reporter_id"].is_in(reporters.implode()).to_list()
+    )
+    assert frame.reporting(targets).to_list() == (
+        frame.reports["target_id"].is_in(targets.implode()).to_list()
+    )
+    assert frame.reporting(targets).sum() > 3
+
+
 def test_account_codes_number_each_id_and_survive_a_hash_collision(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -233,17 +245,22 @@ def test_account_codes_number_each_id_and_survive_a_hash_collision(
     from reportguard.detect.frame import dense_codes
 
     ids = pl.Series("reporter_id", ["u7", "u3", "u7", "u9", "u3", "u1"])
-    codes, names = dense_codes(ids)
+    codes, names, _ = dense_codes(ids)
     assert names.gather(codes).to_list() == ids.to_list()
     assert sorted(names.to_list()) == ["u1", "u3", "u7", "u9"]
+    s = Stream()
+    for j in range(3):
+        s.report(f"u{j}", "u42", T0 + j * 60, ip=f"ip-{j}")
+    _masks_pick_the_rows_the_texts_pick(s.frame())
     monkeypatch.setattr(pl.Expr, "hash", lambda self, seed=0: pl.lit(42, dtype=pl.UInt64))
-    codes, names = dense_codes(ids)
+    codes, names, _ = dense_codes(ids)
     assert names.gather(codes).to_list() == ids.to_list()
     assert len(names) == 4
     s = Stream()
     for j in range(3):
         s.report(f"u{j}", "u42", T0 + j * 60, ip=f"ip-{j}")
     frame = s.frame()  # every account of the frame shares one hash
+    _masks_pick_the_rows_the_texts_pick(frame)
     assert frame.distinct_reporters() == frame.reports["reporter_id"].n_unique()
     by_text = (
         frame.reports.select("reporter_id", "target_id").unique().group_by("reporter_id").len()

@@ -379,8 +379,8 @@ class CampaignDetector:
         )
         log = self.log_
         mine = (
-            log.reports.filter(log.reported_by(tags["reporter_id"]))
-            .select("report_id", "reporter_id", "target_id", "t")
+            log.reports.select("report_id", "reporter_id", "target_id", "t")
+            .filter(log.reported_by(tags["reporter_id"]))
             .join(tags, on="reporter_id")
         )
         shared = (
@@ -433,11 +433,11 @@ class CampaignDetector:
         the fitted log for the others."""
         columns = ["report_id", "reporter_id", "target_id", "t"]
         wanted = spans["target_id"].unique()
-        here = frame.reports.filter(frame.reporting(wanted)).select(columns)
+        here = frame.reports.select(columns).filter(frame.reporting(wanted))
         fitted = self.log_
-        elsewhere = fitted.reports.filter(
+        elsewhere = fitted.reports.select(columns).filter(
             fitted.reporting(wanted) & ~fitted.reporting(here["target_id"])
-        ).select(columns)
+        )
         log = pl.concat([here, elsewhere])
         return crowds(spans, log)
 

@@ -54,8 +54,8 @@ class RepeatGroup(Detector):
         members = wave_reports.select("wave", "target_id", "reporter_id").unique()
         sizes = members.group_by("wave").agg(pl.len().alias("n"))
         elsewhere = (
-            self.fitted_.reports.filter(self.fitted_.reported_by(members["reporter_id"]))
-            .select("reporter_id", "target_id")
+            self.fitted_.reports.select("reporter_id", "target_id")
+            .filter(self.fitted_.reported_by(members["reporter_id"]))
             .unique()
             .rename({"target_id": "target_other"})
         )
@@ -69,8 +69,8 @@ class RepeatGroup(Detector):
         # Only a target two reporters share can be evidence; the rest are counted, not judged.
         shared = shared.filter(pl.col("shared") >= 2)
         crowd = (
-            self.fitted_.reports.filter(self.fitted_.reporting(shared["target_other"]))
-            .select("reporter_id", "target_id")
+            self.fitted_.reports.select("reporter_id", "target_id")
+            .filter(self.fitted_.reporting(shared["target_other"]))
             .unique()
             .group_by("target_id")
             .agg(pl.len().alias("n_other"))
