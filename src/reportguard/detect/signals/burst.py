@@ -94,44 +94,43 @@ class BurstDetector(Detector):
         per_target = per_target.filter(pl.col("n_total") >= self.min_reports).with_row_index("g")
         number = np.full(len(frame.codes().targets), -1, dtype=np.int64)
         number[per_target["code"].to_numpy()] = per_target["g"].to_numpy()
-        counts = (
-            pl.DataFrame(
-                {
-                    "g": number[frame.codes().target.to_numpy()],
-                    "bucket": frame.reports["t"] // width,
-                }
-            )
-            .filter(pl.col("g") >= 0)
-            .with_columns(pl.col("g").cast(pl.UInt32))
-            .group_by("g", "bucket")
-            .agg(pl.len().alias("k"))
-            .sort("g", "bucket")
-        )
+        g = number[frame.codes().target.to_numpy()]
+        bucket = (frame.reports["t"] // width).to_numpy()[g >= 0]
+        g = g[g >= 0]
+        first = int(bucket.min()) if len(bucket) else 0
+        # (target, bucket) as one number, each target's buckets apart by more than the longest
+        # window, so that no window sum reaches into the target before; one sort counts them.
+        span = (int(bucket.max()) - first + 1 if len(bucket) else 1) + max(self.windows) + 1
+        key, k = np.unique(g * span + (bucket - first), return_counts=True)
+        g, bucket = key // span, key % span + first
+        # Window sums from one running total: the reports of a target in the w buckets up to
+        # and including each counted bucket (what a rolling sum over "w buckets" gives).
+        running = np.concatenate([[0], np.cumsum(k, dtype=np.int64)])
+        n_total = per_target["n_total"].to_numpy().astype(np.float64)
+        exposure = (per_target["followers"].to_numpy() + 1.0) ** self.popularity_exponent
         hot = []
         for w in self.windows:
-            rolled = counts.rolling(index_column="bucket", period=f"{w}i", group_by="g").agg(
-                pl.col("k").sum().alias("k_w")
-            )
-            rolled = rolled.filter(pl.col("k_w") >= self.min_reports).join(per_target, on="g")
-            if rolled.is_empty():
-                continue
-            k = rolled["k_w"].to_numpy().astype(np.float64)
-            outside = (rolled["n_total"].to_numpy() - k) / max(1, buckets_total - w)
-            prior = (
-                self.popularity_rate_
-                * (rolled["followers"].to_numpy() + 1.0) ** self.popularity_exponent
-            )
-            expected = np.maximum(outside, prior) * w
+            k_w = running[1:] - running[np.searchsorted(key, key - w, side="right")]
+            at = np.flatnonzero(k_w >= self.min_reports)
+            k = k_w[at].astype(np.float64)
+            outside = (n_total[g[at]] - k) / max(1, buckets_total - w)
+            expected = np.maximum(outside, self.popularity_rate_ * exposure[g[at]]) * w
             surprise = _surprise_over(k, expected, self.min_surprise)
-            rolled = rolled.with_columns(
-                pl.Series("expected", expected),
-                pl.Series("surprise", surprise),
-                (pl.col("bucket") - (w - 1)).alias("first_bucket"),
-                pl.lit(w).alias("window"),
-            ).filter(pl.col("surprise") >= self.min_surprise)
+            keep = surprise >= self.min_surprise
+            if not keep.any():
+                continue
+            at, end = at[keep], bucket[at[keep]]
             hot.append(
-                rolled.select(
-                    "target_id", "first_bucket", "bucket", "k_w", "expected", "surprise", "window"
+                pl.DataFrame(
+                    {
+                        "target_id": per_target["target_id"].gather(g[at]),
+                        "first_bucket": end - (w - 1),
+                        "bucket": end,
+                        "k_w": pl.Series(k_w[at], dtype=pl.UInt32),
+                        "expected": expected[keep],
+                        "surprise": surprise[keep],
+                        "window": pl.Series([w] * len(at), dtype=pl.Int32),
+                    }
                 )
             )
         if not hot:
