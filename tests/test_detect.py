@@ -688,3 +688,75 @@ def test_a_window_skipped_before_its_poisson_tail_could_never_reach_the_bar() ->
         assert (~over).any() or bar == 0.0
         np.testing.assert_array_equal(fast[over], exact[over])
         assert (fast[~over] < bar).all()
+
+
+def test_a_report_log_refuses_digits_that_are_no_seconds_and_reads_accounts_once_each(
+    tmp_path: Path,
+) -> None:
+    """Ten digits are epoch seconds; a compact date or milliseconds would be a wrong time, so
+    the row is refused by name. An accounts file is read one row per account (the latest
+    snapshot), its counts from numbers or their text, and one without account ids is refused.
+    A raw address written IPv4-mapped is the same address; a row's own hash is kept."""
+    import json
+
+    from reportguard.detect.log import LogFiles, read_log
+    from reportguard.errors import InputFileError
+
+    good = {"report_id": "r1", "reporter_id": "a", "target_id": "b", "created_at": "1767225600"}
+    log = tmp_path / "reports.jsonl"
+    for when in ("20260101", "1767225600123"):
+        log.write_text(json.dumps(good) + "\n" + json.dumps({**good, "created_at": when}) + "\n")
+        with pytest.raises(InputFileError, match=f"row 2: created_at: not a time: '{when}'"):
+            read_log(LogFiles.resolve(log))
+    rows = [
+        {**good, "ip": "203.0.113.9"},
+        {**good, "report_id": "r2", "ip": "::ffff:203.0.113.9"},
+        {**good, "report_id": "r3", "ip": "203.0.113.9", "ip_hash": "own"},
+    ]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    accounts = tmp_path / "accounts.jsonl"
+    snapshots = [
+        {"account_id": "a", "followers": 5, "snapshot_at": "2026-01-02T00:00:00Z"},
+        {"account_id": "a", "followers": "12.0", "snapshot_at": "2026-01-03T00:00:00Z"},
+        {"account_id": "a", "followers": 7, "snapshot_at": "2026-01-01T00:00:00Z"},
+        {"account_id": "b", "followers": 3},
+    ]
+    accounts.write_text("".join(json.dumps(r) + "\n" for r in snapshots))
+    frame = read_log(LogFiles.resolve(log, accounts))
+    assert frame.reports["t"].to_list() == [1767225600] * 3
+    ip = frame.reports["ip_hash"].to_list()
+    assert ip[0] == ip[1] != "own"
+    assert ip[2] == "own"
+    assert sorted(frame.accounts.select("account_id", "followers").rows()) == [("a", 12), ("b", 3)]
+    accounts.write_text(json.dumps({"id": "a", "followers": 5}) + "\n")
+    with pytest.raises(InputFileError, match="the accounts file has no column account_id"):
+        read_log(LogFiles.resolve(log, accounts))
+    parquet = tmp_path / "nulls.parquet"
+    pl.DataFrame(
+        {"report_id": ["r1"], "reporter_id": [None], "target_id": ["b"], "created_at": ["2026"]},
+        schema_overrides={"reporter_id": pl.Utf8},
+    ).write_parquet(parquet)
+    with pytest.raises(InputFileError, match="row 1: reporter_id: missing"):
+        read_log(LogFiles.resolve(parquet))
+
+
+def test_times_too_far_apart_to_window_are_refused_and_new_reports_renumber_a_frame() -> None:
+    """A time column in nanoseconds (or garbage) is refused with a sentence instead of
+    overflowing the window numbers; a frame given new reports numbers its accounts anew."""
+    from reportguard.errors import ReportGuardError
+
+    s = Stream()
+    for j in range(12):
+        s.report(f"u{j}", "u42", T0 + j * 60, ip=f"ip-{j}")
+    frame = s.frame()
+    before = frame.distinct_reporters()
+    far = frame.reports.with_columns(
+        pl.when(pl.col("target_id") == "u42")
+        .then(pl.col("t") + (9 * 10**18 - T0))
+        .otherwise(pl.col("t"))
+        .alias("t")
+    )
+    with pytest.raises(ReportGuardError, match="too far apart to count in windows"):
+        CampaignDetector.default().run(ReportFrame(reports=far, accounts=frame.accounts))
+    frame.reports = frame.reports.filter(pl.col("target_id") == "u42")
+    assert frame.distinct_reporters() == frame.reports["reporter_id"].n_unique() < before

@@ -414,6 +414,20 @@ def test_raw_addresses_are_hashed_as_read(spark: Any, tmp_path: Path) -> None:
     assert hashes[0] == hashes[1] == hashes[2]
     assert len({hashes[0], hashes[3], hashes[4]}) == 3  # another address, another network
     assert all(len(h) == 64 and "203.0" not in h for h in hashes)
+    # A row's own hash is kept; a row without one has its raw address hashed (as in process).
+    pl.DataFrame(
+        {
+            "report_id": ["r1", "r2"],
+            "reporter_id": ["a", "b"],
+            "target_id": ["x", "x"],
+            "created_at": ["2026-01-01T10:00:00Z"] * 2,
+            "ip": ["203.0.113.9", "203.0.113.9"],
+            "ip_hash": ["own", None],
+        }
+    ).write_parquet(tmp_path / "log.parquet")
+    rows = read_log(spark, str(tmp_path / "log.parquet")).reports.orderBy("report_id").collect()
+    assert rows[0]["ip_hash"] == "own"
+    assert len(rows[1]["ip_hash"]) == 64
 
 
 def test_a_log_without_a_required_column_is_refused(spark: Any, tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from reportguard.errors import ReportGuardError
+
 REPORT_COLUMNS = {
     "report_id": pl.Utf8,
     "reporter_id": pl.Utf8,
@@ -86,9 +88,21 @@ def dense_codes(ids: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
     keys = names["h"]
     if not (names["id"].gather(codes) == frame["id"]).all():  # about 2**-64 per pair of ids
         names = frame.select("id").unique().sort("id").with_row_index("code")
-        codes = frame.join(names, on="id", how="left", maintain_order="left")["code"]
+        codes = frame.join(names, on="id", how="left", maintain_order="left", nulls_equal=True)[
+            "code"
+        ]
         keys = names["id"]
     return codes.cast(pl.UInt32).rename(ids.name), names["id"].rename(ids.name), keys
+
+
+def check_span(numbers: int, start: int, end: int) -> None:
+    """Refuse report times too far apart to be counted in windows (a log whose time column is
+    in nanoseconds, or garbage) instead of letting the window numbers overflow."""
+    if numbers >= 2**62:
+        raise ReportGuardError(
+            f"the reports' times run from {start:,} to {end:,} epoch seconds, too far apart "
+            "to count in windows: check the log's time column (seconds since 1970)"
+        )
 
 
 def _mask(codes: pl.Series, names: pl.Series, keys: pl.Series, ids: pl.Series) -> pl.Series:
@@ -100,7 +114,7 @@ def _mask(codes: pl.Series, names: pl.Series, keys: pl.Series, ids: pl.Series) -
     if len(names) and len(wanted):
         probe = wanted.hash(seed=_SEED) if keys.dtype == pl.UInt64 else wanted
         at = np.minimum(keys.search_sorted(probe).to_numpy(), len(names) - 1)
-        found = (names.gather(at) == wanted).to_numpy()
+        found = (names.gather(at) == wanted).fill_null(False).to_numpy()
         picked[at[found]] = True
     return pl.Series(picked[codes.to_numpy()])
 
@@ -144,6 +158,13 @@ class ReportFrame:
         self.accounts = self.accounts.select(
             [pl.col(c).cast(t) for c, t in ACCOUNT_COLUMNS.items()]
         )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # New reports or accounts make the codes and counts drawn from the old ones wrong.
+        if name in ("reports", "accounts"):
+            self.__dict__.pop("_codes", None)
+            self.__dict__.pop("_breadth", None)
+        super().__setattr__(name, value)
 
     def __len__(self) -> int:
         return len(self.reports)

@@ -27,7 +27,7 @@ TEXT = ("content_id", "reason", "text", "referrer", "surface")
 #: Polars reading the whole file twice to infer types (four times faster on a 265 MB log), and a
 #: field that first appears late in the file is still read.
 REPORT_FIELDS = (*REQUIRED, *TEXT, "ip", "device", "ip_hash", "device_hash", "reporter_kind")
-ACCOUNT_FIELDS = ("account_id", "created_at", "followers", "posts", "handle")
+ACCOUNT_FIELDS = ("account_id", "created_at", "followers", "posts", "handle", "snapshot_at")
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,17 @@ def read_log(files: LogFiles) -> ReportFrame:
     salt = secrets.token_hex(16)
     parts = [_reports(_scan(p, REPORT_FIELDS), p, salt) for p in files.reports]
     reports = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
-    accounts = (
-        pl.concat(
-            [_accounts(_scan(p, ACCOUNT_FIELDS)) for p in files.accounts], how="diagonal_relaxed"
+    accounts = pl.DataFrame(schema=ACCOUNT_COLUMNS)
+    if files.accounts:
+        snapshots = [_accounts(_scan(p, ACCOUNT_FIELDS), p) for p in files.accounts]
+        # One row per account: where the files hold several snapshots of one, the latest (by
+        # snapshot_at, else the last written), as the Spark engine reads them.
+        accounts = (
+            pl.concat(snapshots, how="diagonal_relaxed")
+            .sort("_snapshot", nulls_last=False, maintain_order=True)
+            .unique("account_id", keep="last", maintain_order=True)
+            .drop("_snapshot")
         )
-        if files.accounts
-        else pl.DataFrame(schema=ACCOUNT_COLUMNS)
-    )
     return ReportFrame(reports=reports, accounts=accounts)
 
 
@@ -122,10 +126,14 @@ def _epoch(name: str, kind: pl.DataType, *, fast: bool = False) -> pl.Expr:
 
 
 def _seconds(text: pl.Expr) -> pl.Expr:
-    """Epoch seconds written as a number (``1767225600`` or ``1767225600.25``), read as text."""
-    return (
-        text.str.strip_chars().cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
-    )
+    """Epoch seconds written as a number (``1767225600`` or ``1767225600.25``), read as text.
+
+    Only nine or ten digits are seconds (1973 to 2286): a compact date (``20260101``) or
+    milliseconds (13 digits) would read as a wrong time without a word, so they stay unread and
+    the row is refused by name."""
+    digits = text.str.strip_chars()
+    seconds = digits.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+    return pl.when(digits.str.contains(r"^-?\d{9,10}(\.\d+)?$")).then(seconds)
 
 
 def _late_times(read: pl.DataFrame) -> pl.DataFrame:
@@ -146,6 +154,9 @@ def _hashed(names: set[str], name: str, salt: str) -> pl.Expr:
     hashed = pl.lit(None, dtype=pl.Utf8)
     if name in names:
         value = pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase()
+        if name == "ip":
+            # As ingest and the Spark engine: an IPv4 address written IPv4-mapped is the same.
+            value = value.str.replace(r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
         salted = (pl.lit(f"{salt}:{name}:") + value).hash(seed=7).cast(pl.Utf8)
         hashed = pl.when(value.is_null() | (value == "")).then(None).otherwise(salted)
     if f"{name}_hash" in names:
@@ -179,19 +190,20 @@ def _reports(frame: pl.LazyFrame, path: Path, salt: str) -> pl.DataFrame:
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputFileError(f"{path}: cannot read it ({exc})") from None
     read = _late_times(read)
-    _check(read, path)  # each part on its own, so the error names the file the row is in
+    # each part on its own, so the error names the file the row is in
+    _check(read, path, named=path.name.endswith(".parquet"))
     return read.drop("_row", "_created")
 
 
-def _check(reports: pl.DataFrame, path: Path) -> None:
-    for name in ("report_id", "reporter_id", "target_id"):
-        if len(reports) and reports[name].null_count() == len(reports):
-            # A JSON Lines log names no columns: a field on no line is a missing column.
-            raise InputFileError(f"{path}: the report log has no column {name}")
-    if len(reports) and reports["_created"].null_count() == reports["t"].null_count() == len(
-        reports
-    ):
-        raise InputFileError(f"{path}: the report log has no column created_at")
+def _check(reports: pl.DataFrame, path: Path, *, named: bool) -> None:
+    """Refuse a log with a row that lacks an id or a time, naming the first such row; a JSON
+    Lines log names no columns (``named`` false), so a field on no line is a missing column."""
+    if not named and len(reports):
+        for name in ("report_id", "reporter_id", "target_id"):
+            if reports[name].null_count() == len(reports):
+                raise InputFileError(f"{path}: the report log has no column {name}")
+        if reports["_created"].null_count() == reports["t"].null_count() == len(reports):
+            raise InputFileError(f"{path}: the report log has no column created_at")
     bad = reports.filter(
         pl.any_horizontal(
             pl.col("report_id").is_null(),
@@ -212,18 +224,46 @@ def _check(reports: pl.DataFrame, path: Path) -> None:
         )
 
 
-def _accounts(frame: pl.LazyFrame) -> pl.DataFrame:
+def _accounts(frame: pl.LazyFrame, path: Path) -> pl.DataFrame:
+    """The account snapshots of one file, with ``_snapshot`` (when each was taken)."""
     schema = frame.collect_schema()
     names = set(schema.names())
+    if "account_id" not in names:
+        raise InputFileError(f"{path}: the accounts file has no column account_id")
     created = (
         _epoch("created_at", schema["created_at"])
         if "created_at" in names
         else pl.lit(None, dtype=pl.Int64)
     )
-    columns = [pl.col("account_id").cast(pl.Utf8), created.alias("account_created")]
+    snapshot = (
+        _epoch("snapshot_at", schema["snapshot_at"])
+        if "snapshot_at" in names
+        else pl.lit(None, dtype=pl.Int64)
+    )
+    columns = [
+        pl.col("account_id").cast(pl.Utf8),
+        created.alias("account_created"),
+        snapshot.alias("_snapshot"),
+    ]
     columns += [
-        (pl.col(c).cast(t, strict=False) if c in names else pl.lit(None, dtype=t)).alias(c)
+        (_number(c, schema[c]) if t == pl.Int64 else pl.col(c).cast(t, strict=False)).alias(c)
+        if c in names
+        else pl.lit(None, dtype=t).alias(c)
         for c, t in ACCOUNT_COLUMNS.items()
         if c not in ("account_id", "account_created")
     ]
-    return frame.select(columns).collect()
+    try:
+        read = frame.select(columns).collect()
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise InputFileError(f"{path}: cannot read it ({exc})") from None
+    if len(read) and read["account_id"].null_count() == len(read):
+        raise InputFileError(f"{path}: the accounts file has no column account_id")
+    return read.drop_nulls("account_id")
+
+
+def _number(name: str, kind: pl.DataType) -> pl.Expr:
+    """A whole number from a number or its text (``12`` or ``"12.0"``; a fraction is cut)."""
+    column = pl.col(name)
+    if kind == pl.Utf8:
+        column = column.str.strip_chars().cast(pl.Float64, strict=False)
+    return column.cast(pl.Int64, strict=False)

@@ -102,18 +102,20 @@ def _epoch(raw: DataFrame, name: str) -> Column:
 def _hashed(raw: DataFrame, name: str, salt: str) -> Column:
     from pyspark.sql import functions as F
 
-    if f"{name}_hash" in raw.columns:
-        return F.col(f"{name}_hash").cast("string")
+    # A row's own hash where the log holds one, else its raw value hashed with the salt (as
+    # the in-process reader does).
+    own = F.col(f"{name}_hash").cast("string") if f"{name}_hash" in raw.columns else None
     if name in raw.columns:
         value = F.lower(F.trim(F.col(name).cast("string")))
         if name == "ip":
             # As ingest's normalise_ip for the common case: an IPv4 address written IPv4-mapped
             # (::ffff:203.0.113.9) is the same address. Other IPv6 spellings are not rewritten.
             value = F.regexp_replace(value, r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
-        return F.when(value.isNull() | (value == ""), None).otherwise(
+        hashed = F.when(value.isNull() | (value == ""), None).otherwise(
             F.sha2(F.concat(F.lit(f"{salt}:{name}:"), value), 256)
         )
-    return F.lit(None).cast("string")
+        return hashed if own is None else F.coalesce(own, hashed)
+    return own if own is not None else F.lit(None).cast("string")
 
 
 def _check(frame: DataFrame, uri: str) -> None:

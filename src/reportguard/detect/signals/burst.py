@@ -18,7 +18,7 @@ import polars as pl
 from scipy import special
 
 from reportguard.detect.evidence import poisson_surprise
-from reportguard.detect.frame import ReportFrame
+from reportguard.detect.frame import ReportFrame, check_span
 from reportguard.detect.signals.base import Detector
 
 MINUTE = 60
@@ -101,6 +101,7 @@ class BurstDetector(Detector):
         # (target, bucket) as one number, each target's buckets apart by more than the longest
         # window, so that no window sum reaches into the target before; one sort counts them.
         span = (int(bucket.max()) - first + 1 if len(bucket) else 1) + max(self.windows) + 1
+        check_span(len(per_target) * span, first * width, int(bucket.max(initial=first)) * width)
         key, k = np.unique(g * span + (bucket - first), return_counts=True)
         g, bucket = key // span, key % span + first
         # Window sums from one running total: the reports of a target in the w buckets up to

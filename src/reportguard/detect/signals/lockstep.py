@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from reportguard.detect.evidence import binomial_surprise, gated
-from reportguard.detect.frame import ReportFrame
+from reportguard.detect.frame import ReportFrame, check_span
 from reportguard.detect.graph import backbone, communities
 from reportguard.detect.signals.base import Detector
 
@@ -149,6 +149,7 @@ class Lockstep(Detector):
         first = frame.start // width
         window = frame.reports["t"] // width - first
         window_count = frame.end // width - first + 2  # the next window of the last one too
+        check_span(max(len(codes.targets), 1) * window_count, frame.start, frame.end)
         cell = codes.target.cast(pl.Int64) * window_count + window
         span = len(codes.targets) * window_count
         if max(len(codes.reporters), 1) * span < PACK_LIMIT:
