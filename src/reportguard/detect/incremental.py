@@ -240,7 +240,15 @@ class IncrementalDetector:
     def _score(self, targets: set[str]) -> Detection:
         assert self._fitted is not None
         reports = self._watched.filter(pl.col("target_id").is_in(list(targets)))
-        return self._fitted.score(ReportFrame(reports=reports, accounts=self.accounts))
+        return self._fitted.score(self._frame(reports))
+
+    def _frame(self, reports: pl.DataFrame) -> ReportFrame:
+        """Some targets' reports with their own accounts only: scoring reads no other account
+        (the fitted baselines hold the platform's), and joining every account of the platform
+        at each judgement cost more than the judgement."""
+        ids = pl.concat([reports["reporter_id"], reports["target_id"]]).unique()
+        mine = self.accounts.filter(pl.col("account_id").is_in(ids.implode()))
+        return ReportFrame(reports=reports, accounts=mine)
 
     def _first_flag(self, campaign: FoundCampaign, *, since: int) -> datetime:
         """The report of this batch at which the campaign's evidence first sufficed.
@@ -256,7 +264,7 @@ class IncrementalDetector:
         members = set(campaign.members)
 
         def flagged_by(t: int) -> bool:
-            frame = ReportFrame(reports=mine.filter(pl.col("t") <= t), accounts=self.accounts)
+            frame = self._frame(mine.filter(pl.col("t") <= t))
             assert self._fitted is not None
             found = self._fitted.score(frame).campaigns
             return any(len(members & set(c.members)) > 0 for c in found)
