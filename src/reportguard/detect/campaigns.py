@@ -434,10 +434,9 @@ class CampaignDetector:
         columns = ["report_id", "reporter_id", "target_id", "t"]
         wanted = spans["target_id"].unique()
         here = frame.reports.select(columns).filter(frame.reporting(wanted))
+        absent = wanted.filter(~wanted.is_in(here["target_id"].unique().implode()))
         fitted = self.log_
-        elsewhere = fitted.reports.select(columns).filter(
-            fitted.reporting(wanted) & ~fitted.reporting(here["target_id"])
-        )
+        elsewhere = fitted.reports.select(columns).filter(fitted.reporting(absent))
         log = pl.concat([here, elsewhere])
         return crowds(spans, log)
 

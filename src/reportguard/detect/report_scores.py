@@ -69,8 +69,7 @@ def score_reports(
     keys = node_keys(pl.concat([codes.reporters, codes.targets]))
     src = keys[: len(codes.reporters)][codes.reporter.to_numpy()]
     dst = keys[len(codes.reporters) :][codes.target.to_numpy()]
-    tick = reports["t"].to_numpy() // scorer.tick_seconds
-    stream = chi2_surprise(scorer.score_stream(src, dst, tick))
+    stream = chi2_surprise(scorer.score_keyed(src, dst, reports["t"].to_numpy()))
     rows = [(rid, c.key, campaign_evidence(c.score)) for c in campaigns for rid in c.report_ids]
     links = (
         pl.DataFrame(

@@ -332,12 +332,22 @@ class StreamScorer:
         # Reporters and targets are accounts alike: one pass keys both (an account's key is the
         # same whichever side it is on), which hashes each distinct id once.
         reporters, targets = batch["reporter_id"], batch["target_id"]
-        # Ticks aligned on the epoch (whole minutes by default), so a batch boundary moves none.
-        tick = t // self.tick_seconds
+        tick = self._ticks(t)
         if reporters.dtype != targets.dtype:
             return node_keys(reporters), node_keys(targets), tick
         both = node_keys(pl.concat([reporters, targets]))
         return both[: len(batch)], both[len(batch) :], tick
+
+    def _ticks(self, t: IntArray) -> IntArray:
+        """Epoch seconds to tick numbers, aligned on the epoch (whole minutes by default), so a
+        batch boundary moves none."""
+        return t // self.tick_seconds
+
+    def score_keyed(self, src: IntArray, dst: IntArray, t: IntArray) -> FloatArray:
+        """As :meth:`score_stream` with times in epoch seconds, for accounts already keyed with
+        :func:`node_keys` (a caller that keys each distinct account once)."""
+        self._reset()
+        return self.partial_score(src, dst, self._ticks(np.asarray(t, dtype=np.int64)))
 
     # -- the algorithm -------------------------------------------------------------------------
 

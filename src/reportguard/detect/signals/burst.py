@@ -179,12 +179,8 @@ class BurstDetector(Detector):
     def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame) -> pl.DataFrame:
         """Each report inside one of ``waves``, with its wave's number."""
         waves = waves.select("wave", "target_id", "start", "end")
-        # Only the waves' targets' reports are joined: picked by target code, not by id text.
-        codes = frame.codes()
-        coded = pl.DataFrame({"target_id": codes.targets}).with_row_index("code")
-        picked = np.zeros(len(codes.targets), dtype=bool)
-        picked[coded.join(waves, on="target_id")["code"].to_numpy()] = True
-        inside = frame.reports.filter(pl.Series(picked[codes.target.to_numpy()]))
+        # Only the waves' targets' reports are joined, picked by their codes, not by id text.
+        inside = frame.reports.filter(frame.reporting(waves["target_id"]))
         joined = inside.join(waves, on="target_id", how="inner")
         return joined.filter((pl.col("t") >= pl.col("start")) & (pl.col("t") < pl.col("end")))
 
