@@ -54,7 +54,7 @@ def make_export(path: Path, n: int, seed: int = 7) -> None:
                         "content_id": f"c-{rng.randrange(500_000)}" if i % 3 else None,
                         "reason": reasons[i % 5],
                         "text": "keeps insulting me in the comments" if i % 4 else "",
-                        "created_at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T"
+                        "created_at": f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}T"
                         f"{i % 24:02d}:{i % 60:02d}:{(i * 7) % 60:02d}Z",
                         "source": "in_app",
                         "ip": f"10.{i % 256}.{(i // 256) % 256}.{rng.randrange(256)}",
@@ -65,11 +65,15 @@ def make_export(path: Path, n: int, seed: int = 7) -> None:
             )
 
 
-def run_cli(path: Path, db: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one `reportguard ingest` child process."""
+def run_cli(path: Path, db: Path, n: int) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one `reportguard ingest` child process, which must
+    have stored every report (a rejected or lost one would make the figure a lie)."""
     env = {**os.environ, "REPORTGUARD_SECRET_KEY": "benchmark-key-0123456789abcdef"}
     cmd = [sys.executable, "-m", "reportguard.cli", "--db", str(db), "ingest", "--json", str(path)]
-    seconds, peak, _ = run_measured(cmd, env)
+    seconds, peak, out = run_measured(cmd, env)
+    summary = json.loads(out)["total"]
+    if summary["accepted"] != n:
+        raise SystemExit(f"{path}: {n:,} reports, but the import says {summary}")
     return seconds, peak
 
 
@@ -139,7 +143,7 @@ def main() -> None:
         path = DATA / f"ingest-{n}.jsonl"
         make_export(path, n)
         with tempfile.TemporaryDirectory() as tmp:
-            seconds, peak = run_cli(path, Path(tmp) / "rg.db")
+            seconds, peak = run_cli(path, Path(tmp) / "rg.db", n)
             # The floor holds every row in memory: its own process, so ours stays small.
             cmd = [sys.executable, __file__, "--floor", str(path), str(Path(tmp) / "floor.db")]
             floor = float(run_measured(cmd)[2])

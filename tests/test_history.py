@@ -18,7 +18,7 @@ from tests.test_cli import run
 from reportguard.ingest.hashing import IdentifierHasher
 from reportguard.ingest.importer import Importer
 from reportguard.ingest.validate import RecordError, validate_record
-from reportguard.pipeline.batch import read_outcomes
+from reportguard.pipeline.imports import read_outcomes
 from reportguard.policy import load_policy
 from reportguard.store.database import create_engine
 from reportguard.store.models import Case, ImportedRuling, Report, ReporterCredibility

@@ -84,7 +84,7 @@ def ingest(  # noqa: PLR0917 - Typer maps parameters to options
     """
     from reportguard.ingest.hashing import IdentifierHasher
     from reportguard.ingest.importer import IngestSummary
-    from reportguard.pipeline.batch import import_files, read_outcomes
+    from reportguard.pipeline.imports import import_files, read_outcomes
 
     mapping = _parse_field_map(field_map or [])
     adapter = None
@@ -271,7 +271,7 @@ def outcomes(
     kept. Exits 1 if any record was rejected; re-running a file changes nothing.
     """
     from reportguard.ingest.outcomes import import_outcome_file
-    from reportguard.pipeline.batch import read_outcomes
+    from reportguard.pipeline.imports import read_outcomes
 
     mapping = _parse_field_map(field_map or [])
     engine = open_db(ctx)

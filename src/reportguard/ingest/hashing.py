@@ -40,14 +40,18 @@ class IdentifierHasher:
         # Proxy pools and shared devices repeat; a bounded cache skips most HMACs on real data.
         self._cache: dict[str, str] = {}
 
+    def hmac(self, message: str) -> str:
+        """The keyed hash of a message as given, uncached (the callers below cache)."""
+        inner = self._inner.copy()
+        inner.update(message.encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:32]
+
     def _digest(self, message: str) -> str:
         hashed = self._cache.get(message)
         if hashed is None:
-            inner = self._inner.copy()
-            inner.update(message.encode())
-            outer = self._outer.copy()
-            outer.update(inner.digest())
-            hashed = outer.hexdigest()[:32]
+            hashed = self.hmac(message)
             if len(self._cache) >= CACHE_SIZE:
                 self._cache.clear()
             self._cache[message] = hashed

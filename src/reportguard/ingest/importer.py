@@ -39,12 +39,13 @@ from reportguard.ingest.contract import (
 from reportguard.ingest.diagnose import HeaderMismatchError, diagnose_header
 from reportguard.ingest.formats.base import Adapter, Converted
 from reportguard.ingest.hashing import IdentifierHasher
+from reportguard.ingest.plain import PlainReports
 from reportguard.ingest.readers import BadLine, Reader, ReadError
 from reportguard.ingest.validate import FieldError, Kind, RecordError, validate_record
 from reportguard.ingest.writer import BulkWriter, Prepared
 from reportguard.store.indexes import drop_deferrable_indexes, ensure_indexes
 from reportguard.store.models import IngestRun, Report
-from reportguard.store.types import db_timestamp
+from reportguard.store.types import as_utc, db_timestamp
 
 Progress = Callable[[int, int], None]
 REDACTED = "[redacted]"
@@ -261,7 +262,10 @@ class Batch:
     reports: Prepared
     accounts: Prepared
     contents: Prepared
-    events: list[ReportEvent]
+    report_rows: list[tuple[Any, ...]]
+    # What each report came from: its validated record, or the raw record of the fast path
+    # (validated again only when it conflicts, to show it in the rejects file).
+    sources: list[ReportEvent | Mapping[str, Any]]
     locations: list[str]
 
 
@@ -278,7 +282,7 @@ class _WriterThread:
         self.writer = writer
         self.summary = summary
         self.error: BaseException | None = None
-        self.conflicts: list[tuple[str, list[FieldError], ReportEvent]] = []
+        self.conflicts: list[tuple[str, list[FieldError], ReportEvent | Mapping[str, Any]]] = []
         self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._run, name="reportguard-writer", daemon=True)
         self._thread.start()
@@ -299,13 +303,13 @@ class _WriterThread:
             self.writer.execute(conn, batch.accounts)
             self.writer.execute(conn, batch.contents)
             if new < batch.reports.count:  # some ids were stored: duplicates, or conflicts
-                conflicts = find_conflicts(conn, [Identity.of(e) for e in batch.events])
+                conflicts = find_conflicts(conn, [_identity(row) for row in batch.report_rows])
         self.summary.accepted += new
         self.summary.duplicates += batch.reports.count - new - len(conflicts)
         self.summary.accounts += batch.accounts.count
         self.summary.contents += batch.contents.count
         self.conflicts.extend(
-            (batch.locations[i], errors, batch.events[i]) for i, errors in conflicts
+            (batch.locations[i], errors, batch.sources[i]) for i, errors in conflicts
         )
 
     def put(self, batch: Batch) -> None:
@@ -340,7 +344,7 @@ class _Pending:
         self.reports: list[tuple[Any, ...]] = []
         self.accounts: list[tuple[Any, ...]] = []
         self.contents: list[tuple[Any, ...]] = []
-        self.events: list[ReportEvent] = []
+        self.sources: list[ReportEvent | Mapping[str, Any]] = []
         self.locations: list[str] = []
 
     @property
@@ -349,13 +353,18 @@ class _Pending:
 
     def add(self, record: ReportEvent | AccountSnapshot | ContentRecord, location: str) -> None:
         if isinstance(record, ReportEvent):
-            self.reports.append(self.importer.report_row(record, self.run_id))
-            self.events.append(record)
-            self.locations.append(location)
+            self.add_report_row(self.importer.report_row(record, self.run_id), record, location)
         elif isinstance(record, ContentRecord):
             self.contents.append(self.importer.content_row(record, self.now))
         else:
             self.accounts.append(self.importer.account_row(record, self.now))
+
+    def add_report_row(
+        self, row: tuple[Any, ...], source: ReportEvent | Mapping[str, Any], location: str
+    ) -> None:
+        self.reports.append(row)
+        self.sources.append(source)
+        self.locations.append(location)
 
     def take(self) -> Batch:
         writer = self.importer.writer
@@ -363,7 +372,8 @@ class _Pending:
             writer.prepare_reports(self.reports),
             writer.prepare_accounts(self.accounts),
             writer.prepare_contents(self.contents),
-            self.events,
+            self.reports,
+            self.sources,
             self.locations,
         )
         self._clear()
@@ -478,12 +488,16 @@ class Importer:
         status = "failed"
         writer = _WriterThread(self.engine, self.writer, summary)
         context = self.bounds.context()
+        plain = self._plain_reports(context)
         try:
             try:
                 for location, raw in records:
                     summary.records += 1
-                    for record in self._records_of(raw, location, source, summary, sink, context):
-                        pending.add(record, location)
+                    if plain is None or not self._add_plain(plain, raw, location, summary, pending):
+                        for record in self._records_of(
+                            raw, location, source, summary, sink, context
+                        ):
+                            pending.add(record, location)
                     if pending.size >= self.batch_size:
                         writer.put(pending.take())
                         if on_batch is not None:
@@ -495,8 +509,13 @@ class Importer:
             if pending.size:
                 writer.put(pending.take())
             writer.close()
-            for location, errors, event in writer.conflicts:
+            for location, errors, origin in writer.conflicts:
                 summary.conflicts += 1
+                event = (
+                    origin
+                    if isinstance(origin, ReportEvent)
+                    else validate_record(origin, self.kind, context)
+                )
                 raw = event.model_dump(mode="json", exclude_none=True)
                 self._reject(summary, sink, Rejection(source, location, errors), raw)
             status = "done" if summary.unread is None else "incomplete"
@@ -538,6 +557,34 @@ class Importer:
         return out
 
     # -- steps ---------------------------------------------------------------------------
+
+    def _plain_reports(self, context: Mapping[str, Any]) -> PlainReports | None:
+        """The fast path for plain report records, where records are reports as they come."""
+        if self.adapter is not None or self.kind not in ("auto", "report"):
+            return None
+        return PlainReports(self.hasher, context, self._dialect)
+
+    def _add_plain(
+        self,
+        plain: PlainReports,
+        raw: Mapping[str, Any] | BadLine,
+        location: str,
+        summary: IngestSummary,
+        pending: _Pending,
+    ) -> bool:
+        """Add a plain report record by the fast path; False where the full contract decides."""
+        if isinstance(raw, BadLine):
+            return False
+        item = self._expand(raw)[0]
+        row = plain.row(item, pending.run_id)
+        if row is None:
+            return False
+        for key in plain.shape(item).ignored:
+            summary.ignored_fields[key] += 1
+        if row[1] == row[2]:
+            summary.self_reports += 1
+        pending.add_report_row(row, item, location)
+        return True
 
     def _expand(self, raw: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         """One raw record as contract records: a platform format's adapter may make a report, its
@@ -645,6 +692,15 @@ class Importer:
             run.duplicates = summary.duplicates
             run.rejected = summary.rejected
             run.accounts = summary.accounts
+
+
+def _identity(row: tuple[Any, ...]) -> Identity:
+    """The identity of a report row (``writer.REPORT_COLUMNS`` order); SQLite rows carry their
+    time as the stored text."""
+    created = row[6]
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created)
+    return Identity(row[0], row[1], row[2], row[3], as_utc(created))
 
 
 HEADER_SAMPLE = 100  # records read to diagnose a foreign header before importing

@@ -7,7 +7,7 @@ Values of sensitive fields are never repeated in a message.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -124,6 +124,11 @@ def control_errors(raw: Mapping[str, Any], fields: frozenset[str]) -> list[Field
                 )
             )
     return errors
+
+
+def has_control(values: Iterable[str | None]) -> bool:
+    """Whether any of these texts holds a control character (one search for a whole record)."""
+    return _CONTROL.search("\t".join(filter(None, values))) is not None
 
 
 def validate_record(

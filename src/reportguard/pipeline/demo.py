@@ -25,7 +25,7 @@ from reportguard.detect.campaigns import Detection
 from reportguard.evaluate.harness import DetectionResult, Truth, evaluate
 from reportguard.evaluate.triage import rank_scores
 from reportguard.ingest.hashing import IdentifierHasher
-from reportguard.pipeline import batch
+from reportguard.pipeline import batch, imports
 from reportguard.pipeline.demo_history import History, play_history
 from reportguard.simulate import preset as load_preset
 from reportguard.simulate import simulate
@@ -156,7 +156,7 @@ def load_platform(
     def imported(path: Path, done: int, size: int) -> None:
         tell(f"importing {path.name}", done, size)
 
-    for summary in batch.import_files(
+    for summary in imports.import_files(
         engine,
         [platform / name for name in names],
         hasher=IdentifierHasher(settings.hashing_key()),
