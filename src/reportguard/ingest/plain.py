@@ -168,7 +168,7 @@ class PlainReports:
     def _device_hash(self, value: str) -> str:
         hashed = self._devices.get(value)
         if hashed is None:
-            hashed = self.hasher.device(value)
+            hashed = self.hasher.hmac("device:" + value.strip().lower())  # as hasher.device
             if len(self._devices) >= CACHE_SIZE:
                 self._devices.clear()
             self._devices[value] = hashed
