@@ -349,3 +349,47 @@ def test_a_file_that_cannot_be_read_to_its_end_keeps_what_came_before(
     assert rest.unread is None
     assert (rest.accepted, rest.duplicates) == (20_000 - summary.accepted, summary.accepted)
     assert count(engine, m.Report.__table__) == 20_000
+
+
+def test_the_writer_stores_every_column_in_a_narrow_and_a_wide_batch(engine: Engine) -> None:
+    """A batch without outcomes goes to SQLite as 12 values a row and the run as a parameter;
+    one with an outcome goes whole. Both must store exactly the rows given."""
+    from datetime import UTC, datetime
+
+    from reportguard.ingest.writer import REPORT_COLUMNS, BulkWriter
+    from reportguard.store.types import db_timestamp
+
+    dialect = engine.dialect.name
+    with engine.begin() as conn:
+        run = conn.execute(
+            sa.insert(m.IngestRun).values(
+                source="x",
+                started_at=datetime(2026, 1, 1, tzinfo=UTC),
+                status="running",
+                records=0,
+                accepted=0,
+                duplicates=0,
+                rejected=0,
+                accounts=0,
+            )
+        ).inserted_primary_key[0]
+    when = db_timestamp(datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC), dialect)
+
+    def row(i: int, outcome: str | None) -> tuple[object, ...]:
+        return (
+            f"w-{i}", f"u-{i}", "t-1", f"c-{i}" if i % 2 else None, "spam", f"text {i}", when,
+            "in_app", "https://ref.example/x" if i % 3 else None, "feed", f"ip{i}", None, run,
+            outcome, when if outcome else None, None,
+        )  # fmt: skip
+
+    narrow = [row(i, None) for i in range(5)]
+    wide = [row(i, "upheld") for i in range(5, 8)]
+    writer = BulkWriter(engine)
+    with engine.begin() as conn:
+        assert writer.insert_reports(conn, narrow) == 5
+        assert writer.insert_reports(conn, wide) == 3
+        assert writer.insert_reports(conn, narrow[:2]) == 0  # duplicates
+        stored = conn.execute(
+            sa.text(f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports ORDER BY report_id")
+        ).all()
+    assert [tuple(r) for r in stored] == sorted(narrow + wide)
