@@ -151,6 +151,8 @@ class PlainReports:
         if self.dialect_name != "sqlite":
             return db_timestamp(parsed.astimezone(UTC), self.dialect_name)
         # db_timestamp's text, cut from the input: the offset is zero.
+        if len(value) == 20:  # no fraction, "Z": the form nearly every exporter writes
+            return value[:10] + " " + value[11:19] + ".000000"
         return f"{value[:10]} {value[11:19]}.{(found.group(1) or '').ljust(6, '0')}"
 
     def _ip_hash(self, value: str) -> str:
