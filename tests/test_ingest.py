@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from tests.conftest import TEST_KEY
@@ -393,3 +394,40 @@ def test_the_writer_stores_every_column_in_a_narrow_and_a_wide_batch(engine: Eng
             sa.text(f"SELECT {', '.join(REPORT_COLUMNS)} FROM reports ORDER BY report_id")
         ).all()
     assert [tuple(r) for r in stored] == sorted(narrow + wide)
+
+
+@pytest.mark.postgres
+def test_a_postgres_role_without_temp_tables_imports_row_by_row(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """COPY stages reports in a temporary table; a least-privilege role without the TEMP
+    privilege must still import (one insert per row), not fail at the first large batch."""
+    import uuid
+
+    from reportguard.ingest import writer
+    from reportguard.store.database import create_engine
+
+    owner = create_engine(postgres_url)  # creates the schema
+    database = sa.make_url(postgres_url).database
+    assert database is not None
+    role = f"rg_notemp_{uuid.uuid4().hex[:8]}"
+    with owner.begin() as conn:
+        conn.execute(sa.text(f'REVOKE TEMPORARY ON DATABASE "{database}" FROM PUBLIC'))
+        conn.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(sa.text(f"GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}"))
+        conn.execute(sa.text(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    url = sa.make_url(postgres_url).set(username=role, password=None)
+    limited = create_engine(url.render_as_string(hide_password=False))
+    try:
+        rows = [report(i) for i in range(writer.COPY_MIN_ROWS)]
+        path = write_jsonl(tmp_path / "r.jsonl", rows)
+        limited_importer = importer(limited)
+        assert limited_importer.import_file(path).accepted == writer.COPY_MIN_ROWS
+        assert limited_importer.writer._may_stage is False
+        assert limited_importer.import_file(path).duplicates == writer.COPY_MIN_ROWS
+    finally:
+        limited.dispose()
+        with owner.begin() as conn:  # the role's grants, then the role (it spans databases)
+            conn.execute(sa.text(f"DROP OWNED BY {role}"))
+            conn.execute(sa.text(f"DROP ROLE {role}"))
+        owner.dispose()

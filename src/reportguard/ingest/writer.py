@@ -143,6 +143,7 @@ class BulkWriter:
 
     def __init__(self, engine: Engine) -> None:
         self.dialect_name = engine.dialect.name
+        self._may_stage: bool | None = None  # PostgreSQL: may this role create a temporary table?
         if self.dialect_name == "sqlite":
             self._report_sql = _sqlite_json_insert(
                 "reports", REPORT_COLUMNS, "ON CONFLICT (report_id) DO NOTHING"
@@ -221,7 +222,7 @@ class BulkWriter:
         """Run one prepared batch; returns how many rows it inserted or changed."""
         if not prepared.count:
             return 0
-        if prepared.sql == self._report_sql and self._copies(prepared):
+        if prepared.sql == self._report_sql and self._copies(conn, prepared):
             return self._copy_reports(conn, prepared.rows)
         cursor = conn.connection.cursor()
         try:
@@ -233,8 +234,14 @@ class BulkWriter:
         finally:
             cursor.close()
 
-    def _copies(self, prepared: Prepared) -> bool:
-        return self.dialect_name == "postgresql" and prepared.count >= COPY_MIN_ROWS
+    def _copies(self, conn: Connection, prepared: Prepared) -> bool:
+        if self.dialect_name != "postgresql" or prepared.count < COPY_MIN_ROWS:
+            return False
+        if self._may_stage is None:
+            # A role without the TEMP privilege cannot stage: it imports one insert per row.
+            query = "SELECT has_database_privilege(current_database(), 'TEMP')"
+            self._may_stage = bool(conn.exec_driver_sql(query).scalar())
+        return self._may_stage
 
     def _copy_reports(self, conn: Connection, rows: Sequence[Row]) -> int:
         """A large batch of reports on PostgreSQL: ``COPY`` into a table of this session, then
