@@ -361,19 +361,7 @@ def test_the_writer_stores_every_column_in_a_narrow_and_a_wide_batch(engine: Eng
     from reportguard.store.types import db_timestamp
 
     dialect = engine.dialect.name
-    with engine.begin() as conn:
-        run = conn.execute(
-            sa.insert(m.IngestRun).values(
-                source="x",
-                started_at=datetime(2026, 1, 1, tzinfo=UTC),
-                status="running",
-                records=0,
-                accepted=0,
-                duplicates=0,
-                rejected=0,
-                accounts=0,
-            )
-        ).inserted_primary_key[0]
+    run = importer(engine)._start_run("writer test")  # the run the rows belong to
     when = db_timestamp(datetime(2026, 1, 2, 3, 4, 5, 600_000, tzinfo=UTC), dialect)
 
     def row(i: int, outcome: str | None) -> tuple[object, ...]:
