@@ -130,6 +130,10 @@ def test_edge_cases_the_fast_path_takes_agree_with_the_contract(changes: dict[st
         {"text": "bad \x00 byte"},
         {"reporter_id": "u\x1f1"},
         {"target_id": "\u00a0u-2"},  # a no-break space at the edge
+        {"surface": "feed\x0b"},  # split() would swallow it: checked as it came
+        {"surface": "direct\x1flink"},
+        {"reporter_id": 10**201},  # a whole number too long for an id
+        {"device": 10**501},
         {"outcome": "upheld", "resolved_at": "2026-03-02T00:00:00Z"},
         {"reporter_kind": "server"},
         {"type": "report"},
@@ -181,7 +185,8 @@ _IPS = st.one_of(
     _VALUES,
 )
 _SURFACES = st.one_of(
-    st.sampled_from(["feed", "Profile", "direct-link", "Direct Link", "x"]), _VALUES
+    st.sampled_from(["feed", "Profile", "direct-link", "Direct Link", "x", "feed\x0b", "a\x1fb"]),
+    _VALUES,
 )
 
 

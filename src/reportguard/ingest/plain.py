@@ -100,14 +100,15 @@ class PlainReports:
         surface = _text(get("surface"), 64)
         ip = _text(get("ip"), None)
         device = get("device")
-        device = str(device) if type(device) is int else _text(device, 500)
+        device = _whole(device, 500) if type(device) is int else _text(device, 500)
+        # Every value as it came (split() below would swallow some control characters).
+        every = (report_id, reporter_id, target_id, content_id, reason, text, source, referrer)
+        if has_control((*every, surface, ip, device)):
+            raise _NotPlainError
         if surface is not None:
             surface = "_".join(surface.lower().replace("-", " ").split())
             if surface not in SURFACES:
                 raise _NotPlainError
-        every = (report_id, reporter_id, target_id, content_id, reason, text, source, referrer)
-        if has_control((*every, surface, ip, device)):
-            raise _NotPlainError
         return (
             report_id,
             reporter_id,
@@ -189,8 +190,17 @@ def _id(value: Any) -> str:
             return value
         return _stripped(value, 200)
     if type(value) is int:
-        return str(value)
+        return _whole(value, 200)
     raise _NotPlainError
+
+
+def _whole(value: int, limit: int) -> str:
+    """A whole number as its text. One of 3 * ``limit`` bits or fewer has at most 0.91 *
+    ``limit`` digits, so its text fits; a longer one goes the full way (and ``str`` refuses
+    numbers of over 4,300 digits)."""
+    if value.bit_length() > 3 * limit:
+        raise _NotPlainError
+    return str(value)
 
 
 def _stripped(value: str, limit: int) -> str:
