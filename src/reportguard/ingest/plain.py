@@ -36,8 +36,9 @@ PLAIN_FIELDS = frozenset(
     }
 )  # fmt: skip
 _IDS = ("report_id", "reporter_id", "target_id")
-# The one time form taken here: what JSON exporters write (a fraction and a zero offset allowed).
-_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.(\d{1,6}))?(?:Z|\+00:00)")
+# The time forms taken here: ISO 8601 with "T" (JSON exporters) or a space (SQL and CSV
+# exports), a fraction allowed, and a zero offset or none (the contract reads none as UTC).
+_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.(\d{1,6}))?(Z|\+00:00)?")
 _EDGE_SPACE = " \t\n\r"
 
 
@@ -140,13 +141,15 @@ class PlainReports:
         return value
 
     def _time(self, value: Any) -> datetime | str:
-        """The stored form of a time in the one form taken here, within the import's bounds."""
+        """The stored form of a time in the forms taken here, within the import's bounds."""
         if type(value) is not str or not (found := _TIME.fullmatch(value)):
             raise _NotPlainError
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
             raise _NotPlainError from None
+        if found.group(2) is None:
+            parsed = parsed.replace(tzinfo=UTC)
         if parsed < self.earliest or parsed > self.latest:
             raise _NotPlainError
         if self.dialect_name != "sqlite":
