@@ -8,6 +8,8 @@ simple: every engine opened re-creates any index that is missing (a crash mid-im
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from sqlalchemy import Index, Table
 from sqlalchemy.engine import Connection, Engine
@@ -39,10 +41,27 @@ def _present(conn: Connection) -> set[str] | None:
 
 
 def ensure_indexes(engine: Engine) -> None:
-    """Create every index the models declare that the database lacks (a no-op normally)."""
+    """Create every index the models declare that the database lacks (a no-op normally).
+
+    SQLite sorts an index's keys with helper threads when asked to (``PRAGMA threads``): at the
+    end of a large import the other core is idle, and building 1M reports' indexes took 2.4 to
+    2.6 s so, against 2.9 to 3.7 s (three runs each, in turn)."""
     with engine.begin() as conn:
         present = _present(conn)
-        for table in Base.metadata.sorted_tables:
-            for index in table.indexes:
-                if present is None or index.name not in present:
-                    index.create(conn, checkfirst=True)
+        missing = [
+            index
+            for table in Base.metadata.sorted_tables
+            for index in table.indexes
+            if present is None or index.name not in present
+        ]
+        if not missing:
+            return
+        threaded = conn.dialect.name == "sqlite"
+        if threaded:
+            conn.exec_driver_sql(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+        try:
+            for index in missing:
+                index.create(conn, checkfirst=True)
+        finally:
+            if threaded:
+                conn.exec_driver_sql("PRAGMA threads = 0")
