@@ -576,10 +576,11 @@ class Importer:
         if isinstance(raw, BadLine):
             return False
         item = self._expand(raw)[0]
-        row = plain.row(item, pending.run_id)
+        shape = plain.shape(item)
+        row = plain.row(item, pending.run_id, shape)
         if row is None:
             return False
-        for key in plain.shape(item).ignored:
+        for key in shape.ignored:
             summary.ignored_fields[key] += 1
         if row[1] == row[2]:
             summary.self_reports += 1

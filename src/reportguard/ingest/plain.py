@@ -2,8 +2,8 @@
 
 Nearly every line of a large export has the same plain shape: text ids, a reason, a UTC time in
 the form every exporter writes, an address. Building a pydantic model for each such line cost
-more than storing it. :func:`plain_report` checks exactly those lines by the contract's own rules
-and turns them into the row the full path would store; for anything else (a number where text
+more than storing it. :meth:`PlainReports.row` checks exactly those lines by the contract's own
+rules and turns them into the row the full path would store; for anything else (a number where text
 belongs, an unusual time, a bad value, an outcome) it answers ``None`` and the record goes through
 the full contract (``validate.validate_record``), which names every bad field. So the fast path
 never accepts what the contract refuses, and never words an error itself.
@@ -77,9 +77,12 @@ class PlainReports:
             found = self._shapes[keys] = Shape(keys)
         return found
 
-    def row(self, raw: Mapping[str, Any], run_id: int) -> tuple[Any, ...] | None:
-        """The stored row of a plain report record, or None: then the full contract decides."""
-        if not self.shape(raw).plain:
+    def row(
+        self, raw: Mapping[str, Any], run_id: int, shape: Shape | None = None
+    ) -> tuple[Any, ...] | None:
+        """The stored row of a plain report record, or None: then the full contract decides.
+        ``shape`` is :meth:`shape` of ``raw`` when the caller has it already."""
+        if not (shape or self.shape(raw)).plain:
             return None
         try:
             return self._row(raw, run_id)
