@@ -26,7 +26,13 @@ import numpy as np
 import polars as pl
 
 from reportguard.detect.campaigns import CampaignDetector, Detection, FoundCampaign
-from reportguard.detect.frame import ACCOUNT_COLUMNS, CONTEXT_COLUMNS, FRAME_COLUMNS, ReportFrame
+from reportguard.detect.frame import (
+    ACCOUNT_COLUMNS,
+    CONTEXT_COLUMNS,
+    HELD_COLUMNS,
+    ReportFrame,
+    held,
+)
 
 MINUTE = 60
 
@@ -47,7 +53,7 @@ class IncrementalDetector:
         self._min_reports = burst.min_reports
         self._min_surprise = burst.min_surprise
         self._log: list[pl.DataFrame] = []
-        self._watched = pl.DataFrame(schema=FRAME_COLUMNS)  # every report of every candidate
+        self._watched = pl.DataFrame(schema=HELD_COLUMNS)  # every report of every candidate
         self._recent = pl.DataFrame(
             schema={"target_id": pl.Utf8, "bucket": pl.Int64, "k": pl.Int64}
         )
@@ -73,7 +79,8 @@ class IncrementalDetector:
         absent = [c for c in CONTEXT_COLUMNS if c not in reports.columns]
         batch = reports.with_columns(
             [pl.lit(None, dtype=CONTEXT_COLUMNS[c]).alias(c) for c in absent]
-        ).select([pl.col(c).cast(t) for c, t in FRAME_COLUMNS.items()])
+        )
+        batch = batch.select(held(batch.schema))
         if batch.is_empty():
             return []
         self._log.append(batch)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from reportguard.detect.frame import ACCOUNT_COLUMNS, ReportFrame
+from reportguard.detect.frame import ACCOUNT_COLUMNS, ReportFrame, identity_key
 from reportguard.errors import InputFileError
 
 REQUIRED = ("report_id", "reporter_id", "target_id", "created_at")
@@ -150,17 +150,18 @@ def _late_times(read: pl.DataFrame) -> pl.DataFrame:
 
 
 def _hashed(names: set[str], name: str, salt: str) -> pl.Expr:
-    """A row's own hash where the log holds one, else its raw value hashed with ``salt``."""
-    hashed = pl.lit(None, dtype=pl.Utf8)
+    """A row's own hash where the log holds one, else its raw value hashed with ``salt``; either
+    as the 64-bit key a frame holds (:func:`~reportguard.detect.frame.identity_key`)."""
+    hashed = pl.lit(None, dtype=pl.UInt64)
     if name in names:
         value = pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase()
         if name == "ip":
             # As ingest and the Spark engine: an IPv4 address written IPv4-mapped is the same.
             value = value.str.replace(r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
-        salted = (pl.lit(f"{salt}:{name}:") + value).hash(seed=7).cast(pl.Utf8)
+        salted = (pl.lit(f"{salt}:{name}:") + value).hash(seed=7)
         hashed = pl.when(value.is_null() | (value == "")).then(None).otherwise(salted)
     if f"{name}_hash" in names:
-        return pl.coalesce(pl.col(f"{name}_hash").cast(pl.Utf8), hashed)
+        return pl.coalesce(identity_key(pl.col(f"{name}_hash").cast(pl.Utf8)), hashed)
     return hashed
 
 
