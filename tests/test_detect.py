@@ -211,13 +211,20 @@ def test_small_ring_below_any_burst_is_found_by_lockstep() -> None:
 def test_lockstep_finds_the_same_links_whether_or_not_its_entries_fit_one_number(
     small_simulation: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Lockstep packs (reporter, target, window) into one integer where it fits and keeps two
-    columns where it does not (a log of many accounts over many years): the same links, the
-    same groups, either way."""
+    """Lockstep packs (reporter, target, window) and each meeting (reporter, reporter, target)
+    into one integer where it fits and keeps columns where it does not (a log of many accounts
+    over many years): the same links, the same groups, either way."""
     from reportguard.detect.signals import lockstep
 
     frame = ReportFrame.from_simulation(small_simulation)
     packed = lockstep.Lockstep().fit(frame)
+    cells = packed._cells(frame)[0].with_columns(
+        pl.lit(1.0, dtype=pl.Float32).alias("weight"), (pl.col("c") % 97).alias("g")
+    )
+    links = packed._links(cells, len(frame.codes().reporters), 97).sort("r", "r_b")
+    monkeypatch.setattr(lockstep, "MEETING_BITS", 0)
+    assert links.height > 0
+    assert links.equals(packed._links(cells, len(frame.codes().reporters), 97).sort("r", "r_b"))
     monkeypatch.setattr(lockstep, "PACK_LIMIT", 0)
     apart = lockstep.Lockstep().fit(ReportFrame.from_simulation(small_simulation))
     assert packed.links_ > 0
