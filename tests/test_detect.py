@@ -585,6 +585,13 @@ def test_the_json_written_in_slices_is_the_document_of_every_score(
         monkeypatch.setattr(summary, "JSON_SLICE", size)
         summary.write_detection_json(detection, tmp_path / "found.json")
         assert json.loads((tmp_path / "found.json").read_text()) == expected
+    odd = detection.report_scores.head(3).with_columns(
+        pl.Series("report_id", ['a "quoted"\nline', "tab\there", "ünï\\code"])
+    )
+    detection.report_scores = odd
+    summary.write_detection_json(detection, tmp_path / "found.json")
+    written = json.loads((tmp_path / "found.json").read_text())["report_scores"]
+    assert [s["report_id"] for s in written] == odd["report_id"].to_list()
     detection.report_scores = detection.report_scores.clear()
     summary.write_detection_json(detection, tmp_path / "found.json")
     assert json.loads((tmp_path / "found.json").read_text())["report_scores"] == []

@@ -2,7 +2,7 @@
 
 A platform with a large log (Parquet files, or JSON Lines) runs detection on it directly
 (``reportguard detect --reports PATH``). Only the columns detection reads are read. Raw ``ip``
-and ``device`` columns are replaced, as they are read, by a hash salted for this run alone
+and ``device`` columns are replaced, as they are read, by a hash seeded for this run alone
 (detection needs equality, nothing else), so no raw address reaches the results; a log that
 already holds ``ip_hash``/``device_hash`` keeps them. A remote server's flags
 (``reporter_kind = "server"``) are left out, as in the database path. A row without an id or a
@@ -72,8 +72,8 @@ def _readable(path: Path) -> bool:
 
 def read_log(files: LogFiles) -> ReportFrame:
     """The log's reports and accounts as a :class:`ReportFrame` (times as epoch seconds)."""
-    salt = secrets.token_hex(16)
-    parts = [_reports(_scan(p, REPORT_FIELDS), p, salt) for p in files.reports]
+    seed = secrets.randbits(64)
+    parts = [_reports(_scan(p, REPORT_FIELDS), p, seed) for p in files.reports]
     reports = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
     accounts = pl.DataFrame(schema=ACCOUNT_COLUMNS)
     if files.accounts:
@@ -149,23 +149,24 @@ def _late_times(read: pl.DataFrame) -> pl.DataFrame:
     return read.with_columns(t, pl.when(t.is_null()).then(pl.col("_created")).alias("_created"))
 
 
-def _hashed(names: set[str], name: str, salt: str) -> pl.Expr:
-    """A row's own hash where the log holds one, else its raw value hashed with ``salt``; either
+def _hashed(names: set[str], name: str, seed: int) -> pl.Expr:
+    """A row's own hash where the log holds one, else its raw value hashed with ``seed``; either
     as the 64-bit key a frame holds (:func:`~reportguard.detect.frame.identity_key`)."""
     hashed = pl.lit(None, dtype=pl.UInt64)
     if name in names:
         value = pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase()
         if name == "ip":
             # As ingest and the Spark engine: an IPv4 address written IPv4-mapped is the same.
-            value = value.str.replace(r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
-        salted = (pl.lit(f"{salt}:{name}:") + value).hash(seed=7)
-        hashed = pl.when(value.is_null() | (value == "")).then(None).otherwise(salted)
+            # (The pattern is tried only on the few values that can be such an address.)
+            mapped = value.str.replace(r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
+            value = pl.when(value.str.contains("ffff:", literal=True)).then(mapped).otherwise(value)
+        hashed = pl.when(value.is_null() | (value == "")).then(None).otherwise(value.hash(seed))
     if f"{name}_hash" in names:
         return pl.coalesce(identity_key(pl.col(f"{name}_hash").cast(pl.Utf8)), hashed)
     return hashed
 
 
-def _reports(frame: pl.LazyFrame, path: Path, salt: str) -> pl.DataFrame:
+def _reports(frame: pl.LazyFrame, path: Path, seed: int) -> pl.DataFrame:
     names = _names(frame, path)
     missing = [c for c in REQUIRED if c not in names]
     if missing:
@@ -183,8 +184,8 @@ def _reports(frame: pl.LazyFrame, path: Path, salt: str) -> pl.DataFrame:
         t.alias("t"),
         # The raw time is kept only where it could not be read, for the error that names it.
         pl.when(t.is_null()).then(pl.col("created_at").cast(pl.Utf8)).alias("_created"),
-        _hashed(names, "ip", salt).alias("ip_hash"),
-        _hashed(names, "device", salt).alias("device_hash"),
+        _hashed(names, "ip", seed).alias("ip_hash"),
+        _hashed(names, "device", seed).alias("device_hash"),
     ]
     try:
         read = frame.select(columns).with_row_index("_row", offset=1).collect()

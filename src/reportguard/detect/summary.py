@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -100,13 +101,17 @@ def write_detection_json(detection: DetectionSummary, path: Path) -> None:
         if not isinstance(scores, pl.DataFrame):
             handle.write(text.encode())
             return
-        handle.write((text[: text.rindex("}")].rstrip() + ',\n "report_scores": [').encode())
+        handle.write((text[: text.rindex("}")].rstrip() + ',\n "report_scores": [\n').encode())
         rounded = _rounded(scores)
         for start in range(0, len(rounded), JSON_SLICE):
-            part = rounded.slice(start, JSON_SLICE).write_json().encode()
-            # "[{...},{...}]" without its brackets, slices joined by a comma: one array.
-            handle.write((b"," if start else b"") + part[1:-1])
-        handle.write(b"]\n}\n")
+            lines = io.BytesIO()
+            rounded.slice(start, JSON_SLICE).write_ndjson(lines)
+            # One score a line, the lines joined by commas: one array. Polars writes JSON
+            # Lines nearly twice as fast as a JSON array, and JSON text holds no raw newline
+            # inside a string, so every newline is between two scores.
+            part = lines.getvalue().rstrip(b"\n").replace(b"\n", b",\n")
+            handle.write((b",\n" if start else b"") + part)
+        handle.write(b"\n]\n}\n")
 
 
 def _head(detection: DetectionSummary) -> dict[str, Any]:
