@@ -39,6 +39,7 @@ class _Resident:
         self.statm = Path("/proc/self/statm")
         self.page = os.sysconf("SC_PAGE_SIZE") if self.statm.exists() else 0
         self.top = self.now()
+        self.lock = threading.Lock()  # a lap must not lose a sample taken across it
         threading.Thread(target=self._sample, daemon=True).start()
 
     def now(self) -> int:
@@ -48,12 +49,15 @@ class _Resident:
 
     def _sample(self) -> None:
         while True:
-            self.top = max(self.top, self.now())
+            with self.lock:
+                self.top = max(self.top, self.now())
             time.sleep(0.01)
 
     def lap(self) -> int:
         """The largest resident memory since the last lap, and start the next one."""
-        top, self.top = max(self.top, self.now()), self.now()
+        with self.lock:
+            now = self.now()
+            top, self.top = max(self.top, now), now
         return top
 
 

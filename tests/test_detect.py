@@ -232,6 +232,32 @@ def test_lockstep_finds_the_same_links_whether_or_not_its_entries_fit_one_number
     assert packed.members_.sort("reporter_id").equals(apart.members_.sort("reporter_id"))
 
 
+def test_lockstep_meetings_packed_at_the_64_bit_edge_decode_to_the_same_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With 2**20 reporters and 2**24 targets a meeting takes all 64 bits: the packed and the
+    column paths give the same pairs, target counts and summed best weights."""
+    from reportguard.detect.signals import lockstep
+
+    top_r, top_g = 2**20 - 1, 2**24 - 1
+    who = [top_r, top_r - 1, 0, top_r]  # three reporters; the first two meet on three targets
+    rows = [
+        (r, g * 7 + w, weight, g)
+        for g, w, weight in ((top_g, 0, 0.5), (top_g - 1, 1, 0.25), (5, 2, 1.0), (5, 3, 0.75))
+        for r in who[:2]
+    ] + [(0, top_g * 7 + 0, 0.125, top_g)]
+    cells = pl.DataFrame(
+        rows, schema={"r": pl.UInt32, "c": pl.Int64, "weight": pl.Float32, "g": pl.UInt32},
+        orient="row",
+    )  # fmt: skip
+    finder = lockstep.Lockstep(min_targets=2, min_weight=0.0)
+    packed = finder._links(cells, 2**20, 2**24).sort("r", "r_b")
+    monkeypatch.setattr(lockstep, "MEETING_BITS", 0)
+    apart = finder._links(cells, 2**20, 2**24).sort("r", "r_b")
+    assert packed.equals(apart)
+    assert packed.rows() == [(top_r - 1, top_r, 3, 0.5 + 0.25 + 1.0)]
+
+
 def _masks_pick_the_rows_the_texts_pick(frame: ReportFrame) -> None:
     reporters = pl.Series(["u1", "u2", "nobody", "u1"])
     targets = pl.Series(["u42", "u0", "nobody"])

@@ -37,11 +37,14 @@ CONTEXT_COLUMNS = {"surface": pl.Utf8}
 FRAME_COLUMNS = REPORT_COLUMNS | CONTEXT_COLUMNS
 #: Network identifiers, which detection only ever compares for equality: a frame holds each as a
 #: 64-bit key of its (already keyed) hash text, 8 bytes a report instead of a 20 to 64-character
-#: text and its 16-byte view (about 0.5 GB less for ten million reports). Two different texts
+#: text and its 16-byte view (about 0.65 GB less for ten million reports). Two different texts
 #: share a key about once in 2**64 pairs, as two addresses already may share their hash.
 IDENTITY_COLUMNS = ("ip_hash", "device_hash")
 #: What a frame holds: :data:`FRAME_COLUMNS` with the identifiers as keys (:func:`held`).
 HELD_COLUMNS = FRAME_COLUMNS | dict.fromkeys(IDENTITY_COLUMNS, pl.UInt64)
+# Keys live in one process only and are never stored or compared across processes: Polars
+# promises the same hash only within one version (the stream score uses BLAKE2b for keys that
+# must last).
 _IDENTITY_SEED = 0x1D
 ACCOUNT_COLUMNS = {
     "account_id": pl.Utf8,
@@ -115,9 +118,12 @@ def identity_key(text: pl.Expr) -> pl.Expr:
 
 def held(schema: pl.Schema) -> list[pl.Expr]:
     """Columns of a frame with ``schema`` as a :class:`ReportFrame` holds them
-    (:data:`HELD_COLUMNS`): identifiers given as text become their keys, keys stay keys."""
+    (:data:`HELD_COLUMNS`): identifiers given as text become their keys, keys stay keys, and
+    context the platform did not send is a column of nulls."""
     return [
-        identity_key(pl.col(c).cast(pl.Utf8)).alias(c)
+        pl.lit(None, dtype=t).alias(c)
+        if c in CONTEXT_COLUMNS and c not in schema
+        else identity_key(pl.col(c).cast(pl.Utf8)).alias(c)
         if c in IDENTITY_COLUMNS and schema.get(c) != pl.UInt64
         else pl.col(c).cast(t)
         for c, t in HELD_COLUMNS.items()
@@ -174,11 +180,6 @@ class ReportFrame:
         missing = set(REPORT_COLUMNS) - set(self.reports.columns)
         if missing:
             raise ValueError(f"reports frame lacks {sorted(missing)}")
-        absent = [c for c in CONTEXT_COLUMNS if c not in self.reports.columns]
-        if absent:
-            self.reports = self.reports.with_columns(
-                [pl.lit(None, dtype=CONTEXT_COLUMNS[c]).alias(c) for c in absent]
-            )
         self.reports = self.reports.select(held(self.reports.schema))
         if not _in_order(self.reports):  # sorting 10M reports copies them all: only if needed
             self.reports = self.reports.sort("t", "report_id")
@@ -254,7 +255,8 @@ class ReportFrame:
 
     @classmethod
     def from_simulation(cls, directory: Path) -> ReportFrame:
-        """Read a `reportguard simulate` folder, hashing nothing (the addresses are synthetic)."""
+        """Read a `reportguard simulate` folder. Its addresses are synthetic: no keyed hash is
+        applied, and the frame holds their keys as it does any identifier's."""
         fmt = "parquet" if (directory / "reports.parquet").exists() else "jsonl"
 
         def read(path: Path) -> pl.DataFrame:

@@ -28,7 +28,6 @@ import polars as pl
 from reportguard.detect.campaigns import CampaignDetector, Detection, FoundCampaign
 from reportguard.detect.frame import (
     ACCOUNT_COLUMNS,
-    CONTEXT_COLUMNS,
     HELD_COLUMNS,
     ReportFrame,
     held,
@@ -76,11 +75,7 @@ class IncrementalDetector:
 
     def update(self, reports: pl.DataFrame) -> list[FoundCampaign]:
         """Take a batch of reports; return the campaigns flagged for the first time by it."""
-        absent = [c for c in CONTEXT_COLUMNS if c not in reports.columns]
-        batch = reports.with_columns(
-            [pl.lit(None, dtype=CONTEXT_COLUMNS[c]).alias(c) for c in absent]
-        )
-        batch = batch.select(held(batch.schema))
+        batch = reports.select(held(reports.schema))
         if batch.is_empty():
             return []
         self._log.append(batch)

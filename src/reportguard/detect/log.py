@@ -150,8 +150,9 @@ def _late_times(read: pl.DataFrame) -> pl.DataFrame:
 
 
 def _hashed(names: set[str], name: str, seed: int) -> pl.Expr:
-    """A row's own hash where the log holds one, else its raw value hashed with ``seed``; either
-    as the 64-bit key a frame holds (:func:`~reportguard.detect.frame.identity_key`)."""
+    """A row's own hash where the log holds one, as the 64-bit key a frame holds
+    (:func:`~reportguard.detect.frame.identity_key`), else its raw value hashed with ``seed``
+    (drawn for the run: raw values and given hashes are keyed apart)."""
     hashed = pl.lit(None, dtype=pl.UInt64)
     if name in names:
         value = pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase()

@@ -1,7 +1,8 @@
 """Read a Parquet report log into the columns every Spark signal works on.
 
-The same columns as :class:`reportguard.detect.frame.ReportFrame`: times as epoch seconds, ids as
-strings, network identifiers as hashes. A log exported with ``ip_hash``/``device_hash`` keeps
+The columns of :class:`reportguard.detect.frame.ReportFrame`: times as epoch seconds, ids as
+strings, network identifiers as hash text (the in-process frame holds 64-bit keys of it; both
+are only compared for equality). A log exported with ``ip_hash``/``device_hash`` keeps
 them; raw ``ip``/``device`` columns are hashed here with a salt made for this run only (detection
 needs equality, nothing else), so no raw address reaches a shuffle file or an output.
 """
@@ -102,8 +103,8 @@ def _epoch(raw: DataFrame, name: str) -> Column:
 def _hashed(raw: DataFrame, name: str, salt: str) -> Column:
     from pyspark.sql import functions as F
 
-    # A row's own hash where the log holds one, else its raw value hashed with the salt (as
-    # the in-process reader does).
+    # A row's own hash where the log holds one, else its raw value hashed with the salt (the
+    # in-process reader does the same with a seed drawn for its run).
     own = F.col(f"{name}_hash").cast("string") if f"{name}_hash" in raw.columns else None
     if name in raw.columns:
         value = F.lower(F.trim(F.col(name).cast("string")))
