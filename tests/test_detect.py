@@ -781,6 +781,8 @@ def test_a_report_log_refuses_digits_that_are_no_seconds_and_reads_accounts_once
         {**good, "ip": "203.0.113.9"},
         {**good, "report_id": "r2", "ip": "::ffff:203.0.113.9"},
         {**good, "report_id": "r3", "ip": "203.0.113.9", "ip_hash": "own"},
+        {**good, "report_id": "r4", "ip": " 2001:DB8::FFFF:1"},  # "ffff:", yet no IPv4 in it
+        {**good, "report_id": "r5", "ip": "2001:db8::ffff:1 "},
     ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     accounts = tmp_path / "accounts.jsonl"
@@ -792,10 +794,11 @@ def test_a_report_log_refuses_digits_that_are_no_seconds_and_reads_accounts_once
     ]
     accounts.write_text("".join(json.dumps(r) + "\n" for r in snapshots))
     frame = read_log(LogFiles.resolve(log, accounts))
-    assert frame.reports["t"].to_list() == [1767225600] * 3
+    assert frame.reports["t"].to_list() == [1767225600] * 5
     ip = frame.reports["ip_hash"].to_list()
     assert ip[0] == ip[1] != _key("own")
     assert ip[2] == _key("own")
+    assert ip[3] == ip[4] not in (None, ip[0], ip[2])
     assert sorted(frame.accounts.select("account_id", "followers").rows()) == [("a", 12), ("b", 3)]
     accounts.write_text(json.dumps({"id": "a", "followers": 5}) + "\n")
     with pytest.raises(InputFileError, match="the accounts file has no column account_id"):

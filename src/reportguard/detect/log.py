@@ -149,22 +149,43 @@ def _late_times(read: pl.DataFrame) -> pl.DataFrame:
     return read.with_columns(t, pl.when(t.is_null()).then(pl.col("_created")).alias("_created"))
 
 
+def _identifier(names: set[str], name: str) -> list[pl.Expr]:
+    """The first of two steps that key ``name`` (``ip`` or ``device``): its raw value as text,
+    normalised (``_raw_<name>``), and the row's own hash text (``_own_<name>``), where present.
+
+    Two steps because Polars computes an expression used several times in one step once per
+    use: keying the normalised address in the same step took three times as long."""
+    out = []
+    if name in names:
+        out.append(
+            pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase().alias(f"_raw_{name}")
+        )
+    if f"{name}_hash" in names:
+        out.append(pl.col(f"{name}_hash").cast(pl.Utf8).alias(f"_own_{name}"))
+    return out
+
+
 def _hashed(names: set[str], name: str, seed: int) -> pl.Expr:
-    """A row's own hash where the log holds one, as the 64-bit key a frame holds
-    (:func:`~reportguard.detect.frame.identity_key`), else its raw value hashed with ``seed``
-    (drawn for the run: raw values and given hashes are keyed apart)."""
+    """The second step: a row's own hash where the log holds one, as the 64-bit key a frame
+    holds (:func:`~reportguard.detect.frame.identity_key`), else its raw value hashed with
+    ``seed`` (drawn for the run: raw values and given hashes are keyed apart)."""
     hashed = pl.lit(None, dtype=pl.UInt64)
     if name in names:
-        value = pl.col(name).cast(pl.Utf8).str.strip_chars().str.to_lowercase()
-        if name == "ip":
-            # As ingest and the Spark engine: an IPv4 address written IPv4-mapped is the same.
-            # (The pattern is tried only on the few values that can be such an address.)
-            mapped = value.str.replace(r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
-            value = pl.when(value.str.contains("ffff:", literal=True)).then(mapped).otherwise(value)
+        value = pl.col(f"_raw_{name}")
         hashed = pl.when(value.is_null() | (value == "")).then(None).otherwise(value.hash(seed))
     if f"{name}_hash" in names:
-        return pl.coalesce(identity_key(pl.col(f"{name}_hash").cast(pl.Utf8)), hashed)
+        return pl.coalesce(identity_key(pl.col(f"_own_{name}")), hashed)
     return hashed
+
+
+def _ipv4_mapped(names: set[str]) -> list[pl.Expr]:
+    """As ingest and the Spark engine: an IPv4 address written IPv4-mapped is the same. (The
+    pattern is tried only on the few values that can be such an address.)"""
+    if "ip" not in names:
+        return []
+    value = pl.col("_raw_ip")
+    mapped = value.str.replace(r"^(0{0,4}:)+ffff:(\d+\.\d+\.\d+\.\d+)$", "$2")
+    return [pl.when(value.str.contains("ffff:", literal=True)).then(mapped).otherwise(value)]
 
 
 def _reports(frame: pl.LazyFrame, path: Path, seed: int) -> pl.DataFrame:
@@ -185,11 +206,19 @@ def _reports(frame: pl.LazyFrame, path: Path, seed: int) -> pl.DataFrame:
         t.alias("t"),
         # The raw time is kept only where it could not be read, for the error that names it.
         pl.when(t.is_null()).then(pl.col("created_at").cast(pl.Utf8)).alias("_created"),
-        _hashed(names, "ip", seed).alias("ip_hash"),
-        _hashed(names, "device", seed).alias("device_hash"),
+        *_identifier(names, "ip"),
+        *_identifier(names, "device"),
     ]
+    keys = [_hashed(names, c, seed).alias(f"{c}_hash") for c in ("ip", "device")]
     try:
-        read = frame.select(columns).with_row_index("_row", offset=1).collect()
+        read = (
+            frame.select(columns)
+            .with_columns(_ipv4_mapped(names))
+            .with_columns(keys)
+            .select(pl.exclude("^_(raw|own)_.*$"))
+            .with_row_index("_row", offset=1)
+            .collect()
+        )
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputFileError(f"{path}: cannot read it ({exc})") from None
     read = _late_times(read)
