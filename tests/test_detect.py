@@ -139,8 +139,13 @@ def test_sockpuppet_brigade_is_found_and_explained() -> None:
         "referral",
     } <= signals
     young = next(e for e in campaign.evidence if e["signal"] == "young_accounts")
-    # The sentence measures the wave: the 40 members and one bystander who reported u7 then.
-    assert young["sentence"].startswith("40 of 41 reporters' accounts were under 30 days old")
+    # The sentence measures the wave at its busiest hour, the raid: 40 of 40. The week-long
+    # wave around it also holds one background report on u7, which the raid's hour does not.
+    assert young["sentence"].startswith("40 of 40 reporters' accounts were under 30 days old")
+    detection = CampaignDetector.default().run(s.frame())
+    u7 = detection.waves.filter(pl.col("target_id") == "u7")
+    assert u7["reporters"].sort().to_list() == [40, 41]
+    assert (detection.examined, detection.flagged) == (1, 1)
 
 
 def test_organic_viral_wave_against_a_violator_is_not_a_campaign() -> None:
@@ -832,3 +837,66 @@ def test_times_too_far_apart_to_window_are_refused_and_new_reports_renumber_a_fr
         CampaignDetector.default().run(ReportFrame(reports=far, accounts=frame.accounts))
     frame.reports = frame.reports.filter(pl.col("target_id") == "u42")
     assert frame.distinct_reporters() == frame.reports["reporter_id"].n_unique() < before
+
+
+def _raid_on_a_much_reported_account(s: Stream) -> list[str]:
+    """An account whose posts drew strangers' reports for five days (about 40 a day, from
+    where its posts are seen), and 30 accounts made together 200 days earlier that come to its
+    profile one afternoon right after, one report each: no text, no link, their own addresses."""
+    s.accounts["u77"]["followers"] = 400
+    for i in range(200):
+        reporter = f"u{s.rng.randrange(3000)}"
+        s.report(reporter, "u77", T0 + 6 * DAY + i * 2100 + s.rng.randrange(600),
+                 ip=f"ip-{reporter}", content=f"u77-p{s.side.randrange(40)}",
+                 surface=s.where())  # fmt: skip
+    crew = [s.account(f"aged{i}", age_days=200 + i / 20, followers=12) for i in range(30)]
+    for j, member in enumerate(crew):
+        s.report(member, "u77", T0 + 11 * DAY + j * 400, ip=f"ip-{member}", surface="profile")
+    return crew
+
+
+def test_a_raid_inside_a_month_of_ordinary_reports_is_judged_at_its_busiest_hours() -> None:
+    """Over the days the hot windows reach back, the raid is 30 reports among about 230, and
+    neither its batch of accounts nor its arrival on the profile is a sizeable share. Within
+    its busiest window it is nearly all of them, and there it is plain."""
+    s = Stream()
+    crew = _raid_on_a_much_reported_account(s)
+    detection = CampaignDetector.default().run(s.frame())
+    u77 = detection.waves.filter(pl.col("target_id") == "u77").sort("start")
+    assert len(u77) == 2  # the wave and its busiest window, counted as one wave
+    week, busiest = u77.sort(pl.col("end") - pl.col("start"), descending=True).iter_rows(named=True)
+    assert week["end"] - week["start"] > 4 * DAY
+    assert busiest["end"] - busiest["start"] <= DAY
+    assert not week["flagged"]
+    assert busiest["flagged"]
+    (campaign,) = detection.campaigns
+    assert campaign.targets == ["u77"]
+    assert set(campaign.members) == set(crew)
+    assert (detection.examined, detection.flagged) == (
+        detection.waves.select("target_id", "wave_start").n_unique(),
+        1,
+    )
+
+
+def test_plain_reporters_of_a_post_going_round_are_not_made_members() -> None:
+    """A batch of accounts made together joins a post that went round: enough of them, at its
+    busiest, to flag that window. The post's other reporters carry no trait; the post explains
+    them, so they stay bystanders, and the post's author is no campaign's target."""
+    s = Stream()
+    batch = [s.account(f"batch{i}", age_days=300 + i / 40, followers=8) for i in range(70)]
+    start = T0 + 5 * DAY
+    for i in range(150):
+        reporter = f"u{s.rng.randrange(3000)}"
+        s.report(reporter, "u88", start + i * 200, ip=f"ip-{reporter}", content="u88-p0",
+                 surface=s.rng.choice(["feed", "feed", "comments", "search"]))  # fmt: skip
+    for j, member in enumerate(batch):
+        s.report(member, "u88", start + j * 420 + 50, ip=f"ip-{member}", content="u88-p0",
+                 surface="feed")  # fmt: skip
+    detection = CampaignDetector.default().run(s.frame())
+    flagged = detection.waves.filter((pl.col("target_id") == "u88") & pl.col("flagged"))
+    assert flagged.height >= 1
+    assert flagged["spread"].all()
+    listed = {t for c in detection.campaigns for t in c.targets}
+    members = {m for c in detection.campaigns for m in c.members}
+    assert "u88" not in listed
+    assert members <= set(batch)

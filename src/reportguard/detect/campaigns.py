@@ -187,13 +187,16 @@ class Detection:
 
     @property
     def examined(self) -> int:
-        """How many waves the coordination signals judged."""
-        return len(self.waves)
+        """How many waves the coordination signals judged (a wave's busiest window, judged too,
+        is part of its wave)."""
+        return count_waves(self.waves)
 
     @property
     def flagged(self) -> int:
-        """How many of them carried enough coordination evidence."""
-        return int(self.waves["flagged"].sum()) if "flagged" in self.waves.columns else 0
+        """How many of them carried enough coordination evidence, in all or at their busiest."""
+        if "flagged" not in self.waves.columns:
+            return 0
+        return count_waves(self.waves.filter(pl.col("flagged")))
 
 
 class CampaignDetector:
@@ -326,19 +329,23 @@ class CampaignDetector:
             bucket_seconds=burst.bucket_minutes * 60,
             which="suspect",
         )
-        suspects = suspected.select(
-            "report_id",
-            pl.concat_str(
-                [pl.col("target_id"), pl.col("start").cast(pl.Utf8)], separator="@"
-            ).alias("suspect"),
-        ).unique("report_id", keep="first", maintain_order=True)
+        suspects = (
+            narrowest(suspected)
+            .select(
+                "report_id",
+                pl.concat_str(
+                    [pl.col("target_id"), pl.col("start").cast(pl.Utf8)], separator="@"
+                ).alias("suspect"),
+            )
+            .unique("report_id", keep="first", maintain_order=True)
+        )
         clock.lap("score: members")
         campaigns = self._fuse(table, members, [burst, *signals])
         campaigns += self.lockstep_rings(signals, campaigns)
         clock.lap("score: fusion")
         known = pl.concat(
             [
-                members.select(*BOUND_COLUMNS).cast(BOUND_COLUMNS),
+                narrowest(members).select(*BOUND_COLUMNS).cast(BOUND_COLUMNS),
                 *(
                     r.select(*list(BOUND_COLUMNS)[:4])
                     .with_columns(pl.lit(None, dtype=pl.Utf8).alias("wave"))
@@ -661,7 +668,12 @@ class CampaignDetector:
             .select("wave", "plain", (rate * core_buckets.clip(lower_bound=1)).alias("expected"))
         )
         p = poisson_tail(plain["plain"].to_numpy(), plain["expected"].to_numpy() + 0.5)
-        members_too = plain.filter(pl.Series(p < self.bystander_p))["wave"].implode()
+        # A post going round draws a crowd of its own: where a context explains the wave, its
+        # reporters without a trait are that crowd, not members whose traits are hidden.
+        explained = flagged.filter(_in_context(flagged, signals))["wave"].implode()
+        members_too = plain.filter(
+            pl.Series(p < self.bystander_p) & ~pl.col("wave").is_in(explained)
+        )["wave"].implode()
         extra = in_core.filter(pl.col("wave").is_in(members_too)).select("report_id")
         return inside.filter(
             pl.col("trait") | pl.col("report_id").is_in(extra["report_id"].implode())
@@ -696,7 +708,9 @@ class CampaignDetector:
         rows = {row["wave"]: row for row in flagged.iter_rows(named=True)}
         campaigns = []
         for waves in groups.values():
-            mine = wave_reports.filter(pl.col("wave").is_in(waves))
+            mine = wave_reports.filter(pl.col("wave").is_in(waves)).unique(
+                "report_id", keep="first", maintain_order=True
+            )
             evidence = self.evidence_sentences([rows[w] for w in waves], signals)
             total = max(rows[w]["evidence"] for w in waves)
             first, last = int(mine["t"].min()), int(mine["t"].max())  # type: ignore[arg-type]
@@ -736,6 +750,28 @@ class CampaignDetector:
                 }
             )
         return found
+
+
+def count_waves(table: pl.DataFrame) -> int:
+    """Waves in ``table``, each counted once with its busiest window (``wave_start``)."""
+    if table.is_empty():
+        return 0
+    return table.select("target_id", "wave_start").n_unique()
+
+
+def narrowest(reports: pl.DataFrame) -> pl.DataFrame:
+    """One row per report of ``reports`` (which hold ``start`` and ``end`` of their wave): a
+    report inside a long wave and inside its busiest window is credited to the narrower one,
+    where the coordination was judged at its sharpest. Both engines break ties this way."""
+    return reports.sort(pl.col("end") - pl.col("start"), "start", maintain_order=True).unique(
+        "report_id", keep="first", maintain_order=True
+    )
+
+
+def _in_context(table: pl.DataFrame, signals: list[Any]) -> pl.Expr:
+    """Waves that one of the contexts among ``signals`` explains (a post going round)."""
+    columns = [c for s in signals if (c := s.context_column) and c in table.columns]
+    return pl.any_horizontal([pl.col(c).fill_null(False) for c in columns] or [pl.lit(False)])
 
 
 def _found(

@@ -117,14 +117,88 @@ def find_waves(detector: BurstDetector, log: SparkLog) -> DataFrame:
         F.max("surprise").alias("burst_surprise"),
         best.alias("best"),
     )
-    return waves.select(
-        F.concat_ws("@", "target_id", (F.col("first_bucket") * width).cast("string")).alias("wave"),
+    # As in-process (``BurstDetector._peaks``): a wave much longer than its peak, the window
+    # most likely to hold a higher rate than the rest of the wave, is also judged there, under
+    # its own id (it may start where the wave starts).
+    peaks = _peaks(detector, counts, numbered, waves)
+    whole = waves.select(
+        "target_id",
+        "first_bucket",
+        "last_bucket",
+        F.col("first_bucket").alias("wave_bucket"),
+        "burst_surprise",
+        F.col("best.expected").alias("expected"),
+        F.col("best.window").alias("window"),
+        F.lit(None).cast("string").alias("tag"),
+    )
+    cores = waves.join(peaks, ["target_id", "wave_no"]).select(
+        "target_id",
+        (F.col("peak.bucket") - F.col("peak.window") + 1).alias("first_bucket"),
+        F.col("peak.bucket").alias("last_bucket"),
+        F.col("first_bucket").alias("wave_bucket"),
+        F.col("peak.surprise").alias("burst_surprise"),
+        F.col("peak.expected").alias("expected"),
+        F.col("peak.window").alias("window"),
+        F.lit("core").alias("tag"),
+    )
+    return whole.unionByName(cores).select(
+        F.concat_ws("@", "target_id", (F.col("first_bucket") * width).cast("string"), "tag").alias(
+            "wave"
+        ),
         "target_id",
         (F.col("first_bucket") * width).alias("start"),
         ((F.col("last_bucket") + 1) * width).alias("end"),
+        (F.col("wave_bucket") * width).alias("wave_start"),
         "burst_surprise",
-        F.col("best.expected").alias("expected"),
-        F.col("best.window").cast("int").alias("window"),
+        "expected",
+        F.col("window").cast("int").alias("window"),
+    )
+
+
+def _peaks(
+    detector: BurstDetector, counts: DataFrame, windows: DataFrame, waves: DataFrame
+) -> DataFrame:
+    """Per wave, its peak window as a struct ``peak`` (as ``BurstDetector._peaks``)."""
+    from pyspark.sql import functions as F
+
+    spans = waves.select(
+        "target_id",
+        "wave_no",
+        F.col("first_bucket").alias("wave_first"),
+        F.col("last_bucket").alias("wave_last"),
+    )
+    totals = (
+        counts.join(spans, "target_id")
+        .filter(F.col("bucket").between(F.col("wave_first"), F.col("wave_last")))
+        .groupBy("target_id", "wave_no")
+        .agg(F.sum("k").alias("wave_reports"))
+    )
+    length = F.col("wave_last") - F.col("wave_first") + 1
+    k, total = F.col("k_w"), F.col("wave_reports")
+    uniform = total * F.col("window") / length
+    inside = (
+        windows.join(spans, ["target_id", "wave_no"])
+        .join(totals, ["target_id", "wave_no"])
+        .filter((length > detector.peak_factor * F.col("window")) & (k < total))
+        .withColumn("expected_in", (total - k) / (length - F.col("window")) * F.col("window"))
+        .withColumn("within", udf.poisson(k, F.col("expected_in")))
+        .filter(F.col("within") >= detector.min_surprise)
+        .withColumn(
+            "scan", k * F.log(k / uniform) + (total - k) * F.log((total - k) / (total - uniform))
+        )
+    )
+    return inside.groupBy("target_id", "wave_no").agg(
+        F.max(
+            F.struct(
+                "scan",
+                (-F.col("window")).alias("shorter"),
+                (-F.col("bucket")).alias("earlier"),
+                "bucket",
+                "window",
+                "expected",
+                "surprise",
+            )
+        ).alias("peak")
     )
 
 

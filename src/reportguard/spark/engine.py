@@ -13,6 +13,7 @@ import importlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import reduce
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from reportguard.detect.campaigns import (
     FoundCampaign,
     campaign_key,
     campaign_score,
+    narrowest,
     spread_waves,
 )
 from reportguard.detect.signals import (
@@ -119,8 +121,11 @@ class SparkCampaignDetector:
             )
             .localCheckpoint()
         )
+        # As ``Detection.examined``/``flagged``: a wave counts once with its busiest window.
+        wave = F.concat_ws("@", "target_id", F.col("wave_start").cast("string"))
         counts = table.agg(
-            F.count("*").alias("examined"), F.sum(F.col("flagged").cast("int")).alias("flagged")
+            F.countDistinct(wave).alias("examined"),
+            F.countDistinct(F.when(F.col("flagged"), wave)).alias("flagged"),
         ).first()
         members = self._members(
             engine, table, wave_reports, fitted, log, bucket_seconds=burst.bucket_minutes * 60
@@ -135,8 +140,11 @@ class SparkCampaignDetector:
                 bucket_seconds=burst.bucket_minutes * 60,
                 which="suspect",
             )
-            .select("report_id", F.col("wave").alias("suspect"))
-            .dropDuplicates(["report_id"])
+            .transform(_narrowest)
+            .select(
+                "report_id",
+                F.concat_ws("@", "target_id", F.col("start").cast("string")).alias("suspect"),
+            )
         )
         campaigns = self._fuse(engine, table, members, [burst, *signals])
         rings = self._rings(fitted, log)
@@ -225,16 +233,27 @@ class SparkCampaignDetector:
             .join(flagged.select("wave", "expected", "window"), "wave")
             .withColumn("expected", F.col("expected") / F.col("window") * core_buckets)
         )
-        crowded = plain.filter(
-            udf.tail(F.col("plain"), F.col("expected") + 0.5) < engine.bystander_p
-        ).select("wave")
+        # As in-process: a wave a context explains draws its own crowd of plain reporters.
+        contexts = [
+            F.coalesce(F.col(c), F.lit(False))
+            for s in signals
+            if (c := s.detector.context_column) and c in flagged.columns
+        ]
+        explained = flagged.filter(reduce(lambda a, b: a | b, contexts, F.lit(False))).select(
+            "wave"
+        )
+        crowded = (
+            plain.filter(udf.tail(F.col("plain"), F.col("expected") + 0.5) < engine.bystander_p)
+            .select("wave")
+            .join(explained, "wave", "left_anti")
+        )
         extra = in_core.join(crowded, "wave").select(
             "wave", "report_id", F.lit(True).alias("extra")
         )
         return (
             inside.join(extra, ["wave", "report_id"], "left")
             .filter(F.col("trait") | F.col("extra").isNotNull())
-            .select("wave", "report_id", "reporter_id", "target_id", "t")
+            .select("wave", "report_id", "reporter_id", "target_id", "t", "start", "end")
         )
 
     @staticmethod
@@ -269,7 +288,7 @@ class SparkCampaignDetector:
             .agg(
                 F.array_sort(F.collect_set("reporter_id")).alias("members"),
                 F.array_sort(F.collect_set("target_id")).alias("targets"),
-                F.array_sort(F.collect_list("report_id")).alias("report_ids"),
+                F.array_sort(F.collect_set("report_id")).alias("report_ids"),
                 F.min("t").alias("first"),
                 F.max("t").alias("last"),
             )
@@ -323,7 +342,9 @@ class SparkCampaignDetector:
     @staticmethod
     def _bound_reports(members: DataFrame, rings: list[Any]) -> pl.DataFrame:
         """Every report the campaigns may hold, on the driver, as the boundary step reads them."""
-        waves = pl.from_pandas(members.select(*BOUND_COLUMNS).toPandas())
+        waves = narrowest(
+            pl.from_pandas(members.select(*BOUND_COLUMNS, "start", "end").toPandas())
+        ).select(*BOUND_COLUMNS)
         ringed = [
             r.select(*list(BOUND_COLUMNS)[:4]).with_columns(
                 pl.lit(None, dtype=pl.Utf8).alias("wave")
@@ -441,7 +462,26 @@ class SparkCampaignDetector:
     ) -> DataFrame:
         """Per report in a wave: its wave's evidence and, for members, the campaign's score."""
         return (
-            wave_reports.select("report_id", "wave", "target_id", "reporter_id", "t")
+            _narrowest(
+                wave_reports.select(
+                    "report_id", "wave", "target_id", "reporter_id", "t", "start", "end"
+                )
+            )
+            .drop("start", "end")
             .join(table.select("wave", "evidence", "flagged"), "wave")
             .join(campaign_reports, "report_id", "full")  # ring reports may lie outside waves
         )
+
+
+def _narrowest(reports: DataFrame) -> DataFrame:
+    """As the in-process ``narrowest``: one row per report, credited to the narrowest wave
+    holding it (then the earliest)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = Window.partitionBy("report_id").orderBy(F.col("end") - F.col("start"), "start")
+    return (
+        reports.withColumn("_rank", F.row_number().over(order))
+        .filter(F.col("_rank") == 1)
+        .drop("_rank")
+    )

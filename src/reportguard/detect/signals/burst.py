@@ -5,7 +5,10 @@ the window are compared with a Poisson expectation: the target's own rate outsid
 floored by what its popularity predicts (reports grow with followers on every platform; the
 factor is learned from the data being scored, not fixed). The surprise is -log10 of the Poisson
 upper tail. Overlapping hot windows of one target merge into a *wave*: the candidate that the
-coordination signals then examine. A burst alone is never a campaign: a genuinely violating
+coordination signals then examine. A wave over ``peak_factor`` times as long as its peak (the
+window most likely to hold a higher rate than the rest of the wave, by Kulldorff's scan
+statistic) is examined at that peak too, so a raid is not judged diluted among days of an
+account's ordinary reports. A burst alone is never a campaign: a genuinely violating
 account going viral bursts too.
 """
 
@@ -46,7 +49,9 @@ class BurstDetector(Detector):
         min_reports: int = 10,
         min_surprise: float = 6.0,
         popularity_exponent: float = 0.7,
+        peak_factor: float = 2.0,
     ) -> None:
+        self.peak_factor = peak_factor
         self.bucket_minutes = bucket_minutes
         self.windows = windows
         self.min_reports = min_reports
@@ -125,6 +130,7 @@ class BurstDetector(Detector):
                 pl.DataFrame(
                     {
                         "target_id": per_target["target_id"].gather(g[at]),
+                        "g": g[at],
                         "first_bucket": end - (w - 1),
                         "bucket": end,
                         "k_w": pl.Series(k_w[at], dtype=pl.UInt32),
@@ -163,17 +169,101 @@ class BurstDetector(Detector):
             .sort_by(["surprise", "window", "bucket"], descending=[False, True, True])
             .last()
             .alias("window"),
+            pl.col("g").first(),
+        )
+        waves = waves.with_columns(
+            pl.Series(
+                "wave_reports",
+                _counted(
+                    key,
+                    running,
+                    waves["g"].to_numpy() * span + (waves["first_bucket"].to_numpy() - first),
+                    waves["g"].to_numpy() * span + (waves["last_bucket"].to_numpy() - first),
+                ),
+            )
+        )
+        waves = waves.join(self._peaks(windows, waves), on=["target_id", "wave_no"], how="left")
+        # A wave much longer than its peak, the window most above the rest of the wave, is also
+        # judged at that window: a brigade's afternoon inside days of an account's ordinary
+        # reports (and a 7-day window reaches a week back) would otherwise be judged diluted
+        # among them. ``wave_start`` names the wave a row belongs to: its own or its wave's.
+        waves = waves.with_columns(pl.col("first_bucket").alias("wave_bucket"))
+        cores = waves.filter(pl.col("peak_bucket").is_not_null()).with_columns(
+            (pl.col("peak_bucket") - pl.col("peak_window") + 1).alias("first_bucket"),
+            pl.col("peak_bucket").alias("last_bucket"),
+            pl.col("peak_surprise").alias("burst_surprise"),
+            pl.col("peak_expected").alias("expected"),
+            pl.col("peak_window").alias("window"),
         )
         waves = (
-            waves.with_columns(
+            pl.concat([waves, cores])
+            .with_columns(
                 (pl.col("first_bucket") * width).alias("start"),
                 ((pl.col("last_bucket") + 1) * width).alias("end"),
+                (pl.col("wave_bucket") * width).alias("wave_start"),
             )
-            .sort("start", "target_id")
+            .sort("start", "target_id", "end", descending=[False, False, True])
             .with_row_index("wave")
         )
         return waves.select(
-            "wave", "target_id", "start", "end", "burst_surprise", "expected", "window"
+            "wave",
+            "target_id",
+            "start",
+            "end",
+            "wave_start",
+            "burst_surprise",
+            "expected",
+            "window",
+        )
+
+    def _peaks(self, windows: pl.DataFrame, waves: pl.DataFrame) -> pl.DataFrame:
+        """Per wave, the hot window most likely to hold a higher rate than the rest of the wave
+        (Kulldorff 1997), among those that are a burst against it (``min_surprise``), where
+        the wave is over
+        ``peak_factor`` times as long and holds reports outside it; ``peak_*`` are that
+        window's own values (against the target's baseline, as every wave row's)."""
+        inside = windows.join(
+            waves.select("target_id", "wave_no", "first_bucket", "last_bucket", "wave_reports"),
+            on=["target_id", "wave_no"],
+            suffix="_wave",
+        )
+        length = pl.col("last_bucket") - pl.col("first_bucket_wave") + 1
+        inside = inside.filter(
+            (length > self.peak_factor * pl.col("window"))
+            & (pl.col("k_w") < pl.col("wave_reports"))
+        ).with_columns(
+            (
+                (pl.col("wave_reports") - pl.col("k_w"))
+                / (length - pl.col("window"))
+                * pl.col("window")
+            ).alias("expected_in")
+        )
+        inside = inside.with_columns(
+            pl.Series(
+                "within",
+                poisson_surprise(
+                    inside["k_w"].to_numpy().astype(np.float64), inside["expected_in"].to_numpy()
+                ),
+                dtype=pl.Float64,
+            )
+        ).filter(pl.col("within") >= self.min_surprise)
+        # Of those, the most likely cluster by Kulldorff's scan statistic (the log-likelihood
+        # ratio of "a higher rate inside this window" against "one rate over the wave"): a
+        # tail's surprise grows with a window's length and would pick the day around a raid of
+        # three hours; its intensity alone, the raid's first hour.
+        k, total = pl.col("k_w"), pl.col("wave_reports")
+        uniform = total * pl.col("window") / length
+        inside = inside.with_columns(
+            (k * (k / uniform).log() + (total - k) * ((total - k) / (total - uniform)).log()).alias(
+                "scan"
+            )
+        )
+        order = ["scan", "window", "bucket"], [False, True, True]
+        return inside.group_by("target_id", "wave_no").agg(
+            *(
+                pl.col(column).sort_by(order[0], descending=order[1]).last().alias(f"peak_{column}")
+                for column in ("bucket", "window", "expected", "surprise")
+            )
         )
 
     def wave_reports(self, frame: ReportFrame, waves: pl.DataFrame) -> pl.DataFrame:
@@ -206,6 +296,15 @@ class BurstDetector(Detector):
         ]
 
 
+def _counted(key: np.ndarray, running: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Reports whose (target, bucket) number lies in ``[low, high]``, from the running total."""
+    counted: np.ndarray = (
+        running[np.searchsorted(key, high, side="right")]
+        - running[np.searchsorted(key, low, side="left")]
+    )
+    return counted
+
+
 def _surprise_over(k: np.ndarray, expected: np.ndarray, bar: float) -> np.ndarray:
     """:func:`poisson_surprise` where it can reach ``bar``, 0 where it cannot.
 
@@ -229,6 +328,7 @@ def _empty_waves() -> pl.DataFrame:
             "target_id": pl.Utf8,
             "start": pl.Int64,
             "end": pl.Int64,
+            "wave_start": pl.Int64,
             "burst_surprise": pl.Float64,
             "expected": pl.Float64,
             "window": pl.Int32,
