@@ -872,6 +872,7 @@ def test_a_raid_inside_a_month_of_ordinary_reports_is_judged_at_its_busiest_hour
     (campaign,) = detection.campaigns
     assert campaign.targets == ["u77"]
     assert set(campaign.members) == set(crew)
+    assert "ring" not in {e["signal"] for e in campaign.evidence}  # a wave and its peak: one wave
     assert (detection.examined, detection.flagged) == (
         detection.waves.select("target_id", "wave_start").n_unique(),
         1,
@@ -900,3 +901,16 @@ def test_plain_reporters_of_a_post_going_round_are_not_made_members() -> None:
     members = {m for c in detection.campaigns for m in c.members}
     assert "u88" not in listed
     assert members <= set(batch)
+
+
+def test_a_wave_judged_at_its_peak_too_is_one_wave_in_the_evidence() -> None:
+    """Two flagged rows of one wave (the wave and its peak) are no ring; two waves on two
+    targets are, and the sentence says how many of each."""
+    engine = CampaignDetector.default()
+    row = {"target_id": "u1", "start": 0, "wave_start": 0, "evidence": 20.0}
+    peak = row | {"start": 3600, "evidence": 30.0}
+    other = row | {"target_id": "u2", "start": 86_400, "wave_start": 86_400}
+    signals: list[object] = []
+    assert engine.evidence_sentences([row, peak], signals) == []
+    (ring,) = engine.evidence_sentences([row, peak, other], signals)
+    assert ring["sentence"] == "the same group reported 2 waves against 2 different targets"

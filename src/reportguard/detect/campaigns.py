@@ -740,13 +740,16 @@ class CampaignDetector:
         for signal in signals:
             for name, surprise, sentence in signal.sentences(best):
                 found.append({"signal": name, "surprise": round(surprise, 1), "sentence": sentence})
-        if len(rows) > 1:
+        # A wave judged at its peak too is one wave.
+        waves = {(r["target_id"], r.get("wave_start", r["start"])) for r in rows}
+        targets = {r["target_id"] for r in rows}
+        if len(waves) > 1:
+            against = f"{len(targets)} different targets" if len(targets) > 1 else "one target"
             found.append(
                 {
                     "signal": "ring",
                     "surprise": None,
-                    "sentence": f"the same group reported {len(rows)} waves against "
-                    f"different targets",
+                    "sentence": f"the same group reported {len(waves)} waves against {against}",
                 }
             )
         return found
