@@ -179,7 +179,10 @@ def _peaks(
     inside = (
         windows.join(spans, ["target_id", "wave_no"])
         .join(totals, ["target_id", "wave_no"])
-        .filter((length > detector.peak_factor * F.col("window")) & (k < total))
+        .filter(
+            (length > detector.peak_factor * F.col("window"))
+            & (k <= detector.peak_max_share * total)
+        )
         .withColumn("expected_in", (total - k) / (length - F.col("window")) * F.col("window"))
         .withColumn("within", udf.poisson(k, F.col("expected_in")))
         .filter(F.col("within") >= detector.min_surprise)

@@ -50,8 +50,10 @@ class BurstDetector(Detector):
         min_surprise: float = 6.0,
         popularity_exponent: float = 0.7,
         peak_factor: float = 2.0,
+        peak_max_share: float = 0.9,
     ) -> None:
         self.peak_factor = peak_factor
+        self.peak_max_share = peak_max_share
         self.bucket_minutes = bucket_minutes
         self.windows = windows
         self.min_reports = min_reports
@@ -218,10 +220,11 @@ class BurstDetector(Detector):
 
     def _peaks(self, windows: pl.DataFrame, waves: pl.DataFrame) -> pl.DataFrame:
         """Per wave, the hot window most likely to hold a higher rate than the rest of the wave
-        (Kulldorff 1997), among those that are a burst against it (``min_surprise``), where
-        the wave is over
-        ``peak_factor`` times as long and holds reports outside it; ``peak_*`` are that
-        window's own values (against the target's baseline, as every wave row's)."""
+        (Kulldorff 1997), among those that are a burst against it (``min_surprise``), over
+        ``peak_factor`` times shorter than the wave and holding at most ``peak_max_share`` of
+        its reports (one that holds nearly all of them would be judged as the wave is);
+        ``peak_*`` are that window's own values (against the target's baseline, as every
+        wave row's)."""
         inside = windows.join(
             waves.select("target_id", "wave_no", "first_bucket", "last_bucket", "wave_reports"),
             on=["target_id", "wave_no"],
@@ -230,7 +233,7 @@ class BurstDetector(Detector):
         length = pl.col("last_bucket") - pl.col("first_bucket_wave") + 1
         inside = inside.filter(
             (length > self.peak_factor * pl.col("window"))
-            & (pl.col("k_w") < pl.col("wave_reports"))
+            & (pl.col("k_w") <= self.peak_max_share * pl.col("wave_reports"))
         ).with_columns(
             (
                 (pl.col("wave_reports") - pl.col("k_w"))
