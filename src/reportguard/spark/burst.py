@@ -102,15 +102,7 @@ def find_waves(detector: BurstDetector, log: SparkLog) -> DataFrame:
         ).over(ordered.rowsBetween(Window.unboundedPreceding, 0)),
     )
     # The busiest window names the wave's expectation; on a tie, the shortest, then the earliest.
-    best = F.max(
-        F.struct(
-            "surprise",
-            (-F.col("window")).alias("shorter"),
-            (-F.col("bucket")).alias("earlier"),
-            "expected",
-            "window",
-        )
-    )
+    best = _top("surprise", "expected", "window")
     waves = numbered.groupBy("target_id", "wave_no").agg(
         F.min("first_bucket").alias("first_bucket"),
         F.max("bucket").alias("last_bucket"),
@@ -191,17 +183,22 @@ def _peaks(
         )
     )
     return inside.groupBy("target_id", "wave_no").agg(
-        F.max(
-            F.struct(
-                "scan",
-                (-F.col("window")).alias("shorter"),
-                (-F.col("bucket")).alias("earlier"),
-                "bucket",
-                "window",
-                "expected",
-                "surprise",
-            )
-        ).alias("peak")
+        _top("scan", "bucket", "window", "expected", "surprise").alias("peak")
+    )
+
+
+def _top(by: str, *columns: str) -> Column:
+    """The window with the largest ``by`` (on a tie the shortest, then the earliest), as a
+    struct of ``columns``: the ``sort_by(...).last()`` of the in-process engine."""
+    from pyspark.sql import functions as F
+
+    return F.max(
+        F.struct(
+            by,
+            (-F.col("window")).alias("shorter"),
+            (-F.col("bucket")).alias("earlier"),
+            *columns,
+        )
     )
 
 
