@@ -187,13 +187,13 @@ class Detection:
 
     @property
     def examined(self) -> int:
-        """How many waves the coordination signals judged (a wave's busiest window, judged too,
-        is part of its wave)."""
+        """How many waves the coordination signals judged (a wave's peak, judged too, is part
+        of its wave)."""
         return count_waves(self.waves)
 
     @property
     def flagged(self) -> int:
-        """How many of them carried enough coordination evidence, in all or at their busiest."""
+        """How many of them carried enough coordination evidence, in all or at their peak."""
         if "flagged" not in self.waves.columns:
             return 0
         return count_waves(self.waves.filter(pl.col("flagged")))
@@ -329,15 +329,11 @@ class CampaignDetector:
             bucket_seconds=burst.bucket_minutes * 60,
             which="suspect",
         )
-        suspects = (
-            narrowest(suspected)
-            .select(
-                "report_id",
-                pl.concat_str(
-                    [pl.col("target_id"), pl.col("start").cast(pl.Utf8)], separator="@"
-                ).alias("suspect"),
-            )
-            .unique("report_id", keep="first", maintain_order=True)
+        suspects = narrowest(suspected).select(
+            "report_id",
+            pl.concat_str(
+                [pl.col("target_id"), pl.col("start").cast(pl.Utf8)], separator="@"
+            ).alias("suspect"),
         )
         clock.lap("score: members")
         campaigns = self._fuse(table, members, [burst, *signals])
@@ -756,7 +752,7 @@ class CampaignDetector:
 
 
 def count_waves(table: pl.DataFrame) -> int:
-    """Waves in ``table``, each counted once with its busiest window (``wave_start``)."""
+    """Waves in ``table``, each counted once with its peak (``wave_start``)."""
     if table.is_empty():
         return 0
     return table.select("target_id", "wave_start").n_unique()
@@ -764,7 +760,7 @@ def count_waves(table: pl.DataFrame) -> int:
 
 def narrowest(reports: pl.DataFrame) -> pl.DataFrame:
     """One row per report of ``reports`` (which hold ``start`` and ``end`` of their wave): a
-    report inside a long wave and inside its busiest window is credited to the narrower one,
+    report inside a long wave and inside its peak is credited to the narrower one,
     where the coordination was judged at its sharpest. Both engines break ties this way."""
     return reports.sort(pl.col("end") - pl.col("start"), "start", maintain_order=True).unique(
         "report_id", keep="first", maintain_order=True

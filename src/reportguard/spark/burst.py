@@ -123,7 +123,7 @@ def find_waves(detector: BurstDetector, log: SparkLog) -> DataFrame:
         F.col("best.window").alias("window"),
         F.lit(None).cast("string").alias("tag"),
     )
-    cores = waves.join(peaks, ["target_id", "wave_no"]).select(
+    at_peak = waves.join(peaks, ["target_id", "wave_no"]).select(
         "target_id",
         (F.col("peak.bucket") - F.col("peak.window") + 1).alias("first_bucket"),
         F.col("peak.bucket").alias("last_bucket"),
@@ -133,7 +133,7 @@ def find_waves(detector: BurstDetector, log: SparkLog) -> DataFrame:
         F.col("peak.window").alias("window"),
         F.lit("core").alias("tag"),
     )
-    return whole.unionByName(cores).select(
+    return whole.unionByName(at_peak).select(
         F.concat_ws("@", "target_id", (F.col("first_bucket") * width).cast("string"), "tag").alias(
             "wave"
         ),

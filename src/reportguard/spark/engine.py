@@ -121,7 +121,7 @@ class SparkCampaignDetector:
             )
             .localCheckpoint()
         )
-        # As ``Detection.examined``/``flagged``: a wave counts once with its busiest window.
+        # As ``Detection.examined``/``flagged``: a wave counts once with its peak.
         wave = F.concat_ws("@", "target_id", F.col("wave_start").cast("string"))
         counts = table.agg(
             F.countDistinct(wave).alias("examined"),

@@ -173,14 +173,15 @@ class BurstDetector(Detector):
             .alias("window"),
             pl.col("g").first(),
         )
+        offset = waves["g"].to_numpy() * span - first  # a bucket's (target, bucket) number
         waves = waves.with_columns(
             pl.Series(
                 "wave_reports",
                 _counted(
                     key,
                     running,
-                    waves["g"].to_numpy() * span + (waves["first_bucket"].to_numpy() - first),
-                    waves["g"].to_numpy() * span + (waves["last_bucket"].to_numpy() - first),
+                    offset + waves["first_bucket"].to_numpy(),
+                    offset + waves["last_bucket"].to_numpy(),
                 ),
             )
         )
@@ -190,7 +191,7 @@ class BurstDetector(Detector):
         # reports (and a 7-day window reaches a week back) would otherwise be judged diluted
         # among them. ``wave_start`` names the wave a row belongs to: its own or its wave's.
         waves = waves.with_columns(pl.col("first_bucket").alias("wave_bucket"))
-        cores = waves.filter(pl.col("peak_bucket").is_not_null()).with_columns(
+        peaks = waves.filter(pl.col("peak_bucket").is_not_null()).with_columns(
             (pl.col("peak_bucket") - pl.col("peak_window") + 1).alias("first_bucket"),
             pl.col("peak_bucket").alias("last_bucket"),
             pl.col("peak_surprise").alias("burst_surprise"),
@@ -198,7 +199,7 @@ class BurstDetector(Detector):
             pl.col("peak_window").alias("window"),
         )
         waves = (
-            pl.concat([waves, cores])
+            pl.concat([waves, peaks])
             .with_columns(
                 (pl.col("first_bucket") * width).alias("start"),
                 ((pl.col("last_bucket") + 1) * width).alias("end"),
@@ -241,15 +242,12 @@ class BurstDetector(Detector):
                 * pl.col("window")
             ).alias("expected_in")
         )
-        inside = inside.with_columns(
-            pl.Series(
-                "within",
-                poisson_surprise(
-                    inside["k_w"].to_numpy().astype(np.float64), inside["expected_in"].to_numpy()
-                ),
-                dtype=pl.Float64,
-            )
-        ).filter(pl.col("within") >= self.min_surprise)
+        within = _surprise_over(
+            inside["k_w"].to_numpy().astype(np.float64),
+            inside["expected_in"].to_numpy(),
+            self.min_surprise,
+        )
+        inside = inside.filter(pl.Series(within >= self.min_surprise))
         # Of those, the most likely cluster by Kulldorff's scan statistic (the log-likelihood
         # ratio of "a higher rate inside this window" against "one rate over the wave"): a
         # tail's surprise grows with a window's length and would pick the day around a raid of
